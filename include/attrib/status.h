@@ -1,0 +1,105 @@
+// Errors are values: every fallible call returns a Status or a Result<T>.
+// The codes are a stable catalogue: they appear in CLI messages, HTTP error bodies
+// ({"code":"...","message":"..."}) and logs, so a code is never renamed or reused.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace attrib {
+
+// X(enumerator, stable wire code, HTTP status used by the server).
+#define ATTRIB_ERROR_CODES(X)                  \
+  X(kInvalidArgument, "invalid_argument", 400) \
+  X(kInvalidUrl, "invalid_url", 400)           \
+  X(kInvalidRules, "invalid_rules", 400)       \
+  X(kLimitExceeded, "limit_exceeded", 413)     \
+  X(kNotFound, "not_found", 404)               \
+  X(kIoError, "io_error", 500)                 \
+  X(kInternal, "internal", 500)
+
+enum class ErrorCode {
+  kOk = 0,
+#define ATTRIB_X(name, wire, http) name,
+  ATTRIB_ERROR_CODES(ATTRIB_X)
+#undef ATTRIB_X
+};
+
+// The stable wire name of a code ("invalid_url"); "ok" for kOk.
+std::string_view ErrorCodeName(ErrorCode code);
+// The HTTP status the server answers with for a code (200 for kOk).
+int ErrorCodeHttpStatus(ErrorCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+  static Status InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidUrl(std::string m) { return {ErrorCode::kInvalidUrl, std::move(m)}; }
+  static Status InvalidRules(std::string m) { return {ErrorCode::kInvalidRules, std::move(m)}; }
+  static Status LimitExceeded(std::string m) { return {ErrorCode::kLimitExceeded, std::move(m)}; }
+  static Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
+  static Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
+  static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "invalid_url: url: invalid character '!' in host"
+  std::string ToString() const;
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// A value or the Status saying why there is none. Constructing from an OK status is a bug.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+    assert(!std::get<Status>(v_).ok());
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace attrib
+
+#define ATTRIB_CONCAT_INNER(a, b) a##b
+#define ATTRIB_CONCAT(a, b) ATTRIB_CONCAT_INNER(a, b)
+
+#define ATTRIB_RETURN_IF_ERROR(expr)            \
+  do {                                          \
+    ::attrib::Status attrib_status_ = (expr);   \
+    if (!attrib_status_.ok()) return attrib_status_; \
+  } while (0)
+
+#define ATTRIB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()
+
+// ATTRIB_ASSIGN_OR_RETURN(auto x, MaybeX());
+#define ATTRIB_ASSIGN_OR_RETURN(lhs, expr) \
+  ATTRIB_ASSIGN_OR_RETURN_IMPL(ATTRIB_CONCAT(attrib_result_, __LINE__), lhs, expr)

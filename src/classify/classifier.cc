@@ -1,0 +1,372 @@
+// Classify(): split the inputs, gather the facts every condition needs in one pass over the
+// query string and one lookup per host, then walk the cascade testing bits.
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "classify/classifier_impl.h"
+#include "common/strings.h"
+#include "common/url.h"
+
+namespace attrib {
+
+using classify::HostHit;
+using classify::kMaxConditions;
+using classify::kMaxParamNameBytes;
+using classify::kMaxValueSlots;
+using classify::TemplateKind;
+
+namespace {
+
+constexpr std::string_view kUnknown = "unknown";
+
+// What the conditions found, for one visit.
+struct Facts {
+  uint64_t bits[kMaxConditions / 64];
+  uint16_t names[kMaxConditions];              // read only where the bit is set
+  std::string_view raw[kMaxValueSlots];        // first non-empty raw value of each slot
+
+  bool Has(uint16_t c) const { return (bits[c >> 6] >> (c & 63)) & 1; }
+  void Set(uint16_t c) { bits[c >> 6] |= uint64_t{1} << (c & 63); }
+  // The first (most specific) match names the condition.
+  void SetNamed(uint16_t c, uint16_t name) {
+    if (!Has(c)) {
+      Set(c);
+      names[c] = name;
+    }
+  }
+  void SetAll(const std::vector<uint16_t>& conds) {
+    for (uint16_t c : conds) Set(c);
+  }
+};
+
+// A host, normalized without allocating in the common (ASCII) case.
+class HostBuffer {
+ public:
+  std::string_view Normalize(std::string_view host) {
+    if (host.size() <= sizeof(fast_)) {
+      bool plain = true;
+      for (size_t i = 0; i < host.size(); ++i) {
+        const char c = host[i];
+        plain &= static_cast<unsigned char>(c) < 0x80;
+        fast_[i] = AsciiLower(c);
+      }
+      const std::string_view lowered(fast_, host.size());
+      if (plain && lowered.find("xn--") == std::string_view::npos) return lowered;
+    }
+    classify::NormalizeHost(host, &slow_);
+    return slow_;
+  }
+
+ private:
+  char fast_[kMaxHostBytes];
+  std::string slow_;
+};
+
+// Decodes a query value: percent-decoded, '+' as space, trimmed, control characters and
+// invalid UTF-8 replaced.
+void DecodeValue(std::string_view raw, std::string* out) {
+  out->clear();
+  PercentDecodeAppend(raw, /*plus_is_space=*/true, out);
+  const std::string_view trimmed = TrimAscii(*out);
+  if (trimmed.size() != out->size()) {
+    *out = std::string(trimmed);
+  }
+  CleanText(out);
+}
+
+// A referrer that browsers and SDKs send to mean "none".
+bool MeansNoReferrer(std::string_view referrer) {
+  return referrer.empty() || EqualsIgnoreCase(referrer, "null") ||
+         EqualsIgnoreCase(referrer, "undefined") || StartsWithIgnoreCase(referrer, "about:");
+}
+
+Status Prefixed(std::string_view what, Status s) {
+  return Status(s.code(), fmt::format("{}: {}", what, s.message()));
+}
+
+bool ScanMatches(const classify::ValueTable::Scan& scan, std::string_view value) {
+  for (const std::string& needle : scan.needles) {
+    const bool hit = scan.op == classify::Op::kPrefix
+                         ? value.substr(0, needle.size()) == needle
+                         : value.find(needle) != std::string_view::npos;
+    if (hit) return true;
+  }
+  return false;
+}
+
+void MatchValue(const classify::ValueTable& table, std::string_view value, Facts* f) {
+  if (value.empty()) return;
+  f->SetAll(table.present);
+  if (!table.equals.empty()) {
+    if (const auto* conds = table.equals.Find(value)) f->SetAll(*conds);
+  }
+  for (const auto& scan : table.scans) {
+    if (ScanMatches(scan, value)) f->Set(scan.cond);
+  }
+}
+
+}  // namespace
+
+namespace classify {
+
+Channel Tables::DeriveChannel(std::string_view source, std::string_view medium,
+                              std::string_view utm_medium) const {
+  const uint64_t rows = channel_columns[0].Rows(source) & channel_columns[1].Rows(medium) &
+                        channel_columns[2].Rows(utm_medium);
+  return rows ? channel_of_row[std::countr_zero(rows)] : Channel::kReferral;
+}
+
+}  // namespace classify
+
+Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* out) const {
+  const classify::Tables& t = tables;
+
+  UrlParts url;
+  if (Status s = SplitUrl(input.url, &url); !s.ok()) return Prefixed("url", std::move(s));
+  UrlParts ref;
+  const std::string_view referrer_text = TrimAscii(input.referrer);
+  if (!MeansNoReferrer(referrer_text)) {
+    if (Status s = SplitUrl(referrer_text, &ref); !s.ok()) return Prefixed("referrer", std::move(s));
+  }
+  std::string_view page_host_raw = url.host;
+  if (!input.page_host.empty()) {
+    UrlParts page;
+    if (Status s = SplitUrl(input.page_host, &page); !s.ok()) return Prefixed("page host", std::move(s));
+    if (page.host.empty()) {
+      return Status::InvalidUrl(fmt::format("page host: no host in \"{}\"", input.page_host));
+    }
+    page_host_raw = page.host;
+  }
+
+  Facts f;
+  const size_t words = (t.num_conditions + 63) / 64;
+  std::fill_n(f.bits, words, 0);
+  std::fill_n(f.raw, t.num_slots, std::string_view());
+
+  // Query parameters: one pass, each name looked up once.
+  QueryIterator query(url.query);
+  std::string_view name, value;
+  std::string decoded_name;
+  char lowered[kMaxParamNameBytes];
+  while (query.Next(&name, &value)) {
+    if (value.empty()) continue;
+    std::string_view key;
+    if (name.find_first_of("%+") == std::string_view::npos) {
+      if (name.size() > kMaxParamNameBytes) continue;
+      for (size_t i = 0; i < name.size(); ++i) lowered[i] = AsciiLower(name[i]);
+      key = std::string_view(lowered, name.size());
+    } else {
+      decoded_name.clear();
+      PercentDecodeAppend(name, true, &decoded_name);
+      AsciiLowerInPlace(&decoded_name);
+      key = decoded_name;
+    }
+    while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
+    const classify::ParamInfo* info = t.params.Find(key);
+    if (info == nullptr) continue;
+    if (info->slot >= 0 && f.raw[info->slot].empty()) f.raw[info->slot] = value;
+    for (const HostHit& hit : info->presence) f.SetNamed(hit.cond, hit.name);
+  }
+
+  // Values: utm_source and utm_medium are compared lower-cased (and utm_source aliased);
+  // campaign, term and content are reported as written.
+  std::string utm_source, utm_medium, lower;
+  DecodeValue(f.raw[classify::kSlotUtmSource], &utm_source);
+  AsciiLowerInPlace(&utm_source);
+  if (!utm_source.empty()) Canonicalize(&utm_source);
+  DecodeValue(f.raw[classify::kSlotUtmMedium], &utm_medium);
+  AsciiLowerInPlace(&utm_medium);
+  DecodeValue(f.raw[classify::kSlotUtmCampaign], &out->campaign);
+  DecodeValue(f.raw[classify::kSlotUtmTerm], &out->term);
+  DecodeValue(f.raw[classify::kSlotUtmContent], &out->content);
+  MatchValue(t.slots[classify::kSlotUtmSource], utm_source, &f);
+  MatchValue(t.slots[classify::kSlotUtmMedium], utm_medium, &f);
+  std::string* const as_written[] = {&out->campaign, &out->term, &out->content};
+  for (int i = 0; i < 3; ++i) {
+    const auto& table = t.slots[classify::kSlotUtmCampaign + i];
+    if (!table.needs_lower) {
+      MatchValue(table, *as_written[i], &f);
+    } else {
+      lower = *as_written[i];
+      AsciiLowerInPlace(&lower);
+      MatchValue(table, lower, &f);
+    }
+  }
+  if (!utm_source.empty() || !utm_medium.empty() || !out->campaign.empty() || !out->term.empty() ||
+      !out->content.empty()) {
+    f.SetAll(t.any_utm_conds);
+  }
+  std::vector<std::string> extra_values;  // lower-cased path and parameter values, if any rule asks
+  if (t.num_slots > classify::kSlotPath) {
+    extra_values.resize(t.num_slots);
+    for (size_t slot = classify::kSlotPath; slot < t.num_slots; ++slot) {
+      std::string_view raw = slot == classify::kSlotPath ? url.path : f.raw[slot];
+      DecodeValue(raw, &extra_values[slot]);
+      AsciiLowerInPlace(&extra_values[slot]);
+      MatchValue(t.slots[slot], extra_values[slot], &f);
+    }
+  }
+
+  // Hosts.
+  HostBuffer ref_buffer, page_buffer;
+  const bool has_referrer = !ref.host.empty();
+  const std::string_view ref_host = has_referrer ? ref_buffer.Normalize(ref.host) : std::string_view();
+  const std::string_view page_host = page_buffer.Normalize(page_host_raw);
+  const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit.cond, hit.name); };
+  if (has_referrer) {
+    f.SetAll(t.referrer_conds);
+    t.referrer_hosts.Match(ref_host, ref.is_app, set_named);
+  }
+  if (!page_host.empty()) {
+    f.SetAll(t.page_host_conds);
+    t.page_hosts.Match(page_host, false, set_named);
+  }
+  if (!t.internal_conds.empty() && has_referrer && !ref.is_app &&
+      classify::SameSite(ref_host, page_host)) {
+    f.SetAll(t.internal_conds);
+  }
+
+  // The cascade.
+  const classify::CompiledRule* fired = nullptr;
+  for (const classify::CompiledRule& rule : t.rules) {
+    bool holds = true;
+    for (const auto& term : rule.terms) {
+      if (f.Has(term.cond) == term.negated) {
+        holds = false;
+        break;
+      }
+    }
+    if (holds) {
+      fired = &rule;
+      break;
+    }
+  }
+  if (fired == nullptr) return Status::Internal("no rule matched (the cascade lost its catch-all)");
+
+  const auto fill = [&](TemplateKind kind, const std::string& text, uint8_t slot, bool is_source,
+                        std::string* dst) {
+    switch (kind) {
+      case TemplateKind::kLiteral:
+        dst->assign(text);
+        return;
+      case TemplateKind::kUtmSource:
+        dst->assign(utm_source.empty() ? kUnknown : std::string_view(utm_source));
+        return;
+      case TemplateKind::kUtmMedium:
+        dst->assign(utm_medium.empty() ? kUnknown : std::string_view(utm_medium));
+        return;
+      case TemplateKind::kMatch:
+        dst->assign(t.names[f.names[fired->match_cond]]);
+        return;
+      case TemplateKind::kReferrerSlug:
+        if (!has_referrer) {
+          dst->assign(kUnknown);
+        } else {
+          dst->assign(ref.is_app ? std::string(ref_host) : classify::HostSlug(ref_host));
+        }
+        return;
+      case TemplateKind::kParam: {
+        const std::string_view v = extra_values[slot];
+        dst->assign(v.empty() ? kUnknown : v);
+        if (is_source && !v.empty()) Canonicalize(dst);
+        return;
+      }
+    }
+  };
+  fill(fired->source_kind, fired->source_text, fired->source_slot, true, &out->source);
+  fill(fired->medium_kind, fired->medium_text, fired->medium_slot, false, &out->medium);
+  out->confidence = fired->confidence;
+  out->rule_id = fired->id;
+  out->rules_version = rules_version;
+  out->channel = fired->has_channel ? fired->channel
+                                    : t.DeriveChannel(out->source, out->medium, utm_medium);
+  return Status::Ok();
+}
+
+// A utm_source spelled as an alias ("fb") or as a host ("facebook.com") becomes the source
+// the lists call it ("facebook").
+void Classifier::Impl::Canonicalize(std::string* source) const {
+  const classify::Tables& t = tables;
+  if (const uint16_t* id = t.source_aliases.Find(*source)) {
+    source->assign(t.names[*id]);
+    return;
+  }
+  if (source->find('.') == std::string::npos) return;
+  UrlParts parts;
+  if (!SplitUrl(*source, &parts).ok() || parts.host.empty()) return;
+  HostBuffer buffer;
+  const std::string_view host = buffer.Normalize(parts.host);
+  uint16_t name = classify::kNoName;
+  t.source_hosts.Match(host, parts.is_app, [&name](const HostHit& hit) {
+    if (name == classify::kNoName) name = hit.name;
+  });
+  if (name != classify::kNoName) source->assign(t.names[name]);
+}
+
+// --- The public face ---
+
+std::string_view ToString(Confidence c) {
+  switch (c) {
+    case Confidence::kHigh:
+      return "high";
+    case Confidence::kMedium:
+      return "medium";
+    case Confidence::kLow:
+      return "low";
+  }
+  return "low";
+}
+
+std::optional<Confidence> ParseConfidence(std::string_view s) {
+  for (Confidence c : {Confidence::kLow, Confidence::kMedium, Confidence::kHigh}) {
+    if (s == ToString(c)) return c;
+  }
+  return std::nullopt;
+}
+
+std::string_view ToString(Channel c) {
+  switch (c) {
+#define ATTRIB_X(name, text) \
+  case Channel::name:        \
+    return text;
+    ATTRIB_CHANNELS(ATTRIB_X)
+#undef ATTRIB_X
+  }
+  return "referral";
+}
+
+std::optional<Channel> ParseChannel(std::string_view s) {
+#define ATTRIB_X(name, text) \
+  if (s == text) return Channel::name;
+  ATTRIB_CHANNELS(ATTRIB_X)
+#undef ATTRIB_X
+  return std::nullopt;
+}
+
+Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Classifier::Classifier(Classifier&&) noexcept = default;
+Classifier& Classifier::operator=(Classifier&&) noexcept = default;
+Classifier::~Classifier() = default;
+
+Result<Classifier> Classifier::Create(const ClassifierOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  ATTRIB_RETURN_IF_ERROR(impl->Load(options));
+  return Classifier(std::move(impl));
+}
+
+Status Classifier::Classify(const ClassifyInput& input, Classification* out) const {
+  return impl_->Classify(input, out);
+}
+
+Result<Classification> Classifier::Classify(const ClassifyInput& input) const {
+  Classification c;
+  ATTRIB_RETURN_IF_ERROR(impl_->Classify(input, &c));
+  return c;
+}
+
+std::string_view Classifier::rules_version() const { return impl_->rules_version; }
+const std::vector<RuleInfo>& Classifier::rules() const { return impl_->rule_infos; }
+std::string Classifier::RulesMarkdown() const { return impl_->RulesMarkdown(); }
+
+}  // namespace attrib

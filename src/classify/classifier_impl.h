@@ -1,0 +1,125 @@
+// The compiled classifier: the parsed data (kept for listings and docs) and the lookup tables
+// that Classify() reads. Built once by Load(); immutable afterwards, so Classify() is
+// thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attrib/classify.h"
+#include "classify/host_table.h"
+#include "classify/rule_data.h"
+#include "common/flat_map.h"
+
+namespace attrib {
+
+namespace classify {
+
+// Distinct conditions across all rules (identical ones are evaluated once).
+inline constexpr size_t kMaxConditions = 4096;
+// Values a rule can look at: the five utm_ fields, the path, and query parameters by name.
+inline constexpr size_t kMaxValueSlots = 64;
+// Rows of the channel table (a bit mask each).
+inline constexpr size_t kMaxChannelRows = 64;
+// Longer parameter names are no parameter any rule or list knows.
+inline constexpr size_t kMaxParamNameBytes = 64;
+
+inline constexpr uint16_t kNoName = 0xFFFF;
+
+enum Slot : uint8_t {
+  kSlotUtmSource,
+  kSlotUtmMedium,
+  kSlotUtmCampaign,
+  kSlotUtmTerm,
+  kSlotUtmContent,
+  kSlotPath,
+  kFirstParamSlot,  // slots of other query parameters follow
+};
+
+struct CompiledRule {
+  struct Term {
+    uint16_t cond;
+    bool negated;
+  };
+  std::vector<Term> terms;
+  TemplateKind source_kind, medium_kind;
+  std::string source_text, medium_text;  // literals
+  uint8_t source_slot = 0, medium_slot = 0;  // for $param:NAME
+  uint16_t match_cond = kNoName;             // for $match
+  Confidence confidence;
+  bool has_channel = false;
+  Channel channel = Channel::kReferral;
+  std::string id;
+};
+
+// The conditions on one value slot.
+struct ValueTable {
+  FlatStringMap<std::vector<uint16_t>> equals;  // lower-cased value → conditions it satisfies
+  std::vector<uint16_t> present;
+  struct Scan {
+    uint16_t cond;
+    Op op;  // kPrefix or kContains
+    std::vector<std::string> needles;
+  };
+  std::vector<Scan> scans;
+  bool needs_lower = false;  // equals or scans exist: compare a lower-cased copy
+};
+
+struct ParamInfo {
+  int slot = -1;                  // value slot, when the value itself is needed
+  std::vector<HostHit> presence;  // conditions true when the parameter has a value (+ names)
+};
+
+// The channel table as bit masks: row i matches when bit i is set in all three columns.
+struct ChannelColumn {
+  FlatStringMap<uint64_t> rows_with_value;
+  uint64_t any_rows = 0;  // rows whose condition is '*'
+  uint64_t Rows(std::string_view value) const {
+    const uint64_t* m = rows_with_value.Find(value);
+    return any_rows | (m ? *m : 0);
+  }
+};
+
+// Everything Classify() reads.
+struct Tables {
+  std::vector<CompiledRule> rules;
+  size_t num_conditions = 0;
+  std::vector<std::string> names;  // interned names of list entries, by id
+  HostTable referrer_hosts, page_hosts;
+  HostTable source_hosts;                  // a utm_source written as a host → its source name
+  FlatStringMap<uint16_t> source_aliases;  // "fb" → name id of "facebook"
+  FlatStringMap<ParamInfo> params;         // lower-case parameter name → what it feeds
+  std::vector<ValueTable> slots;           // indexed by Slot
+  size_t num_slots = kFirstParamSlot;
+  std::vector<uint16_t> any_utm_conds, referrer_conds, page_host_conds, internal_conds;
+  std::array<ChannelColumn, 3> channel_columns;  // source, medium, utm_medium
+  std::vector<Channel> channel_of_row;
+
+  Channel DeriveChannel(std::string_view source, std::string_view medium,
+                        std::string_view utm_medium) const;
+};
+
+}  // namespace classify
+
+class Classifier::Impl {
+ public:
+  Status Load(const ClassifierOptions& options);                          // compile.cc
+  Status Classify(const ClassifyInput& input, Classification* out) const;  // classifier.cc
+  std::string RulesMarkdown() const;                                       // rules_doc.cc
+  // A utm_source (or $param:NAME source) as an alias or a host becomes its canonical source.
+  void Canonicalize(std::string* source) const;
+
+  // The data as parsed, for listings and docs.
+  std::vector<classify::RuleDef> rule_defs;
+  std::vector<classify::ListDef> lists;
+  std::vector<classify::ChannelRow> channel_rows;
+  std::vector<RuleInfo> rule_infos;
+  std::string rules_version;
+
+  classify::Tables tables;
+};
+
+}  // namespace attrib

@@ -1,0 +1,42 @@
+// Small string helpers shared by every stage. All of them are ASCII-only on purpose: case and
+// white space rules for URLs, parameter names and rule files are ASCII rules.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attrib {
+
+constexpr bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string_view TrimAscii(std::string_view s);
+void AsciiLowerInPlace(std::string* s);
+std::string AsciiLowerCopy(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
+
+// Splits on every occurrence of `sep`; "a||b" gives {"a", "", "b"}; "" gives {""}.
+std::vector<std::string_view> Split(std::string_view s, char sep);
+
+// Appends the percent-decoding of `in` to `out`. '+' becomes a space when `plus_is_space`
+// (query strings). A '%' not followed by two hex digits is kept as it is, as browsers do.
+void PercentDecodeAppend(std::string_view in, bool plus_is_space, std::string* out);
+
+// Makes `s` safe to store and print: invalid UTF-8 sequences become U+FFFD and ASCII control
+// characters become spaces. Valid text is left untouched (and costs one scan).
+void CleanText(std::string* s);
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Appends `s` as a JSON string literal (with quotes). `s` should be valid UTF-8; invalid bytes
+// are written as U+FFFD so the output is always valid JSON.
+void AppendJsonString(std::string* out, std::string_view s);
+
+}  // namespace attrib

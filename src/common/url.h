@@ -1,0 +1,47 @@
+// A lenient URL splitter for what browsers and SDKs really send: mixed-case schemes and hosts,
+// missing schemes ("www.example.com/x"), ports, user info, spaces and raw UTF-8 in paths, hash
+// routing ("/#/page?utm_source=x"), "&amp;" in query strings. It never allocates and never
+// reads out of bounds; what it cannot make sense of is an InvalidUrl error naming the problem.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "attrib/status.h"
+
+namespace attrib {
+
+// Longer URLs are refused rather than scanned (browsers cap near 2 MB, analytics tools at a
+// few KB; 16 KiB keeps every real campaign URL and bounds the work per event).
+inline constexpr size_t kMaxUrlBytes = 16 * 1024;
+// RFC 1035's limit on a host name, without a trailing dot.
+inline constexpr size_t kMaxHostBytes = 253;
+
+struct UrlParts {
+  std::string_view scheme;    // as written; empty when absent
+  std::string_view host;      // as written (case kept), without port, brackets or a final dot
+  std::string_view port;      // digits only; empty when absent
+  std::string_view path;      // from the first '/' after the host, up to '?' or '#'
+  std::string_view query;     // after '?' up to '#'; for hash routing, after the '?' in the fragment
+  std::string_view fragment;  // after '#'
+  bool is_app = false;        // android-app://PACKAGE: `host` is the app's package name
+};
+
+// Splits `url` (surrounding white space ignored) into `out`. An empty input is valid and gives
+// empty parts. Errors: longer than kMaxUrlBytes, a control character, an invalid host (bad
+// character, empty label, too long, bad UTF-8, unclosed IPv6 bracket), a bad port, or an
+// authority marker ("http://") with no host.
+Status SplitUrl(std::string_view url, UrlParts* out);
+
+// Walks the `name=value` pairs of a query string, split on '&'. Names and values are raw
+// (still percent-encoded); a pair without '=' has an empty value. Empty pairs are skipped.
+class QueryIterator {
+ public:
+  explicit QueryIterator(std::string_view query) : rest_(query) {}
+  bool Next(std::string_view* name, std::string_view* value);
+
+ private:
+  std::string_view rest_;
+};
+
+}  // namespace attrib
