@@ -93,12 +93,12 @@ void NormalizeHost(std::string_view host, std::string* out) {
     c = AsciiLower(c);
     non_ascii |= static_cast<unsigned char>(c) >= 0x80;
   }
-  if (non_ascii) {
-    char* lower = nullptr;
-    if (psl_str_to_utf8lower(out->c_str(), nullptr, nullptr, &lower) == PSL_SUCCESS && lower) {
-      out->assign(lower);
+  if (non_ascii) {  // UTS #46 mapping lower-cases Unicode ("BÜCHER" → "bücher") on the way
+    char* ascii = nullptr;
+    if (idn2_to_ascii_8z(out->c_str(), &ascii, IDN2_NONTRANSITIONAL) == IDN2_OK && ascii) {
+      out->assign(ascii);
     }
-    psl_free_string(lower);
+    idn2_free(ascii);
   }
   if (out->find("xn--") != std::string::npos) {
     char* unicode = nullptr;
@@ -107,6 +107,12 @@ void NormalizeHost(std::string_view host, std::string* out) {
     }
     idn2_free(unicode);
   }
+}
+
+// An IPv4 or IPv6 address: libpsl would take "192.168.1.10" for a domain under ".10".
+bool IsIpAddress(std::string_view host) {
+  if (host.find(':') != std::string_view::npos) return true;
+  return !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 bool IsIcannPublicSuffix(std::string_view suffix) {
@@ -118,6 +124,7 @@ bool IsIcannPublicSuffix(std::string_view suffix) {
 }
 
 std::string RegistrableDomain(std::string_view host) {
+  if (IsIpAddress(host)) return std::string();
   thread_local Cache<std::string> cache;
   return Cached(&cache, host, [&] {
     const std::string copy(host);  // libpsl answers with a pointer into its input

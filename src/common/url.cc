@@ -95,7 +95,7 @@ Status SplitAuthority(std::string_view authority, UrlParts* out) {
       port = authority.substr(colon + 1);
     }
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "example.com."
-    if (host.empty()) return Status::InvalidUrl("url has no host");
+    if (host.empty()) return Status::InvalidUrl("no host");
     ATTRIB_RETURN_IF_ERROR(ValidateHostName(host));
   }
   if (!port.empty()) {

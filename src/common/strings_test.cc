@@ -1,0 +1,62 @@
+#include "common/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace attrib {
+namespace {
+
+std::string Decode(std::string_view in, bool plus = true) {
+  std::string out;
+  PercentDecodeAppend(in, plus, &out);
+  return out;
+}
+
+TEST(PercentDecode, DecodesAndKeepsInvalidSequences) {
+  EXPECT_EQ(Decode("caf%C3%A9+au%20lait"), "café au lait");
+  EXPECT_EQ(Decode("a+b", false), "a+b");
+  EXPECT_EQ(Decode("100%25"), "100%");
+  EXPECT_EQ(Decode("50%off"), "50%off");
+  EXPECT_EQ(Decode("%"), "%");
+  EXPECT_EQ(Decode("%4"), "%4");
+  EXPECT_EQ(Decode("%4g"), "%4g");
+  EXPECT_EQ(Decode("%41%62"), "Ab");
+}
+
+TEST(Utf8, Validation) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("café 日本 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(CleanText, ReplacesControlsAndBadBytes) {
+  std::string s = "a\x01" "b\xFF" "c";
+  CleanText(&s);
+  EXPECT_EQ(s, "a b\xEF\xBF\xBD" "c");
+  std::string ok = "café";
+  CleanText(&ok);
+  EXPECT_EQ(ok, "café");
+}
+
+TEST(Json, EscapesWhatItMust) {
+  std::string out;
+  AppendJsonString(&out, std::string_view("q\"b\\n\n\t\x01 é\xFF", 12));
+  EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001 é\xEF\xBF\xBD\"");
+}
+
+TEST(Strings, CaseAndTrim) {
+  EXPECT_EQ(TrimAscii("  a b \t\n"), "a b");
+  EXPECT_EQ(AsciiLowerCopy("MiXeD-Ü"), "mixed-Ü");
+  EXPECT_TRUE(EqualsIgnoreCase("GCLID", "gclid"));
+  EXPECT_FALSE(EqualsIgnoreCase("gclid", "gclid2"));
+  EXPECT_TRUE(StartsWithIgnoreCase("Android-App://x", "android-app://"));
+  const auto parts = Split("a||b", '|');
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1], "");
+}
+
+}  // namespace
+}  // namespace attrib
