@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cassert>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,7 +37,15 @@ int ErrorCodeHttpStatus(ErrorCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(ErrorCode code, std::string message)
+      : rep_(code == ErrorCode::kOk ? nullptr : new Rep{code, std::move(message)}) {}
+  Status(const Status& other) : rep_(other.rep_ ? new Rep(*other.rep_) : nullptr) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) rep_.reset(other.rep_ ? new Rep(*other.rep_) : nullptr);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
 
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
@@ -47,15 +56,19 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
-  bool ok() const { return code_ == ErrorCode::kOk; }
-  ErrorCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool ok() const { return rep_ == nullptr; }
+  ErrorCode code() const { return rep_ ? rep_->code : ErrorCode::kOk; }
+  const std::string& message() const;
   // "invalid_url: url: invalid character '!' in host"
   std::string ToString() const;
 
  private:
-  ErrorCode code_ = ErrorCode::kOk;
-  std::string message_;
+  // An OK status is one null pointer: cheap to create, return and test on every event.
+  struct Rep {
+    ErrorCode code;
+    std::string message;
+  };
+  std::unique_ptr<Rep> rep_;
 };
 
 // A value or the Status saying why there is none. Constructing from an OK status is a bug.

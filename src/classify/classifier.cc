@@ -20,19 +20,24 @@ namespace {
 
 constexpr std::string_view kUnknown = "unknown";
 
-// What the conditions found, for one visit.
+// What the conditions found, for one visit. Left uninitialized but for what is used: zeroing
+// the whole of it would cost more than classifying.
 struct Facts {
   uint64_t bits[kMaxConditions / 64];
-  uint16_t names[kMaxConditions];              // read only where the bit is set
-  std::string_view raw[kMaxValueSlots];        // first non-empty raw value of each slot
+  uint16_t names[classify::kMaxNamedConditions];  // by name slot; read only where the bit is set
+  struct Raw {
+    const char* data;
+    size_t size;
+    std::string_view view() const { return {data, size}; }
+  } raw[kMaxValueSlots];  // first non-empty raw value of each slot
 
   bool Has(uint16_t c) const { return (bits[c >> 6] >> (c & 63)) & 1; }
   void Set(uint16_t c) { bits[c >> 6] |= uint64_t{1} << (c & 63); }
   // The first (most specific) match names the condition.
-  void SetNamed(uint16_t c, uint16_t name) {
-    if (!Has(c)) {
-      Set(c);
-      names[c] = name;
+  void SetNamed(const HostHit& hit) {
+    if (!Has(hit.cond)) {
+      Set(hit.cond);
+      if (hit.name_slot != classify::kNoSlot) names[hit.name_slot] = hit.name;
     }
   }
   void SetAll(const std::vector<uint16_t>& conds) {
@@ -40,33 +45,24 @@ struct Facts {
   }
 };
 
-// A host, normalized without allocating in the common (ASCII) case.
+// A host, normalized without copying in the common case (lower-case ASCII already).
 class HostBuffer {
  public:
   std::string_view Normalize(std::string_view host) {
-    if (host.size() <= sizeof(fast_)) {
-      bool plain = true;
-      for (size_t i = 0; i < host.size(); ++i) {
-        const char c = host[i];
-        plain &= static_cast<unsigned char>(c) < 0x80;
-        fast_[i] = AsciiLower(c);
-      }
-      const std::string_view lowered(fast_, host.size());
-      if (plain && lowered.find("xn--") == std::string_view::npos) return lowered;
-    }
-    classify::NormalizeHost(host, &slow_);
-    return slow_;
+    if (IsLowerAscii(host) && host.find("xn--") == std::string_view::npos) return host;
+    classify::NormalizeHost(host, &normalized_);
+    return normalized_;
   }
 
  private:
-  char fast_[kMaxHostBytes];
-  std::string slow_;
+  std::string normalized_;
 };
 
 // Decodes a query value: percent-decoded, '+' as space, trimmed, control characters and
 // invalid UTF-8 replaced.
 void DecodeValue(std::string_view raw, std::string* out) {
   out->clear();
+  if (raw.empty()) return;
   PercentDecodeAppend(raw, /*plus_is_space=*/true, out);
   const std::string_view trimmed = TrimAscii(*out);
   if (trimmed.size() != out->size()) {
@@ -110,10 +106,7 @@ void MatchValue(const classify::ValueTable& table, std::string_view value, Facts
 
 namespace classify {
 
-Channel Tables::DeriveChannel(std::string_view source, std::string_view medium,
-                              std::string_view utm_medium) const {
-  const uint64_t rows = channel_columns[0].Rows(source) & channel_columns[1].Rows(medium) &
-                        channel_columns[2].Rows(utm_medium);
+Channel Tables::ChannelOf(uint64_t rows) const {
   return rows ? channel_of_row[std::countr_zero(rows)] : Channel::kReferral;
 }
 
@@ -127,12 +120,12 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   UrlParts ref;
   const std::string_view referrer_text = TrimAscii(input.referrer);
   if (!MeansNoReferrer(referrer_text)) {
-    if (Status s = SplitUrl(referrer_text, &ref); !s.ok()) return Prefixed("referrer", std::move(s));
+    if (Status s = SplitUrl(referrer_text, &ref, UrlScope::kHostOnly); !s.ok()) return Prefixed("referrer", std::move(s));
   }
   std::string_view page_host_raw = url.host;
   if (!input.page_host.empty()) {
     UrlParts page;
-    if (Status s = SplitUrl(input.page_host, &page); !s.ok()) return Prefixed("page host", std::move(s));
+    if (Status s = SplitUrl(input.page_host, &page, UrlScope::kHostOnly); !s.ok()) return Prefixed("page host", std::move(s));
     if (page.host.empty()) {
       return Status::InvalidUrl(fmt::format("page host: no host in \"{}\"", input.page_host));
     }
@@ -142,7 +135,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   Facts f;
   const size_t words = (t.num_conditions + 63) / 64;
   std::fill_n(f.bits, words, 0);
-  std::fill_n(f.raw, t.num_slots, std::string_view());
+  std::fill_n(f.raw, t.num_slots, Facts::Raw{nullptr, 0});
 
   // Query parameters: one pass, each name looked up once.
   QueryIterator query(url.query);
@@ -165,21 +158,21 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
     const classify::ParamInfo* info = t.params.Find(key);
     if (info == nullptr) continue;
-    if (info->slot >= 0 && f.raw[info->slot].empty()) f.raw[info->slot] = value;
-    for (const HostHit& hit : info->presence) f.SetNamed(hit.cond, hit.name);
+    if (info->slot >= 0 && f.raw[info->slot].size == 0) f.raw[info->slot] = {value.data(), value.size()};
+    for (const HostHit& hit : info->presence) f.SetNamed(hit);
   }
 
   // Values: utm_source and utm_medium are compared lower-cased (and utm_source aliased);
   // campaign, term and content are reported as written.
   std::string utm_source, utm_medium, lower;
-  DecodeValue(f.raw[classify::kSlotUtmSource], &utm_source);
+  DecodeValue(f.raw[classify::kSlotUtmSource].view(), &utm_source);
   AsciiLowerInPlace(&utm_source);
   if (!utm_source.empty()) Canonicalize(&utm_source);
-  DecodeValue(f.raw[classify::kSlotUtmMedium], &utm_medium);
+  DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &utm_medium);
   AsciiLowerInPlace(&utm_medium);
-  DecodeValue(f.raw[classify::kSlotUtmCampaign], &out->campaign);
-  DecodeValue(f.raw[classify::kSlotUtmTerm], &out->term);
-  DecodeValue(f.raw[classify::kSlotUtmContent], &out->content);
+  DecodeValue(f.raw[classify::kSlotUtmCampaign].view(), &out->campaign);
+  DecodeValue(f.raw[classify::kSlotUtmTerm].view(), &out->term);
+  DecodeValue(f.raw[classify::kSlotUtmContent].view(), &out->content);
   MatchValue(t.slots[classify::kSlotUtmSource], utm_source, &f);
   MatchValue(t.slots[classify::kSlotUtmMedium], utm_medium, &f);
   std::string* const as_written[] = {&out->campaign, &out->term, &out->content};
@@ -198,10 +191,10 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     f.SetAll(t.any_utm_conds);
   }
   std::vector<std::string> extra_values;  // lower-cased path and parameter values, if any rule asks
-  if (t.num_slots > classify::kSlotPath) {
+  if (t.reads_path_or_params) {
     extra_values.resize(t.num_slots);
     for (size_t slot = classify::kSlotPath; slot < t.num_slots; ++slot) {
-      std::string_view raw = slot == classify::kSlotPath ? url.path : f.raw[slot];
+      std::string_view raw = slot == classify::kSlotPath ? url.path : f.raw[slot].view();
       DecodeValue(raw, &extra_values[slot]);
       AsciiLowerInPlace(&extra_values[slot]);
       MatchValue(t.slots[slot], extra_values[slot], &f);
@@ -213,7 +206,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   const bool has_referrer = !ref.host.empty();
   const std::string_view ref_host = has_referrer ? ref_buffer.Normalize(ref.host) : std::string_view();
   const std::string_view page_host = page_buffer.Normalize(page_host_raw);
-  const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit.cond, hit.name); };
+  const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit); };
   if (has_referrer) {
     f.SetAll(t.referrer_conds);
     t.referrer_hosts.Match(ref_host, ref.is_app, set_named);
@@ -231,8 +224,9 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   const classify::CompiledRule* fired = nullptr;
   for (const classify::CompiledRule& rule : t.rules) {
     bool holds = true;
-    for (const auto& term : rule.terms) {
-      if (f.Has(term.cond) == term.negated) {
+    for (const auto& m : rule.masks) {
+      const uint64_t bits = f.bits[m.word];
+      if ((bits & m.need) != m.need || (bits & m.forbid) != 0) {
         holds = false;
         break;
       }
@@ -257,7 +251,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
         dst->assign(utm_medium.empty() ? kUnknown : std::string_view(utm_medium));
         return;
       case TemplateKind::kMatch:
-        dst->assign(t.names[f.names[fired->match_cond]]);
+        dst->assign(t.names[f.names[fired->match_slot]]);
         return;
       case TemplateKind::kReferrerSlug:
         if (!has_referrer) {
@@ -279,8 +273,16 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   out->confidence = fired->confidence;
   out->rule_id = fired->id;
   out->rules_version = rules_version;
-  out->channel = fired->has_channel ? fired->channel
-                                    : t.DeriveChannel(out->source, out->medium, utm_medium);
+  if (fired->has_channel) {
+    out->channel = fired->channel;
+  } else {
+    const uint64_t source_medium =
+        fired->fixed_output ? fired->channel_rows
+                            : t.channel_columns[0].Rows(out->source) & t.channel_columns[1].Rows(out->medium);
+    const uint64_t by_utm_medium =
+        utm_medium.empty() ? t.rows_without_utm_medium : t.channel_columns[2].Rows(utm_medium);
+    out->channel = t.ChannelOf(source_medium & by_utm_medium);
+  }
   return Status::Ok();
 }
 
@@ -294,7 +296,7 @@ void Classifier::Impl::Canonicalize(std::string* source) const {
   }
   if (source->find('.') == std::string::npos) return;
   UrlParts parts;
-  if (!SplitUrl(*source, &parts).ok() || parts.host.empty()) return;
+  if (!SplitUrl(*source, &parts, UrlScope::kHostOnly).ok() || parts.host.empty()) return;
   HostBuffer buffer;
   const std::string_view host = buffer.Normalize(parts.host);
   uint16_t name = classify::kNoName;

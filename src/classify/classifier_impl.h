@@ -24,6 +24,8 @@ inline constexpr size_t kMaxConditions = 4096;
 inline constexpr size_t kMaxValueSlots = 64;
 // Rows of the channel table (a bit mask each).
 inline constexpr size_t kMaxChannelRows = 64;
+// Conditions that name what they matched ($match): one per (host field or params, list) pair.
+inline constexpr size_t kMaxNamedConditions = 64;
 // Longer parameter names are no parameter any rule or list knows.
 inline constexpr size_t kMaxParamNameBytes = 64;
 
@@ -40,18 +42,23 @@ enum Slot : uint8_t {
 };
 
 struct CompiledRule {
-  struct Term {
-    uint16_t cond;
-    bool negated;
+  // The rule holds when, in every word of condition bits it looks at, all `need` bits are set
+  // and no `forbid` bit is.
+  struct Mask {
+    uint16_t word;
+    uint64_t need, forbid;
   };
-  std::vector<Term> terms;
+  std::vector<Mask> masks;
   TemplateKind source_kind, medium_kind;
   std::string source_text, medium_text;  // literals
   uint8_t source_slot = 0, medium_slot = 0;  // for $param:NAME
-  uint16_t match_cond = kNoName;             // for $match
+  uint16_t match_cond = kNoName;             // for $match: the naming condition
+  uint16_t match_slot = kNoName;             // … and where it keeps the name
   Confidence confidence;
   bool has_channel = false;
   Channel channel = Channel::kReferral;
+  bool fixed_output = false;  // literal source and medium: their channel rows are known
+  uint64_t channel_rows = 0;  // … namely these
   std::string id;
 };
 
@@ -94,12 +101,14 @@ struct Tables {
   FlatStringMap<ParamInfo> params;         // lower-case parameter name → what it feeds
   std::vector<ValueTable> slots;           // indexed by Slot
   size_t num_slots = kFirstParamSlot;
+  bool reads_path_or_params = false;  // some rule looks at the path or a parameter's value
   std::vector<uint16_t> any_utm_conds, referrer_conds, page_host_conds, internal_conds;
   std::array<ChannelColumn, 3> channel_columns;  // source, medium, utm_medium
+  uint64_t rows_without_utm_medium = 0;          // channel_columns[2].Rows("")
   std::vector<Channel> channel_of_row;
 
-  Channel DeriveChannel(std::string_view source, std::string_view medium,
-                        std::string_view utm_medium) const;
+  // The channel of the first row set in `rows`; referral when none is.
+  Channel ChannelOf(uint64_t rows) const;
 };
 
 }  // namespace classify

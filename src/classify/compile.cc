@@ -2,6 +2,7 @@
 // lookup tables Classify() reads.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -20,6 +21,12 @@ namespace {
 
 constexpr std::string_view kBuiltinOrigin = "builtin";
 
+// "file:line" of a rule, for messages.
+std::string Where(const RuleDef& def) {
+  return fmt::format("{}:{}", def.origin == kBuiltinOrigin ? "data/classifier/rules.tsv" : def.origin,
+                     def.line);
+}
+
 // Builds the tables from the parsed data; one instance per Load().
 class Compiler {
  public:
@@ -31,9 +38,7 @@ class Compiler {
 
  private:
   Status Error(const RuleDef& def, std::string_view problem) const {
-    const std::string_view origin =
-        def.origin == kBuiltinOrigin ? std::string_view("data/classifier/rules.tsv") : def.origin;
-    return Status::InvalidRules(fmt::format("{}:{}: rule '{}': {}", origin, def.line, def.id, problem));
+    return Status::InvalidRules(fmt::format("{}: rule '{}': {}", Where(def), def.id, problem));
   }
   const ListDef* FindList(std::string_view name) const {
     for (const ListDef& l : lists_) {
@@ -54,8 +59,18 @@ class Compiler {
   Tables* t_;
   std::map<std::string, uint16_t, std::less<>> name_ids_;
   std::map<std::string, uint16_t, std::less<>> condition_ids_;  // canonical text without '!'
-  std::set<uint16_t> naming_conditions_;  // conditions that can give $match a name
+  std::map<uint16_t, uint16_t> name_slots_;  // naming condition → its slot for $match
+  Status NameSlot(const RuleDef& def, uint16_t cond, uint16_t* slot);
 };
+
+Status Compiler::NameSlot(const RuleDef& def, uint16_t cond, uint16_t* slot) {
+  if (name_slots_.size() >= kMaxNamedConditions) {
+    return Error(def, fmt::format("more than {} conditions on named lists", kMaxNamedConditions));
+  }
+  *slot = static_cast<uint16_t>(name_slots_.size());
+  name_slots_.emplace(cond, *slot);
+  return Status::Ok();
+}
 
 Status Compiler::ParamSlot(const std::string& name, int* slot) {
   ParamInfo& info = t_->params[name];
@@ -108,7 +123,7 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
   const std::string key = c.negated ? c.text.substr(1) : c.text;
   if (auto it = condition_ids_.find(key); it != condition_ids_.end()) {
     *id = it->second;
-    *names = naming_conditions_.count(*id) > 0;
+    *names = name_slots_.count(*id) > 0;
     return Status::Ok();
   }
   if (t_->num_conditions >= kMaxConditions) {
@@ -131,7 +146,7 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
     case Field::kParam:
       for (const std::string& name : c.params) {
         if (c.op == Op::kPresent) {
-          t_->params[name].presence.push_back({*id, kNoName, false});
+          t_->params[name].presence.push_back({*id, kNoName, kNoSlot, false});
         } else {
           int slot;
           Status s = ParamSlot(name, &slot);
@@ -147,10 +162,11 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
         return Error(def, fmt::format("param@ takes a params list; '{}' is a {} list", c.list,
                                       ToString(list->kind)));
       }
+      uint16_t slot;
+      ATTRIB_RETURN_IF_ERROR(NameSlot(def, *id, &slot));
       for (const ListEntry& e : list->entries) {
-        t_->params[e.key].presence.push_back({*id, Intern(e.name), false});
+        t_->params[e.key].presence.push_back({*id, Intern(e.name), slot, false});
       }
-      naming_conditions_.insert(*id);
       *names = true;
       return Status::Ok();
     }
@@ -175,7 +191,7 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
       if (c.op == Op::kEquals) {
         for (const std::string& v : c.values) {
           ATTRIB_RETURN_IF_ERROR(ParseHostPattern(v, &pattern));
-          table.Add(pattern, *id, kNoName);
+          table.Add(pattern, *id, kNoName, kNoSlot);
         }
         return Status::Ok();
       }
@@ -185,11 +201,12 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
         return Error(def, fmt::format("a host is compared with a hosts list; '{}' is a {} list",
                                       c.list, ToString(list->kind)));
       }
+      uint16_t slot;
+      ATTRIB_RETURN_IF_ERROR(NameSlot(def, *id, &slot));
       for (const ListEntry& e : list->entries) {
         ATTRIB_RETURN_IF_ERROR(ParseHostPattern(e.key, &pattern));
-        table.Add(pattern, *id, Intern(e.name));
+        table.Add(pattern, *id, Intern(e.name), slot);
       }
-      naming_conditions_.insert(*id);
       *names = true;
       return Status::Ok();
     }
@@ -208,8 +225,15 @@ Status Compiler::CompileRule(const RuleDef& def, CompiledRule* out) {
     uint16_t id;
     bool names;
     ATTRIB_RETURN_IF_ERROR(AddCondition(def, c, &id, &names));
-    out->terms.push_back({id, c.negated});
-    if (names && !c.negated && out->match_cond == kNoName) out->match_cond = id;
+    const uint16_t word = id / 64;
+    auto mask = std::find_if(out->masks.begin(), out->masks.end(),
+                             [word](const CompiledRule::Mask& m) { return m.word == word; });
+    if (mask == out->masks.end()) mask = out->masks.insert(out->masks.end(), {word, 0, 0});
+    (c.negated ? mask->forbid : mask->need) |= uint64_t{1} << (id % 64);
+    if (names && !c.negated && out->match_cond == kNoName) {
+      out->match_cond = id;
+      out->match_slot = name_slots_.at(id);
+    }
   }
   const auto compile_template = [&](const Template& tpl, TemplateKind* kind, std::string* text,
                                     uint8_t* slot) -> Status {
@@ -229,6 +253,11 @@ Status Compiler::CompileRule(const RuleDef& def, CompiledRule* out) {
   };
   ATTRIB_RETURN_IF_ERROR(compile_template(def.source, &out->source_kind, &out->source_text, &out->source_slot));
   ATTRIB_RETURN_IF_ERROR(compile_template(def.medium, &out->medium_kind, &out->medium_text, &out->medium_slot));
+  out->fixed_output = out->source_kind == TemplateKind::kLiteral && out->medium_kind == TemplateKind::kLiteral;
+  if (out->fixed_output) {
+    out->channel_rows = t_->channel_columns[0].Rows(out->source_text) &
+                        t_->channel_columns[1].Rows(out->medium_text);
+  }
   return Status::Ok();
 }
 
@@ -258,6 +287,7 @@ Status Compiler::CompileChannels(const std::vector<ChannelRow>& rows) {
     }
     t_->channel_of_row.push_back(rows[i].channel);
   }
+  t_->rows_without_utm_medium = t_->channel_columns[2].Rows("");
   return Status::Ok();
 }
 
@@ -271,7 +301,7 @@ Status Compiler::CompileSourceNames() {
     for (const ListEntry& e : list.entries) {
       HostPattern pattern;
       ATTRIB_RETURN_IF_ERROR(ParseHostPattern(e.key, &pattern));
-      t_->source_hosts.Add(pattern, 0, Intern(e.name));
+      t_->source_hosts.Add(pattern, 0, Intern(e.name), kNoSlot);
     }
   }
   return Status::Ok();
@@ -346,13 +376,15 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
   rule_defs.insert(rule_defs.end(), builtin_rules.begin(), builtin_rules.end());
   rules_version = fmt::format("{:016x}", XXH3_64bits_digest(&state));
 
+  // Built-in ids first, so a clash is reported at the user's line.
   std::map<std::string, const RuleDef*, std::less<>> ids;
-  for (const RuleDef& def : rule_defs) {
+  const size_t extra = rule_defs.size() - builtin_rules.size();
+  for (size_t k = 0; k < rule_defs.size(); ++k) {
+    const RuleDef& def = rule_defs[(k + extra) % rule_defs.size()];
     auto [it, inserted] = ids.emplace(def.id, &def);
     if (!inserted) {
-      return Status::InvalidRules(fmt::format(
-          "{}:{}: rule id '{}' is already used (by the rule at {}:{})", def.origin, def.line,
-          def.id, it->second->origin, it->second->line));
+      return Status::InvalidRules(fmt::format("{}: rule id '{}' is already used (by the rule at {})",
+                                              Where(def), def.id, Where(*it->second)));
     }
   }
 
@@ -364,6 +396,7 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
   }
   Compiler compiler(lists, &tables);
   ATTRIB_RETURN_IF_ERROR(compiler.CompileSourceNames());
+  ATTRIB_RETURN_IF_ERROR(compiler.CompileChannels(channel_rows));
   for (const RuleDef& def : rule_defs) {
     CompiledRule rule;
     ATTRIB_RETURN_IF_ERROR(compiler.CompileRule(def, &rule));
@@ -371,7 +404,10 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
     rule_infos.push_back(RuleInfo{def.id, def.when_text, def.source.written, def.medium.written,
                                   def.confidence, def.channel, def.note, def.origin});
   }
-  return compiler.CompileChannels(channel_rows);
+  const ValueTable& path = tables.slots[kSlotPath];
+  tables.reads_path_or_params = tables.num_slots > kFirstParamSlot || !path.present.empty() ||
+                                !path.equals.empty() || !path.scans.empty();
+  return Status::Ok();
 }
 
 }  // namespace attrib

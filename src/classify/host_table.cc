@@ -4,8 +4,8 @@
 
 namespace attrib::classify {
 
-void HostTable::Add(const HostPattern& pattern, uint16_t cond, uint16_t name) {
-  const HostHit hit{cond, name, pattern.exact};
+void HostTable::Add(const HostPattern& pattern, uint16_t cond, uint16_t name, uint16_t name_slot) {
+  const HostHit hit{cond, name, name_slot, pattern.exact};
   if (pattern.app) {
     apps_[pattern.host].push_back(hit);
   } else if (pattern.any_suffix) {
@@ -19,6 +19,7 @@ void HostTable::Add(const HostPattern& pattern, uint16_t cond, uint16_t name) {
   } else {
     plain_[pattern.host].push_back(hit);
   }
+  if (pattern.host.find('.') == std::string::npos) single_label_keys_ = true;
 }
 
 }  // namespace attrib::classify

@@ -15,13 +15,15 @@ namespace attrib::classify {
 // What a pattern stands for: a condition it satisfies and the name it gives.
 struct HostHit {
   uint16_t cond = 0;
-  uint16_t name = 0;
+  uint16_t name = 0;       // the entry's name (an index into Tables::names)
+  uint16_t name_slot = 0;  // where the condition keeps its name for $match; kNoSlot: it has none
   bool exact_only = false;  // "=host": only the host itself, not its subdomains
 };
+inline constexpr uint16_t kNoSlot = 0xFFFF;
 
 class HostTable {
  public:
-  void Add(const HostPattern& pattern, uint16_t cond, uint16_t name);
+  void Add(const HostPattern& pattern, uint16_t cond, uint16_t name, uint16_t name_slot);
   bool empty() const { return plain_.empty() && wild_.empty() && apps_.empty(); }
 
   // Calls emit(const HostHit&) for every pattern `host` matches, the most specific first: the
@@ -39,6 +41,7 @@ class HostTable {
   FlatStringMap<std::vector<HostHit>> wild_;   // "google" for "google.*"
   FlatStringMap<std::vector<HostHit>> apps_;   // package names
   std::vector<std::string> wild_last_labels_;  // the last label of every wild_ key
+  bool single_label_keys_ = false;             // some key has no dot ("localhost")
 };
 
 template <class Emit>
@@ -47,7 +50,9 @@ void HostTable::MatchUnder(const FlatStringMap<std::vector<HostHit>>& map, std::
   if (const auto* hits = map.Find(host)) {
     for (const HostHit& h : *hits) emit(h);
   }
-  for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {
+  // Parent domains, longest first; a bare top-level label is looked up only if some entry is one.
+  const size_t last_dot = single_label_keys_ ? host.size() : host.rfind('.');
+  for (size_t dot = host.find('.'); dot < last_dot; dot = host.find('.', dot + 1)) {
     if (const auto* hits = map.Find(host.substr(dot + 1))) {
       for (const HostHit& h : *hits) {
         if (!h.exact_only) emit(h);

@@ -28,11 +28,16 @@ int ErrorCodeHttpStatus(ErrorCode code) {
   return 500;
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return rep_ ? rep_->message : kEmpty;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "ok";
-  std::string s(ErrorCodeName(code_));
+  std::string s(ErrorCodeName(code()));
   s += ": ";
-  s += message_;
+  s += message();
   return s;
 }
 

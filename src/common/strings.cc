@@ -1,6 +1,7 @@
 #include "common/strings.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace attrib {
 namespace {
@@ -50,6 +51,32 @@ std::string_view TrimAscii(std::string_view s) {
   while (b < e && IsAsciiSpace(s[b])) ++b;
   while (e > b && IsAsciiSpace(s[e - 1])) --e;
   return s.substr(b, e - b);
+}
+
+bool IsLowerAscii(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const auto clean = [](uint64_t w) {
+    if (w & kHigh) return false;
+    // With every byte below 0x80, these sums cannot carry into the next byte.
+    const uint64_t at_least_a = w + (0x80 - 'A') * kOnes;
+    const uint64_t above_z = w + (0x80 - 'Z' - 1) * kOnes;
+    return (at_least_a & ~above_z & kHigh) == 0;
+  };
+  if (s.size() < 8) {
+    for (char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x80 || (c >= 'A' && c <= 'Z')) return false;
+    }
+    return true;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (!clean(w)) return false;
+  }
+  std::memcpy(&w, s.data() + s.size() - 8, 8);  // the last bytes, overlapping
+  return clean(w);
 }
 
 void AsciiLowerInPlace(std::string* s) {

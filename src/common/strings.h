@@ -16,6 +16,8 @@ constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 std::string_view TrimAscii(std::string_view s);
+// True when `s` is ASCII with no upper-case letter (so lower-casing would not change it).
+bool IsLowerAscii(std::string_view s);
 void AsciiLowerInPlace(std::string* s);
 std::string AsciiLowerCopy(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

@@ -47,6 +47,24 @@ TEST(Json, EscapesWhatItMust) {
   EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001 é\xEF\xBF\xBD\"");
 }
 
+TEST(Strings, IsLowerAscii) {
+  EXPECT_TRUE(IsLowerAscii(""));
+  EXPECT_TRUE(IsLowerAscii("www.example-shop.co.uk:8080"));
+  EXPECT_TRUE(IsLowerAscii("@[`{~"));  // the neighbours of A-Z
+  EXPECT_FALSE(IsLowerAscii("www.example-shop.co.uK"));
+  EXPECT_FALSE(IsLowerAscii("Abcdefghijkl"));
+  EXPECT_FALSE(IsLowerAscii("abcdefghZ"));
+  EXPECT_FALSE(IsLowerAscii("bücher.de"));
+  for (int c = 0; c < 128; ++c) {
+    std::string s(10, 'a'), w(10, 'a');
+    s.back() = static_cast<char>(c);   // the overlapping last word
+    w.front() = static_cast<char>(c);  // the first word
+    const bool upper = c >= 'A' && c <= 'Z';
+    EXPECT_EQ(IsLowerAscii(s), !upper) << c;
+    EXPECT_EQ(IsLowerAscii(w), !upper) << c;
+  }
+}
+
 TEST(Strings, CaseAndTrim) {
   EXPECT_EQ(TrimAscii("  a b \t\n"), "a b");
   EXPECT_EQ(AsciiLowerCopy("MiXeD-Ü"), "mixed-Ü");

@@ -2,15 +2,39 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstdint>
+#include <cstring>
+
 #include "common/strings.h"
 
 namespace attrib {
 namespace {
 
-bool IsSchemeChar(char c) {
-  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '+' || c == '-' || c == '.';
-}
+// Byte classes, looked up once per byte: URLs are split on every event.
+enum : uint8_t {
+  kSchemeChar = 1,    // A-Z a-z 0-9 + - .
+  kHostChar = 2,      // A-Z a-z 0-9 - . _ and every byte >= 0x80 (UTF-8, checked separately)
+  kAuthorityEnd = 4,  // / \ ? #
+  kControl = 8,       // < 0x20 and 0x7F
+  kLabelChar = 16,    // A-Z a-z 0-9 - _: the bytes of most hosts, taken without a second look
+};
 
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || c == '+' || c == '-' || c == '.') t[c] |= kSchemeChar;
+    if (alnum || c == '-' || c == '.' || c == '_' || c >= 0x80) t[c] |= kHostChar;
+    if (alnum || c == '-' || c == '_') t[c] |= kLabelChar;
+    if (c == '/' || c == '\\' || c == '?' || c == '#') t[c] |= kAuthorityEnd;
+    if (c < 0x20 || c == 0x7F) t[c] |= kControl;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClasses();
+
+uint8_t ClassOf(char c) { return kClass[static_cast<unsigned char>(c)]; }
 bool IsSlash(char c) { return c == '/' || c == '\\'; }
 
 // Schemes whose URLs always have a host, so "https:example.com" and "https:///x.com" still name
@@ -26,8 +50,7 @@ bool LooksLikePort(std::string_view after_colon) {
   size_t i = 0;
   while (i < after_colon.size() && IsAsciiDigit(after_colon[i])) ++i;
   if (i == 0) return false;
-  return i == after_colon.size() || IsSlash(after_colon[i]) || after_colon[i] == '?' ||
-         after_colon[i] == '#';
+  return i == after_colon.size() || (ClassOf(after_colon[i]) & kAuthorityEnd);
 }
 
 std::string DescribeByte(char c) {
@@ -36,28 +59,51 @@ std::string DescribeByte(char c) {
   return fmt::format("byte 0x{:02X}", b);
 }
 
+Status ControlError(std::string_view s, size_t at) {
+  return Status::InvalidUrl(fmt::format("control character 0x{:02X} at byte {}",
+                                        static_cast<unsigned char>(s[at]), at));
+}
+
+// The position of the first ASCII control character (< 0x20 or 0x7F) at or after `from`, or
+// npos. Eight bytes at a time.
+size_t FindControl(std::string_view s, size_t from) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHigh;  // some byte < 0x20
+    const uint64_t x = w ^ (0x7F * kOnes);
+    const uint64_t del = (x - kOnes) & ~x & kHigh;  // some byte == 0x7F
+    if (below_space | del) break;
+  }
+  for (; i < s.size(); ++i) {
+    if (ClassOf(s[i]) & kControl) return i;
+  }
+  return std::string_view::npos;
+}
+
 Status ValidateIpv6(std::string_view inner) {
   if (inner.empty()) return Status::InvalidUrl("empty IPv6 address in host");
   for (char c : inner) {
     const bool ok = IsAsciiDigit(c) || (AsciiLower(c) >= 'a' && AsciiLower(c) <= 'f') ||
                     c == ':' || c == '.';
-    if (!ok) return Status::InvalidUrl(fmt::format("invalid character {} in IPv6 host", DescribeByte(c)));
+    if (!ok) {
+      return Status::InvalidUrl(fmt::format("invalid character {} in IPv6 host", DescribeByte(c)));
+    }
   }
   return Status::Ok();
 }
 
-Status ValidateHostName(std::string_view host) {
+Status HostError(std::string_view host) {
   if (host.size() > kMaxHostBytes) {
     return Status::InvalidUrl(
         fmt::format("host is {} bytes, over the {}-byte limit", host.size(), kMaxHostBytes));
   }
-  bool non_ascii = false;
   char prev = '.';
   for (char c : host) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x80) {
-      non_ascii = true;
-    } else if (!(IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '_' || c == '.')) {
+    if (!(ClassOf(c) & kHostChar)) {
       return Status::InvalidUrl(
           fmt::format("invalid character {} in host \"{}\"", DescribeByte(c), host));
     }
@@ -66,47 +112,96 @@ Status ValidateHostName(std::string_view host) {
     }
     prev = c;
   }
-  if (non_ascii && !IsValidUtf8(host)) return Status::InvalidUrl("host is not valid UTF-8");
+  return Status::InvalidUrl("host is not valid UTF-8");
+}
+
+Status ValidatePort(std::string_view port) {
+  unsigned value = 0;
+  for (char c : port) {
+    if (!IsAsciiDigit(c)) return Status::InvalidUrl(fmt::format("invalid port \"{}\"", port));
+    value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 65535) return Status::InvalidUrl(fmt::format("invalid port \"{}\"", port));
+  }
   return Status::Ok();
 }
 
-// Splits an authority ("user@host:port") into host and port and validates both.
-Status SplitAuthority(std::string_view authority, UrlParts* out) {
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
+// Reads the authority that starts at s[begin] ("user@host:port", up to / \ ? # or the end)
+// into `out`, and sets `*end_out` to where it stops. One pass; most bytes are label bytes and
+// cost one table lookup.
+Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* end_out) {
+  const char* const data = s.data();
+  const char* p = data + begin;
+  const char* const limit = data + s.size();
+  const char* host_begin = p;
+  const char* colon = nullptr;
+  bool clean = true;  // every host byte so far is a label byte or a '.' after a label byte
+  bool non_ascii = false;
+  char prev = '.';
+  for (;;) {
+    const char* const run = p;
+    while (p < limit && (ClassOf(*p) & kLabelChar)) ++p;
+    if (p != run) prev = p[-1];
+    if (p == limit) break;
+    const char c = *p;
+    const uint8_t cls = ClassOf(c);
+    if (cls & (kAuthorityEnd | kControl)) {
+      if (cls & kControl) return ControlError(s, static_cast<size_t>(p - data));
+      break;
+    }
+    if (c == '@') {  // user info ends: the host starts again
+      host_begin = p + 1;
+      colon = nullptr;
+      clean = true;
+      non_ascii = false;
+      prev = '.';
+      ++p;
+      continue;
+    }
+    if (c == ':') {
+      colon = p;
+    } else if (colon == nullptr) {  // a host byte
+      if (c == '.') {
+        clean &= prev != '.';
+      } else if (static_cast<unsigned char>(c) >= 0x80) {
+        non_ascii = true;
+      } else {
+        clean = false;
+      }
+    }
+    prev = c;
+    ++p;
   }
-  std::string_view host = authority;
+  const size_t end = static_cast<size_t>(p - data);
+  const size_t host_start = static_cast<size_t>(host_begin - data);
+  const size_t colon_at = colon ? static_cast<size_t>(colon - data) : std::string_view::npos;
+  *end_out = end;
+  std::string_view host = s.substr(host_start, end - host_start);
   std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
     if (close == std::string_view::npos) return Status::InvalidUrl("unclosed '[' in IPv6 host");
-    host = authority.substr(1, close - 1);
+    std::string_view after = host.substr(close + 1);
+    host = host.substr(1, close - 1);
     ATTRIB_RETURN_IF_ERROR(ValidateIpv6(host));
-    std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
-        return Status::InvalidUrl(fmt::format("unexpected {} after IPv6 host", DescribeByte(after.front())));
+        return Status::InvalidUrl(
+            fmt::format("unexpected {} after IPv6 host", DescribeByte(after.front())));
       }
       port = after.substr(1);
     }
   } else {
-    if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
+    if (colon_at != std::string_view::npos) {
+      port = s.substr(colon_at + 1, end - colon_at - 1);
+      host = s.substr(host_start, colon_at - host_start);
     }
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "example.com."
     if (host.empty()) return Status::InvalidUrl("no host");
-    ATTRIB_RETURN_IF_ERROR(ValidateHostName(host));
-  }
-  if (!port.empty()) {
-    if (port.size() > 5) return Status::InvalidUrl(fmt::format("invalid port \"{}\"", port));
-    unsigned value = 0;
-    for (char c : port) {
-      if (!IsAsciiDigit(c)) return Status::InvalidUrl(fmt::format("invalid port \"{}\"", port));
-      value = value * 10 + static_cast<unsigned>(c - '0');
+    if (!clean || host.size() > kMaxHostBytes || (non_ascii && !IsValidUtf8(host))) {
+      return HostError(host);
     }
-    if (value > 65535) return Status::InvalidUrl(fmt::format("invalid port \"{}\"", port));
   }
+  ATTRIB_RETURN_IF_ERROR(ValidatePort(port));
   out->host = host;
   out->port = port;
   return Status::Ok();
@@ -114,55 +209,57 @@ Status SplitAuthority(std::string_view authority, UrlParts* out) {
 
 }  // namespace
 
-Status SplitUrl(std::string_view url, UrlParts* out) {
-  *out = UrlParts{};
-  std::string_view s = TrimAscii(url);
+Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
+  // Field by field: assigning a whole UrlParts{} compiles to a slow `rep stos`.
+  out->scheme = out->host = out->port = out->path = out->query = out->fragment = {};
+  out->is_app = false;
+  const std::string_view s = TrimAscii(url);
   if (s.size() > kMaxUrlBytes) {
     return Status::LimitExceeded(
         fmt::format("url is {} bytes, over the {}-byte limit", s.size(), kMaxUrlBytes));
   }
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x20 || b == 0x7F) {
-      return Status::InvalidUrl(fmt::format("control character 0x{:02X} at byte {}", b, i));
-    }
-  }
   if (s.empty()) return Status::Ok();
 
   // Scheme.
-  std::string_view rest = s;
+  size_t pos = 0;
   bool has_authority = false;
   if (IsAsciiAlpha(s[0])) {
-    size_t j = 1;
-    while (j < s.size() && IsSchemeChar(s[j])) ++j;
+    const char* q = s.data() + 1;
+    const char* const limit = s.data() + s.size();
+    while (q < limit && (ClassOf(*q) & kSchemeChar)) ++q;
+    const size_t j = static_cast<size_t>(q - s.data());
     if (j < s.size() && s[j] == ':' && !LooksLikePort(s.substr(j + 1))) {
       out->scheme = s.substr(0, j);
-      rest = s.substr(j + 1);
       out->is_app = EqualsIgnoreCase(out->scheme, "android-app");
-      const bool slashes = rest.size() >= 2 && IsSlash(rest[0]) && IsSlash(rest[1]);
+      pos = j + 1;
+      const bool slashes = pos + 1 < s.size() && IsSlash(s[pos]) && IsSlash(s[pos + 1]);
       if (slashes || IsSpecialScheme(out->scheme)) {
-        while (!rest.empty() && IsSlash(rest.front())) rest.remove_prefix(1);
+        while (pos < s.size() && IsSlash(s[pos])) ++pos;
         has_authority = true;
       }
     }
   }
   if (out->scheme.empty()) {
-    if (rest.size() >= 2 && IsSlash(rest[0]) && IsSlash(rest[1])) {  // "//host/path"
-      rest.remove_prefix(2);
+    if (s.size() >= 2 && IsSlash(s[0]) && IsSlash(s[1])) {  // "//host/path"
+      pos = 2;
       has_authority = true;
-    } else if (!IsSlash(rest[0]) && rest[0] != '?' && rest[0] != '#') {  // "www.example.com/x"
+    } else if (!(ClassOf(s[0]) & kAuthorityEnd)) {  // "www.example.com/x"
       has_authority = true;
     }
   }
-
+  // The scheme's bytes were all printable; what follows is checked as it is read.
   if (has_authority) {
-    size_t end = 0;
-    while (end < rest.size() && !IsSlash(rest[end]) && rest[end] != '?' && rest[end] != '#') ++end;
-    ATTRIB_RETURN_IF_ERROR(SplitAuthority(rest.substr(0, end), out));
-    rest.remove_prefix(end);
+    ATTRIB_RETURN_IF_ERROR(SplitAuthority(s, pos, out, &pos));
+  } else if (pos > 0 && scope == UrlScope::kHostOnly) {
+    pos = s.size();  // "mailto:…", "javascript:…": no host, and nothing else is read
   }
+  if (scope == UrlScope::kHostOnly) return Status::Ok();
 
   // Path, query, fragment.
+  if (const size_t at = FindControl(s, pos); at != std::string_view::npos) {
+    return ControlError(s, at);
+  }
+  std::string_view rest = s.substr(pos);
   const size_t hash = rest.find('#');
   if (hash != std::string_view::npos) {
     out->fragment = rest.substr(hash + 1);

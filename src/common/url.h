@@ -27,11 +27,17 @@ struct UrlParts {
   bool is_app = false;        // android-app://PACKAGE: `host` is the app's package name
 };
 
+// How much of a URL SplitUrl reads.
+enum class UrlScope {
+  kAll,       // everything, validated throughout
+  kHostOnly,  // scheme and authority only (a referrer: its path and query are never read)
+};
+
 // Splits `url` (surrounding white space ignored) into `out`. An empty input is valid and gives
 // empty parts. Errors: longer than kMaxUrlBytes, a control character, an invalid host (bad
 // character, empty label, too long, bad UTF-8, unclosed IPv6 bracket), a bad port, or an
 // authority marker ("http://") with no host.
-Status SplitUrl(std::string_view url, UrlParts* out);
+Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope = UrlScope::kAll);
 
 // Walks the `name=value` pairs of a query string, split on '&'. Names and values are raw
 // (still percent-encoded); a pair without '=' has an empty value. Empty pairs are skipped.

@@ -114,7 +114,7 @@ PageView TrafficGenerator::Entry() {
     roll -= share;
     return false;
   };
-  if (take(240)) {  // direct: typed, bookmarked, untracked apps
+  if (take(232)) {  // direct: typed, bookmarked, untracked apps
   } else if (take(235)) {
     referrer = fmt::format("https://{}/", rng_.Pick(kGoogleHosts));
   } else if (take(45)) {
@@ -168,6 +168,10 @@ PageView TrafficGenerator::Entry() {
     query = fmt::format("utm_source=criteo&utm_medium=display&utm_campaign={}", campaign);
   } else if (take(5)) {
     query = "utm_source=sms&utm_medium=sms";
+  } else if (take(5)) {
+    query = fmt::format("utm_source=youtube&utm_medium=cpv&utm_campaign={}", campaign);
+  } else if (take(3)) {
+    query = fmt::format("tblci={}", ClickId(rng_));
   } else if (take(10)) {
     referrer = std::string(rng_.Pick(kApps));
   } else if (take(5)) {
