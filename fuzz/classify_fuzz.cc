@@ -2,6 +2,7 @@
 // bytes, Classify() must return a status (never crash, hang or read out of bounds) and, when it
 // succeeds, a well-formed classification.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -17,8 +18,10 @@ const attrib::Classifier& TheClassifier() {
   return *c;
 }
 
-void Check(bool ok) {
-  if (!ok) std::abort();
+void Check(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "classify_fuzz: invariant broken: %s\n", what);
+  std::abort();
 }
 
 }  // namespace
@@ -35,17 +38,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   attrib::UrlParts url;
   if (attrib::SplitUrl(parts[0], &url).ok()) {
-    Check(url.host.size() <= attrib::kMaxHostBytes);
+    Check(url.host.size() <= attrib::kMaxHostBytes, "host within its limit");
   }
   attrib::Classification c;
   const attrib::Status s = TheClassifier().Classify({parts[0], parts[1], parts[2]}, &c);
   if (s.ok()) {
-    Check(!c.source.empty() && !c.medium.empty() && !c.rule_id.empty());
+    Check(!c.source.empty() && !c.medium.empty() && !c.rule_id.empty(), "source, medium, rule set");
     for (const std::string* text : {&c.source, &c.medium, &c.campaign, &c.term, &c.content}) {
-      Check(attrib::IsValidUtf8(*text));
+      Check(attrib::IsValidUtf8(*text), "output is valid UTF-8");
     }
   } else {
-    Check(!s.message().empty());
+    Check(!s.message().empty(), "errors have a message");
   }
   return 0;
 }

@@ -165,30 +165,40 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   // Values: utm_source and utm_medium are compared lower-cased (and utm_source aliased);
   // campaign, term and content are reported as written.
   std::string utm_source, utm_medium, lower;
-  DecodeValue(f.raw[classify::kSlotUtmSource].view(), &utm_source);
-  AsciiLowerInPlace(&utm_source);
-  if (!utm_source.empty()) Canonicalize(&utm_source);
-  DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &utm_medium);
-  AsciiLowerInPlace(&utm_medium);
-  DecodeValue(f.raw[classify::kSlotUtmCampaign].view(), &out->campaign);
-  DecodeValue(f.raw[classify::kSlotUtmTerm].view(), &out->term);
-  DecodeValue(f.raw[classify::kSlotUtmContent].view(), &out->content);
-  MatchValue(t.slots[classify::kSlotUtmSource], utm_source, &f);
-  MatchValue(t.slots[classify::kSlotUtmMedium], utm_medium, &f);
-  std::string* const as_written[] = {&out->campaign, &out->term, &out->content};
-  for (int i = 0; i < 3; ++i) {
-    const auto& table = t.slots[classify::kSlotUtmCampaign + i];
-    if (!table.needs_lower) {
-      MatchValue(table, *as_written[i], &f);
-    } else {
-      lower = *as_written[i];
-      AsciiLowerInPlace(&lower);
-      MatchValue(table, lower, &f);
-    }
+  size_t utm_bytes = 0;
+  for (int slot = classify::kSlotUtmSource; slot <= classify::kSlotUtmContent; ++slot) {
+    utm_bytes += f.raw[slot].size;
   }
-  if (!utm_source.empty() || !utm_medium.empty() || !out->campaign.empty() || !out->term.empty() ||
-      !out->content.empty()) {
-    f.SetAll(t.any_utm_conds);
+  if (utm_bytes == 0) {  // most page views: nothing to decode
+    out->campaign.clear();
+    out->term.clear();
+    out->content.clear();
+  } else {
+    DecodeValue(f.raw[classify::kSlotUtmSource].view(), &utm_source);
+    AsciiLowerInPlace(&utm_source);
+    if (!utm_source.empty()) Canonicalize(&utm_source);
+    DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &utm_medium);
+    AsciiLowerInPlace(&utm_medium);
+    DecodeValue(f.raw[classify::kSlotUtmCampaign].view(), &out->campaign);
+    DecodeValue(f.raw[classify::kSlotUtmTerm].view(), &out->term);
+    DecodeValue(f.raw[classify::kSlotUtmContent].view(), &out->content);
+    MatchValue(t.slots[classify::kSlotUtmSource], utm_source, &f);
+    MatchValue(t.slots[classify::kSlotUtmMedium], utm_medium, &f);
+    std::string* const as_written[] = {&out->campaign, &out->term, &out->content};
+    for (int i = 0; i < 3; ++i) {
+      const auto& table = t.slots[classify::kSlotUtmCampaign + i];
+      if (!table.needs_lower) {
+        MatchValue(table, *as_written[i], &f);
+      } else {
+        lower = *as_written[i];
+        AsciiLowerInPlace(&lower);
+        MatchValue(table, lower, &f);
+      }
+    }
+    if (!utm_source.empty() || !utm_medium.empty() || !out->campaign.empty() ||
+        !out->term.empty() || !out->content.empty()) {
+      f.SetAll(t.any_utm_conds);
+    }
   }
   std::vector<std::string> extra_values;  // lower-cased path and parameter values, if any rule asks
   if (t.reads_path_or_params) {
@@ -222,17 +232,22 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
 
   // The cascade.
   const classify::CompiledRule* fired = nullptr;
-  for (const classify::CompiledRule& rule : t.rules) {
+  const uint64_t word0 = f.bits[0];
+  for (size_t r = 0; r < t.first_words.size(); ++r) {
+    const auto& first = t.first_words[r];
+    if ((word0 & first.need) != first.need || (word0 & first.forbid) != 0) continue;
     bool holds = true;
-    for (const auto& m : rule.masks) {
-      const uint64_t bits = f.bits[m.word];
-      if ((bits & m.need) != m.need || (bits & m.forbid) != 0) {
-        holds = false;
-        break;
+    if (first.more) {
+      for (const classify::RuleMask& m : t.rules[r].masks) {
+        const uint64_t bits = f.bits[m.word];
+        if ((bits & m.need) != m.need || (bits & m.forbid) != 0) {
+          holds = false;
+          break;
+        }
       }
     }
     if (holds) {
-      fired = &rule;
+      fired = &t.rules[r];
       break;
     }
   }

@@ -41,14 +41,15 @@ enum Slot : uint8_t {
   kFirstParamSlot,  // slots of other query parameters follow
 };
 
+// When a rule holds: in every word of condition bits it looks at, all `need` bits are set and
+// no `forbid` bit is.
+struct RuleMask {
+  uint16_t word;
+  uint64_t need, forbid;
+};
+
 struct CompiledRule {
-  // The rule holds when, in every word of condition bits it looks at, all `need` bits are set
-  // and no `forbid` bit is.
-  struct Mask {
-    uint16_t word;
-    uint64_t need, forbid;
-  };
-  std::vector<Mask> masks;
+  std::vector<RuleMask> masks;
   TemplateKind source_kind, medium_kind;
   std::string source_text, medium_text;  // literals
   uint8_t source_slot = 0, medium_slot = 0;  // for $param:NAME
@@ -93,6 +94,13 @@ struct ChannelColumn {
 // Everything Classify() reads.
 struct Tables {
   std::vector<CompiledRule> rules;
+  // The rules' masks for word 0, side by side for a fast scan, and whether a rule also looks at
+  // other words (then rules[i].masks has them all).
+  struct FirstWord {
+    uint64_t need, forbid;
+    bool more;
+  };
+  std::vector<FirstWord> first_words;
   size_t num_conditions = 0;
   std::vector<std::string> names;  // interned names of list entries, by id
   HostTable referrer_hosts, page_hosts;

@@ -2,6 +2,7 @@
 // limits, determinism and the rules version.
 #include "attrib/classify.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -151,7 +152,7 @@ TEST(RulesErrors, NameFileLineAndProblem) {
 
 TEST(RulesLimits, FileSize) {
   std::string text = "x\tutm_source\ta\tb\thigh\n";
-  text += "#" + std::string(classify::kMaxRulesFileBytes - text.size() - 2, 'x') + "\n";
+  text += fmt::format("#{}\n", std::string(classify::kMaxRulesFileBytes - text.size() - 2, 'x'));
   ASSERT_EQ(text.size(), classify::kMaxRulesFileBytes);
   WithRules(text);
   EXPECT_EQ(LoadError(text + "#").code(), ErrorCode::kLimitExceeded);
@@ -159,7 +160,7 @@ TEST(RulesLimits, FileSize) {
 
 TEST(RulesLimits, ConditionsPerRule) {
   std::string when = "utm";
-  for (size_t i = 1; i < classify::kMaxConditionsPerRule; ++i) when += " & utm_term=t" + std::to_string(i);
+  for (size_t i = 1; i < classify::kMaxConditionsPerRule; ++i) when += fmt::format(" & utm_term=t{}", i);
   WithRules("x\t" + when + "\ta\tb\thigh\n");
   EXPECT_EQ(LoadError("x\t" + when + " & path\ta\tb\thigh\n").code(), ErrorCode::kLimitExceeded);
 }
@@ -167,7 +168,7 @@ TEST(RulesLimits, ConditionsPerRule) {
 TEST(RulesLimits, ExtraRules) {
   std::string text;
   for (size_t i = 0; i < classify::kMaxExtraRules; ++i) {
-    text += "r" + std::to_string(i) + "\tutm_campaign=c" + std::to_string(i) + "\ta\tb\thigh\n";
+    text += fmt::format("r{}\tutm_campaign=c{}\ta\tb\thigh\n", i, i);
   }
   WithRules(text);
   EXPECT_EQ(LoadError(text + "last\tutm\ta\tb\thigh\n").code(), ErrorCode::kLimitExceeded);
@@ -184,7 +185,7 @@ TEST(RulesLimits, DistinctQueryParameters) {
   std::string text;
   const size_t params = classify::kMaxValueSlots - classify::kFirstParamSlot;
   for (size_t i = 0; i < params; ++i) {
-    text += "r" + std::to_string(i) + "\tparam:p" + std::to_string(i) + "=v\ta\tb\thigh\n";
+    text += fmt::format("r{}\tparam:p{}=v\ta\tb\thigh\n", i, i);
   }
   WithRules(text);
   EXPECT_EQ(LoadError(text + "last\tparam:extra=v\ta\tb\thigh\n").code(), ErrorCode::kInvalidRules);

@@ -227,7 +227,7 @@ Status Compiler::CompileRule(const RuleDef& def, CompiledRule* out) {
     ATTRIB_RETURN_IF_ERROR(AddCondition(def, c, &id, &names));
     const uint16_t word = id / 64;
     auto mask = std::find_if(out->masks.begin(), out->masks.end(),
-                             [word](const CompiledRule::Mask& m) { return m.word == word; });
+                             [word](const RuleMask& m) { return m.word == word; });
     if (mask == out->masks.end()) mask = out->masks.insert(out->masks.end(), {word, 0, 0});
     (c.negated ? mask->forbid : mask->need) |= uint64_t{1} << (id % 64);
     if (names && !c.negated && out->match_cond == kNoName) {
@@ -400,6 +400,16 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
   for (const RuleDef& def : rule_defs) {
     CompiledRule rule;
     ATTRIB_RETURN_IF_ERROR(compiler.CompileRule(def, &rule));
+    Tables::FirstWord first{0, 0, false};
+    for (const RuleMask& m : rule.masks) {
+      if (m.word == 0) {
+        first.need = m.need;
+        first.forbid = m.forbid;
+      } else {
+        first.more = true;
+      }
+    }
+    tables.first_words.push_back(first);
     tables.rules.push_back(std::move(rule));
     rule_infos.push_back(RuleInfo{def.id, def.when_text, def.source.written, def.medium.written,
                                   def.confidence, def.channel, def.note, def.origin});

@@ -18,7 +18,7 @@ struct DemoArgs {
   std::string host = "shop.example";
 };
 
-// url<TAB>referrer<TAB>host lines: the input of `attrib classify --batch`.
+// url<TAB>referrer lines: the input of `attrib classify --batch` (the host is the URL's).
 int WriteTsv(const DemoArgs& args, std::FILE* file) {
   demo::TrafficGenerator traffic(args.seed, demo::TrafficOptions{args.host});
   Output out(file);
@@ -27,7 +27,11 @@ int WriteTsv(const DemoArgs& args, std::FILE* file) {
     views.clear();
     traffic.NextSession(&views);
     for (const demo::PageView& v : views) {
-      *out.buffer() += fmt::format("{}\t{}\t{}\n", v.url, v.referrer, args.host);
+      std::string& buf = *out.buffer();
+      buf += v.url;
+      buf += '\t';
+      buf += v.referrer;
+      buf += '\n';
     }
     out.MaybeFlush();
   }
@@ -45,7 +49,7 @@ void AddDemoCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand("demo", "Write realistic synthetic traffic of a demo shop");
   cmd->add_option("--out", args->out, "Output file ('-' for stdout)")->required();
   cmd->add_option("--format", args->format,
-                  "tsv: one url<TAB>referrer<TAB>host line per page view (classify --batch input)")
+                  "tsv: one url<TAB>referrer line per page view (classify --batch input)")
       ->check(CLI::IsMember({"tsv"}))
       ->capture_default_str();
   cmd->add_option("--sessions", args->sessions, "Sessions to generate")

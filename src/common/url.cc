@@ -158,6 +158,7 @@ Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* e
       continue;
     }
     if (c == ':') {
+      clean &= colon == nullptr;  // only the last ':' starts the port: the others are in the host
       colon = p;
     } else if (colon == nullptr) {  // a host byte
       if (c == '.') {
