@@ -2,9 +2,12 @@
 // query string and one lookup per host, then walk the cascade testing bits.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 
 #include "classify/classifier_impl.h"
+#include "common/flat_map.h"
 #include "common/strings.h"
 #include "common/url.h"
 
@@ -58,6 +61,64 @@ class HostBuffer {
   std::string normalized_;
 };
 
+// A per-thread memo of host matches. Hosts repeat all day (the site's own pages, the big search
+// engines and networks), and matching a host against every list costs several hash lookups;
+// replaying a memo costs one. Entries name the tables they were made from, so classifiers
+// loaded later never see another's answers.
+class HostMatchMemo {
+ public:
+  template <class Emit>
+  void Match(const classify::HostTable& table, uint64_t owner, std::string_view host, bool app,
+             Emit& emit) {
+    if (host.size() > kMaxHost) {
+      table.Match(host, app, emit);
+      return;
+    }
+    const uint64_t h = HashBytes(host) ^ (app ? 0x9E3779B97F4A7C15ULL : 0);
+    Entry& e = entries_[h & (kEntries - 1)];
+    if (e.owner == owner && e.hash == h && e.app == app && e.size == host.size() &&
+        std::memcmp(e.host, host.data(), host.size()) == 0) {
+      for (uint8_t i = 0; i < e.n_hits; ++i) emit(e.hits[i]);
+      return;
+    }
+    HostHit hits[kMaxHits];
+    size_t n = 0;
+    table.Match(host, app, [&](const HostHit& hit) {
+      if (n < kMaxHits) hits[n] = hit;
+      ++n;
+      emit(hit);
+    });
+    if (n > kMaxHits) return;  // too many to keep; rare
+    e.owner = owner;
+    e.hash = h;
+    e.app = app;
+    e.size = static_cast<uint8_t>(host.size());
+    std::memcpy(e.host, host.data(), host.size());
+    e.n_hits = static_cast<uint8_t>(n);
+    std::copy(hits, hits + n, e.hits);
+  }
+
+ private:
+  static constexpr size_t kEntries = 128;  // direct-mapped
+  static constexpr size_t kMaxHost = 64;
+  static constexpr size_t kMaxHits = 6;
+  struct Entry {
+    uint64_t owner = 0;  // 0: empty
+    uint64_t hash = 0;
+    bool app = false;
+    uint8_t size = 0;
+    uint8_t n_hits = 0;
+    char host[kMaxHost];
+    HostHit hits[kMaxHits];
+  };
+  Entry entries_[kEntries];
+};
+
+HostMatchMemo& Memo() {
+  thread_local HostMatchMemo memo;
+  return memo;
+}
+
 // Decodes a query value: percent-decoded, '+' as space, trimmed, control characters and
 // invalid UTF-8 replaced.
 void DecodeValue(std::string_view raw, std::string* out) {
@@ -73,8 +134,17 @@ void DecodeValue(std::string_view raw, std::string* out) {
 
 // A referrer that browsers and SDKs send to mean "none".
 bool MeansNoReferrer(std::string_view referrer) {
-  return referrer.empty() || EqualsIgnoreCase(referrer, "null") ||
-         EqualsIgnoreCase(referrer, "undefined") || StartsWithIgnoreCase(referrer, "about:");
+  if (referrer.empty()) return true;
+  switch (referrer[0] | 0x20) {  // most referrers start with 'h': one test
+    case 'n':
+      return EqualsIgnoreCase(referrer, "null");
+    case 'u':
+      return EqualsIgnoreCase(referrer, "undefined");
+    case 'a':
+      return StartsWithIgnoreCase(referrer, "about:");
+    default:
+      return false;
+  }
 }
 
 Status Prefixed(std::string_view what, Status s) {
@@ -119,13 +189,21 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   if (Status s = SplitUrl(input.url, &url); !s.ok()) return Prefixed("url", std::move(s));
   UrlParts ref;
   const std::string_view referrer_text = TrimAscii(input.referrer);
-  if (!MeansNoReferrer(referrer_text)) {
-    if (Status s = SplitUrl(referrer_text, &ref, UrlScope::kHostOnly); !s.ok()) return Prefixed("referrer", std::move(s));
+  // Most page views come from another page of the same site: same scheme, host and port.
+  const bool same_origin = SameOrigin(referrer_text, url.origin);
+  if (same_origin) {
+    ref = url;
+  } else if (!MeansNoReferrer(referrer_text)) {
+    if (Status s = SplitUrl(referrer_text, &ref, UrlScope::kHostOnly); !s.ok()) {
+      return Prefixed("referrer", std::move(s));
+    }
   }
   std::string_view page_host_raw = url.host;
   if (!input.page_host.empty()) {
     UrlParts page;
-    if (Status s = SplitUrl(input.page_host, &page, UrlScope::kHostOnly); !s.ok()) return Prefixed("page host", std::move(s));
+    if (Status s = SplitUrl(input.page_host, &page, UrlScope::kHostOnly); !s.ok()) {
+      return Prefixed("page host", std::move(s));
+    }
     if (page.host.empty()) {
       return Status::InvalidUrl(fmt::format("page host: no host in \"{}\"", input.page_host));
     }
@@ -214,16 +292,21 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   // Hosts.
   HostBuffer ref_buffer, page_buffer;
   const bool has_referrer = !ref.host.empty();
-  const std::string_view ref_host = has_referrer ? ref_buffer.Normalize(ref.host) : std::string_view();
   const std::string_view page_host = page_buffer.Normalize(page_host_raw);
+  const std::string_view ref_host =
+      !has_referrer                                          ? std::string_view()
+      : same_origin && page_host_raw.data() == url.host.data() ? page_host
+                                                               : ref_buffer.Normalize(ref.host);
   const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit); };
   if (has_referrer) {
     f.SetAll(t.referrer_conds);
-    t.referrer_hosts.Match(ref_host, ref.is_app, set_named);
+    if (!t.referrer_hosts.empty()) {
+      Memo().Match(t.referrer_hosts, t.id * 2, ref_host, ref.is_app, set_named);
+    }
   }
   if (!page_host.empty()) {
     f.SetAll(t.page_host_conds);
-    t.page_hosts.Match(page_host, false, set_named);
+    if (!t.page_hosts.empty()) Memo().Match(t.page_hosts, t.id * 2 + 1, page_host, false, set_named);
   }
   if (!t.internal_conds.empty() && has_referrer && !ref.is_app &&
       classify::SameSite(ref_host, page_host)) {
@@ -233,7 +316,9 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   // The cascade.
   const classify::CompiledRule* fired = nullptr;
   const uint64_t word0 = f.bits[0];
-  for (size_t r = 0; r < t.first_words.size(); ++r) {
+  bool any_query_bit = false;
+  for (size_t w = 0; w < words; ++w) any_query_bit |= (f.bits[w] & t.query_bits[w]) != 0;
+  for (size_t r = any_query_bit ? 0 : t.first_rule_without_query; r < t.first_words.size(); ++r) {
     const auto& first = t.first_words[r];
     if ((word0 & first.need) != first.need || (word0 & first.forbid) != 0) continue;
     bool holds = true;
@@ -283,8 +368,13 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
       }
     }
   };
-  fill(fired->source_kind, fired->source_text, fired->source_slot, true, &out->source);
-  fill(fired->medium_kind, fired->medium_text, fired->medium_slot, false, &out->medium);
+  if (fired->fixed_output) {  // literal source and medium: batches repeat them, often no copy
+    if (out->source != fired->source_text) out->source = fired->source_text;
+    if (out->medium != fired->medium_text) out->medium = fired->medium_text;
+  } else {
+    fill(fired->source_kind, fired->source_text, fired->source_slot, true, &out->source);
+    fill(fired->medium_kind, fired->medium_text, fired->medium_slot, false, &out->medium);
+  }
   out->confidence = fired->confidence;
   out->rule_id = fired->id;
   out->rules_version = rules_version;

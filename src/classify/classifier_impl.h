@@ -93,6 +93,7 @@ struct ChannelColumn {
 
 // Everything Classify() reads.
 struct Tables {
+  uint64_t id = 0;  // unique per loaded classifier, for per-thread memos
   std::vector<CompiledRule> rules;
   // The rules' masks for word 0, side by side for a fast scan, and whether a rule also looks at
   // other words (then rules[i].masks has them all).
@@ -101,6 +102,10 @@ struct Tables {
     bool more;
   };
   std::vector<FirstWord> first_words;
+  // Condition bits that only query parameters can set, and the first rule that needs none of
+  // them: when the URL has no such parameter (most page views), the rules before it cannot hold.
+  std::vector<uint64_t> query_bits;  // by word
+  size_t first_rule_without_query = 0;
   size_t num_conditions = 0;
   std::vector<std::string> names;  // interned names of list entries, by id
   HostTable referrer_hosts, page_hosts;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 
@@ -54,6 +55,10 @@ class Compiler {
   Status ParamSlot(const std::string& name, int* slot);
   Status AddCondition(const RuleDef& def, const Condition& c, uint16_t* id, bool* names);
   Status AddValueCondition(const RuleDef& def, const Condition& c, uint16_t id, ValueTable* table);
+  void MarkQueryBit(uint16_t id) {
+    if (t_->query_bits.size() <= id / 64u) t_->query_bits.resize(id / 64u + 1);
+    t_->query_bits[id / 64] |= uint64_t{1} << (id % 64);
+  }
 
   const std::vector<ListDef>& lists_;
   Tables* t_;
@@ -132,6 +137,20 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
   *id = static_cast<uint16_t>(t_->num_conditions++);
   condition_ids_.emplace(key, *id);
   *names = false;
+  switch (c.field) {
+    case Field::kUtmSource:
+    case Field::kUtmMedium:
+    case Field::kUtmCampaign:
+    case Field::kUtmTerm:
+    case Field::kUtmContent:
+    case Field::kParam:
+    case Field::kAnyParam:
+    case Field::kUtm:
+      MarkQueryBit(*id);
+      break;
+    default:
+      break;
+  }
   switch (c.field) {
     case Field::kUtmSource:
     case Field::kUtmMedium:
@@ -351,6 +370,8 @@ void HashPart(XXH3_state_t* state, std::string_view s) {
 }  // namespace
 
 Status Classifier::Impl::Load(const ClassifierOptions& options) {
+  static std::atomic<uint64_t> next_id{1};
+  tables.id = next_id.fetch_add(1);
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
 
@@ -413,6 +434,16 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
     tables.rules.push_back(std::move(rule));
     rule_infos.push_back(RuleInfo{def.id, def.when_text, def.source.written, def.medium.written,
                                   def.confidence, def.channel, def.note, def.origin});
+  }
+  tables.query_bits.resize((tables.num_conditions + 63) / 64);
+  tables.first_rule_without_query = tables.rules.size();
+  for (size_t r = 0; r < tables.rules.size(); ++r) {
+    bool needs_query = false;
+    for (const RuleMask& m : tables.rules[r].masks) needs_query |= (m.need & tables.query_bits[m.word]) != 0;
+    if (!needs_query) {
+      tables.first_rule_without_query = r;
+      break;
+    }
   }
   const ValueTable& path = tables.slots[kSlotPath];
   tables.reads_path_or_params = tables.num_slots > kFirstParamSlot || !path.present.empty() ||

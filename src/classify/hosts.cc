@@ -37,17 +37,6 @@ const V& Cached(Cache<V>* cache, std::string_view key, F compute) {
   return cache->emplace(std::string(key), compute()).first->second;
 }
 
-// Returns the last `n` dot-separated labels of `host` (all of it when it has fewer).
-std::string_view LastLabels(std::string_view host, int n) {
-  size_t pos = host.size();
-  for (int i = 0; i < n; ++i) {
-    const size_t dot = pos == 0 ? std::string_view::npos : host.rfind('.', pos - 1);
-    if (dot == std::string_view::npos) return host;
-    pos = dot;
-  }
-  return host.substr(pos + 1);
-}
-
 }  // namespace
 
 Status ParseHostPattern(std::string_view text, HostPattern* out) {
@@ -142,9 +131,18 @@ std::string HostSlug(std::string_view host) {
 bool SameSite(std::string_view a, std::string_view b) {
   if (a == b) return true;
   if (a.empty() || b.empty()) return false;
-  // A registrable domain has at least two labels, so hosts whose last two labels differ
-  // cannot share one; this keeps libpsl off the path of most external referrers.
-  if (LastLabels(a, 2) != LastLabels(b, 2)) return false;
+  // A registrable domain has at least two labels, so hosts whose last two labels differ cannot
+  // share one: compare from the end, and ask libpsl only past the second dot.
+  size_t i = a.size(), j = b.size();
+  int dots = 0;
+  while (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
+    --i;
+    --j;
+    if (a[i] == '.' && ++dots == 2) break;
+  }
+  const bool last_two_equal = dots == 2 || (i == 0 && (j == 0 || b[j - 1] == '.')) ||
+                              (j == 0 && a[i - 1] == '.');
+  if (!last_two_equal) return false;
   const std::string ra = RegistrableDomain(a);
   return !ra.empty() && ra == RegistrableDomain(b);
 }

@@ -46,7 +46,7 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
 
-std::string_view TrimAscii(std::string_view s) {
+std::string_view TrimAsciiSlow(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && IsAsciiSpace(s[b])) ++b;
   while (e > b && IsAsciiSpace(s[e - 1])) --e;
@@ -116,19 +116,29 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 void PercentDecodeAppend(std::string_view in, bool plus_is_space, std::string* out) {
+  size_t run = 0;  // start of the bytes to copy as they are
   for (size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
-    if (c == '%' && i + 2 < in.size()) {
+    if (c != '%' && (c != '+' || !plus_is_space)) continue;
+    out->append(in.data() + run, i - run);
+    run = i + 1;
+    if (c == '+') {
+      out->push_back(' ');
+      continue;
+    }
+    if (i + 2 < in.size()) {
       const int hi = HexValue(in[i + 1]);
       const int lo = HexValue(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out->push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
+        run = i + 1;
         continue;
       }
     }
-    out->push_back(plus_is_space && c == '+' ? ' ' : c);
+    out->push_back('%');  // not an escape: kept as it is, as browsers do
   }
+  out->append(in.data() + run, in.size() - run);
 }
 
 bool IsValidUtf8(std::string_view s) {
@@ -141,6 +151,24 @@ bool IsValidUtf8(std::string_view s) {
 }
 
 void CleanText(std::string* s) {
+  // Printable ASCII throughout, eight bytes at a time: nothing to do.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  size_t k = 0;
+  for (; k + 8 <= s->size(); k += 8) {
+    uint64_t w;
+    std::memcpy(&w, s->data() + k, 8);
+    const uint64_t x = w ^ (0x7F * kOnes);
+    if ((w | ((w - 0x20 * kOnes) & ~w) | ((x - kOnes) & ~x)) & kHigh) break;
+  }
+  if (k + 8 > s->size()) {
+    bool printable = true;
+    for (size_t i = k; i < s->size(); ++i) {
+      const auto b = static_cast<uint8_t>((*s)[i]);
+      printable &= b >= 0x20 && b < 0x7F;
+    }
+    if (printable) return;
+  }
   bool clean = true;
   for (size_t i = 0; i < s->size();) {
     const auto b = static_cast<uint8_t>((*s)[i]);

@@ -15,7 +15,12 @@ constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<
 constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-std::string_view TrimAscii(std::string_view s);
+std::string_view TrimAsciiSlow(std::string_view s);
+// `s` without leading and trailing ASCII white space.
+inline std::string_view TrimAscii(std::string_view s) {
+  if (s.empty() || (!IsAsciiSpace(s.front()) && !IsAsciiSpace(s.back()))) return s;
+  return TrimAsciiSlow(s);
+}
 // True when `s` is ASCII with no upper-case letter (so lower-casing would not change it).
 bool IsLowerAscii(std::string_view s);
 void AsciiLowerInPlace(std::string* s);

@@ -69,15 +69,29 @@ Status ControlError(std::string_view s, size_t at) {
 size_t FindControl(std::string_view s, size_t from) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  size_t i = from;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
+  const auto has_control = [](uint64_t w) {
     const uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHigh;  // some byte < 0x20
     const uint64_t x = w ^ (0x7F * kOnes);
-    const uint64_t del = (x - kOnes) & ~x & kHigh;  // some byte == 0x7F
-    if (below_space | del) break;
+    return ((below_space | ((x - kOnes) & ~x & kHigh))) != 0;  // … or == 0x7F
+  };
+  size_t i = from;
+  bool found = false;
+  uint64_t w;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (has_control(w)) {
+      found = true;
+      break;
+    }
   }
+  if (!found && i < s.size()) {
+    if (s.size() - from >= 8) {  // the last bytes, as one overlapping word
+      std::memcpy(&w, s.data() + s.size() - 8, 8);
+      if (!has_control(w)) return std::string_view::npos;
+    }
+    found = true;
+  }
+  if (!found) return std::string_view::npos;
   for (; i < s.size(); ++i) {
     if (ClassOf(s[i]) & kControl) return i;
   }
@@ -212,7 +226,7 @@ Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* e
 
 Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   // Field by field: assigning a whole UrlParts{} compiles to a slow `rep stos`.
-  out->scheme = out->host = out->port = out->path = out->query = out->fragment = {};
+  out->scheme = out->host = out->port = out->path = out->query = out->fragment = out->origin = {};
   out->is_app = false;
   const std::string_view s = TrimAscii(url);
   if (s.size() > kMaxUrlBytes) {
@@ -221,10 +235,20 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   }
   if (s.empty()) return Status::Ok();
 
-  // Scheme.
+  // Scheme. "https://" and "http://" first: they are nearly all there is.
   size_t pos = 0;
   bool has_authority = false;
-  if (IsAsciiAlpha(s[0])) {
+  if (s.size() > 8 && (s[0] | 0x20) == 'h' && (s[1] | 0x20) == 't' && (s[2] | 0x20) == 't' &&
+      (s[3] | 0x20) == 'p') {
+    const size_t colon = (s[4] | 0x20) == 's' ? 5 : 4;
+    if (s[colon] == ':' && s[colon + 1] == '/' && s[colon + 2] == '/' && s[colon + 3] != '/' &&
+        s[colon + 3] != '\\') {
+      out->scheme = s.substr(0, colon);
+      pos = colon + 3;
+      has_authority = true;
+    }
+  }
+  if (pos == 0 && IsAsciiAlpha(s[0])) {
     const char* q = s.data() + 1;
     const char* const limit = s.data() + s.size();
     while (q < limit && (ClassOf(*q) & kSchemeChar)) ++q;
@@ -240,7 +264,7 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
       }
     }
   }
-  if (out->scheme.empty()) {
+  if (pos == 0 && out->scheme.empty()) {
     if (s.size() >= 2 && IsSlash(s[0]) && IsSlash(s[1])) {  // "//host/path"
       pos = 2;
       has_authority = true;
@@ -251,6 +275,7 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   // The scheme's bytes were all printable; what follows is checked as it is read.
   if (has_authority) {
     ATTRIB_RETURN_IF_ERROR(SplitAuthority(s, pos, out, &pos));
+    out->origin = s.substr(0, pos);
   } else if (pos > 0 && scope == UrlScope::kHostOnly) {
     pos = s.size();  // "mailto:…", "javascript:…": no host, and nothing else is read
   }
@@ -279,17 +304,37 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   return Status::Ok();
 }
 
+bool SameOrigin(std::string_view url, std::string_view origin) {
+  if (origin.empty() || url.size() < origin.size() || url.substr(0, origin.size()) != origin) {
+    return false;
+  }
+  return url.size() == origin.size() || (ClassOf(url[origin.size()]) & kAuthorityEnd);
+}
+
 bool QueryIterator::Next(std::string_view* name, std::string_view* value) {
-  while (!rest_.empty()) {
-    const size_t amp = rest_.find('&');
-    std::string_view pair = rest_.substr(0, amp);
-    rest_ = amp == std::string_view::npos ? std::string_view() : rest_.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    *name = pair.substr(0, eq);
-    *value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  const char* p = rest_.data();
+  const char* const end = p + rest_.size();
+  while (p < end) {
+    const char* const start = p;
+    const char* eq = nullptr;
+    while (p < end && *p != '&') {
+      if (*p == '=' && eq == nullptr) eq = p;
+      ++p;
+    }
+    const char* const pair_end = p;
+    if (p < end) ++p;  // the '&'
+    if (pair_end == start) continue;  // "&&"
+    rest_ = std::string_view(p, static_cast<size_t>(end - p));
+    if (eq == nullptr) {
+      *name = std::string_view(start, static_cast<size_t>(pair_end - start));
+      *value = std::string_view();
+    } else {
+      *name = std::string_view(start, static_cast<size_t>(eq - start));
+      *value = std::string_view(eq + 1, static_cast<size_t>(pair_end - eq - 1));
+    }
     return true;
   }
+  rest_ = std::string_view();
   return false;
 }
 

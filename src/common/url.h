@@ -24,6 +24,7 @@ struct UrlParts {
   std::string_view path;      // from the first '/' after the host, up to '?' or '#'
   std::string_view query;     // after '?' up to '#'; for hash routing, after the '?' in the fragment
   std::string_view fragment;  // after '#'
+  std::string_view origin;    // everything up to the end of the authority ("https://a.com:8443")
   bool is_app = false;        // android-app://PACKAGE: `host` is the app's package name
 };
 
@@ -38,6 +39,10 @@ enum class UrlScope {
 // character, empty label, too long, bad UTF-8, unclosed IPv6 bracket), a bad port, or an
 // authority marker ("http://") with no host.
 Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope = UrlScope::kAll);
+
+// True when `url` (trimmed) starts with `origin` followed by the end of the authority: a URL on
+// the same scheme, host and port, which therefore needs no second split.
+bool SameOrigin(std::string_view url, std::string_view origin);
 
 // Walks the `name=value` pairs of a query string, split on '&'. Names and values are raw
 // (still percent-encoded); a pair without '=' has an empty value. Empty pairs are skipped.
