@@ -52,7 +52,10 @@ struct Facts {
 class HostBuffer {
  public:
   std::string_view Normalize(std::string_view host) {
-    if (IsLowerAscii(host) && host.find("xn--") == std::string_view::npos) return host;
+    if (IsLowerAscii(host) &&
+        (host.find('-') == std::string_view::npos || host.find("xn--") == std::string_view::npos)) {
+      return host;
+    }
     classify::NormalizeHost(host, &normalized_);
     return normalized_;
   }
@@ -76,8 +79,8 @@ class HostMatchMemo {
     }
     const uint64_t h = HashBytes(host) ^ (app ? 0x9E3779B97F4A7C15ULL : 0);
     Entry& e = entries_[h & (kEntries - 1)];
-    if (e.owner == owner && e.hash == h && e.app == app && e.size == host.size() &&
-        std::memcmp(e.host, host.data(), host.size()) == 0) {
+    if (e.owner == owner && e.hash == h && e.app == app &&
+        SameBytes(std::string_view(e.host, e.size), host)) {
       for (uint8_t i = 0; i < e.n_hits; ++i) emit(e.hits[i]);
       return;
     }
@@ -369,8 +372,8 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     }
   };
   if (fired->fixed_output) {  // literal source and medium: batches repeat them, often no copy
-    if (out->source != fired->source_text) out->source = fired->source_text;
-    if (out->medium != fired->medium_text) out->medium = fired->medium_text;
+    if (!SameBytes(out->source, fired->source_text)) out->source = fired->source_text;
+    if (!SameBytes(out->medium, fired->medium_text)) out->medium = fired->medium_text;
   } else {
     fill(fired->source_kind, fired->source_text, fired->source_slot, true, &out->source);
     fill(fired->medium_kind, fired->medium_text, fired->medium_slot, false, &out->medium);

@@ -129,7 +129,7 @@ std::string HostSlug(std::string_view host) {
 }
 
 bool SameSite(std::string_view a, std::string_view b) {
-  if (a == b) return true;
+  if (SameBytes(a, b)) return true;
   if (a.empty() || b.empty()) return false;
   // A registrable domain has at least two labels, so hosts whose last two labels differ cannot
   // share one: compare from the end, and ask libpsl only past the second dot.

@@ -2,6 +2,8 @@
 // white space rules for URLs, parameter names and rule files are ASCII rules.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,24 @@ inline std::string_view TrimAscii(std::string_view s) {
 }
 // True when `s` is ASCII with no upper-case letter (so lower-casing would not change it).
 bool IsLowerAscii(std::string_view s);
+
+// a == b for short strings without a library call: most strings compared on the hot path are a
+// few dozen bytes.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.data() == b.data()) return true;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 void AsciiLowerInPlace(std::string* s);
 std::string AsciiLowerCopy(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

@@ -305,7 +305,7 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
 }
 
 bool SameOrigin(std::string_view url, std::string_view origin) {
-  if (origin.empty() || url.size() < origin.size() || url.substr(0, origin.size()) != origin) {
+  if (origin.empty() || url.size() < origin.size() || !SameBytes(url.substr(0, origin.size()), origin)) {
     return false;
   }
   return url.size() == origin.size() || (ClassOf(url[origin.size()]) & kAuthorityEnd);
