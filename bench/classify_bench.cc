@@ -15,7 +15,9 @@ struct Visits {
   std::string arena;
   std::vector<std::pair<size_t, size_t>> url, referrer;  // offset, size
   size_t size() const { return url.size(); }
-  std::string_view Url(size_t i) const { return std::string_view(arena).substr(url[i].first, url[i].second); }
+  std::string_view Url(size_t i) const {
+    return std::string_view(arena).substr(url[i].first, url[i].second);
+  }
   std::string_view Referrer(size_t i) const {
     return std::string_view(arena).substr(referrer[i].first, referrer[i].second);
   }
@@ -56,8 +58,7 @@ void Classify(benchmark::State& state, const Visits& views) {
   Classification out;
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        classifier->Classify({views.Url(i), views.Referrer(i), ""}, &out));
+    benchmark::DoNotOptimize(classifier->Classify({views.Url(i), views.Referrer(i), ""}, &out));
     if (++i == views.size()) i = 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));

@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t start = 0;
   for (int i = 0; i < 3; ++i) {
     const size_t nl = i < 2 ? input.find('\n', start) : std::string_view::npos;
-    parts[i] = input.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    parts[i] =
+        input.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }

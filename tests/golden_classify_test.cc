@@ -77,8 +77,8 @@ TEST_P(GoldenClassify, MatchesExpectation) {
   ASSERT_EQ(row.cells.size(), 9u) << row.Name();
   ASSERT_TRUE(s.ok()) << row.Name() << ": " << s.ToString();
   const std::string got = c.source + " " + c.medium + " [" + c.campaign + "] " +
-                          std::string(ToString(c.confidence)) + " " + std::string(c.rule_id) +
-                          " " + std::string(ToString(c.channel));
+                          std::string(ToString(c.confidence)) + " " + std::string(c.rule_id) + " " +
+                          std::string(ToString(c.channel));
   const std::string want = row.cells[3] + " " + row.cells[4] + " [" + row.cells[5] + "] " +
                            row.cells[6] + " " + row.cells[7] + " " + row.cells[8];
   EXPECT_EQ(got, want) << row.Name() << ": url=" << input.url << " referrer=" << input.referrer;

@@ -20,12 +20,23 @@ enum class Confidence : uint8_t { kLow, kMedium, kHigh };
 std::string_view ToString(Confidence c);                        // "low" | "medium" | "high"
 std::optional<Confidence> ParseConfidence(std::string_view s);  // the inverse
 
-#define ATTRIB_CHANNELS(X)                                                               \
-  X(kDirect, "direct") X(kOrganicSearch, "organic_search") X(kPaidSearch, "paid_search") \
-  X(kOrganicSocial, "organic_social") X(kPaidSocial, "paid_social") X(kEmail, "email")   \
-  X(kDisplay, "display") X(kAffiliate, "affiliate") X(kReferral, "referral")             \
-  X(kOrganicVideo, "organic_video") X(kPaidVideo, "paid_video") X(kSms, "sms")           \
-  X(kAiAssistant, "ai_assistant") X(kPaidOther, "paid_other") X(kInternal, "internal")
+// X(enumerator, stable name). The names are stored and served: never rename one.
+#define ATTRIB_CHANNELS(X)            \
+  X(kDirect, "direct")                \
+  X(kOrganicSearch, "organic_search") \
+  X(kPaidSearch, "paid_search")       \
+  X(kOrganicSocial, "organic_social") \
+  X(kPaidSocial, "paid_social")       \
+  X(kEmail, "email")                  \
+  X(kDisplay, "display")              \
+  X(kAffiliate, "affiliate")          \
+  X(kReferral, "referral")            \
+  X(kOrganicVideo, "organic_video")   \
+  X(kPaidVideo, "paid_video")         \
+  X(kSms, "sms")                      \
+  X(kAiAssistant, "ai_assistant")     \
+  X(kPaidOther, "paid_other")         \
+  X(kInternal, "internal")
 
 enum class Channel : uint8_t {
 #define ATTRIB_X(name, text) name,

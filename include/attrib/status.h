@@ -48,7 +48,9 @@ class [[nodiscard]] Status {
   Status& operator=(Status&&) noexcept = default;
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {ErrorCode::kInvalidArgument, std::move(m)};
+  }
   static Status InvalidUrl(std::string m) { return {ErrorCode::kInvalidUrl, std::move(m)}; }
   static Status InvalidRules(std::string m) { return {ErrorCode::kInvalidRules, std::move(m)}; }
   static Status LimitExceeded(std::string m) { return {ErrorCode::kLimitExceeded, std::move(m)}; }
@@ -75,7 +77,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -102,9 +104,9 @@ class [[nodiscard]] Result {
 #define ATTRIB_CONCAT_INNER(a, b) a##b
 #define ATTRIB_CONCAT(a, b) ATTRIB_CONCAT_INNER(a, b)
 
-#define ATTRIB_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::attrib::Status attrib_status_ = (expr);   \
+#define ATTRIB_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::attrib::Status attrib_status_ = (expr);        \
     if (!attrib_status_.ok()) return attrib_status_; \
   } while (0)
 

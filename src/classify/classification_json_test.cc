@@ -27,7 +27,7 @@ TEST(ClassificationJson, FieldsInContractOrderWithNulls) {
 
 TEST(ClassificationJson, EscapesWhatNeedsIt) {
   Classification c;
-  c.source = "say \"hi\"";   // quotes
+  c.source = "say \"hi\"";    // quotes
   c.medium = "a\\b";          // backslash
   c.campaign = "café début";  // UTF-8 stays as it is
   c.term = "12345678";        // exactly one word

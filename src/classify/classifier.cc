@@ -239,7 +239,8 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
     const classify::ParamInfo* info = t.params.Find(key);
     if (info == nullptr) continue;
-    if (info->slot >= 0 && f.raw[info->slot].size == 0) f.raw[info->slot] = {value.data(), value.size()};
+    if (info->slot >= 0 && f.raw[info->slot].size == 0)
+      f.raw[info->slot] = {value.data(), value.size()};
     for (const HostHit& hit : info->presence) f.SetNamed(hit);
   }
 
@@ -296,10 +297,10 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   HostBuffer ref_buffer, page_buffer;
   const bool has_referrer = !ref.host.empty();
   const std::string_view page_host = page_buffer.Normalize(page_host_raw);
-  const std::string_view ref_host =
-      !has_referrer                                          ? std::string_view()
-      : same_origin && page_host_raw.data() == url.host.data() ? page_host
-                                                               : ref_buffer.Normalize(ref.host);
+  const std::string_view ref_host = !has_referrer ? std::string_view()
+                                    : same_origin && page_host_raw.data() == url.host.data()
+                                        ? page_host
+                                        : ref_buffer.Normalize(ref.host);
   const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit); };
   if (has_referrer) {
     f.SetAll(t.referrer_conds);
@@ -309,7 +310,8 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   }
   if (!page_host.empty()) {
     f.SetAll(t.page_host_conds);
-    if (!t.page_hosts.empty()) Memo().Match(t.page_hosts, t.id * 2 + 1, page_host, false, set_named);
+    if (!t.page_hosts.empty())
+      Memo().Match(t.page_hosts, t.id * 2 + 1, page_host, false, set_named);
   }
   if (!t.internal_conds.empty() && has_referrer && !ref.is_app &&
       classify::SameSite(ref_host, page_host)) {
@@ -384,9 +386,9 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   if (fired->has_channel) {
     out->channel = fired->channel;
   } else {
-    const uint64_t source_medium =
-        fired->fixed_output ? fired->channel_rows
-                            : t.channel_columns[0].Rows(out->source) & t.channel_columns[1].Rows(out->medium);
+    const uint64_t source_medium = fired->fixed_output ? fired->channel_rows
+                                                       : t.channel_columns[0].Rows(out->source) &
+                                                             t.channel_columns[1].Rows(out->medium);
     const uint64_t by_utm_medium =
         utm_medium.empty() ? t.rows_without_utm_medium : t.channel_columns[2].Rows(utm_medium);
     out->channel = t.ChannelOf(source_medium & by_utm_medium);

@@ -51,7 +51,7 @@ struct RuleMask {
 struct CompiledRule {
   std::vector<RuleMask> masks;
   TemplateKind source_kind, medium_kind;
-  std::string source_text, medium_text;  // literals
+  std::string source_text, medium_text;      // literals
   uint8_t source_slot = 0, medium_slot = 0;  // for $param:NAME
   uint16_t match_cond = kNoName;             // for $match: the naming condition
   uint16_t match_slot = kNoName;             // … and where it keeps the name
@@ -128,7 +128,7 @@ struct Tables {
 
 class Classifier::Impl {
  public:
-  Status Load(const ClassifierOptions& options);                          // compile.cc
+  Status Load(const ClassifierOptions& options);                           // compile.cc
   Status Classify(const ClassifyInput& input, Classification* out) const;  // classifier.cc
   std::string RulesMarkdown() const;                                       // rules_doc.cc
   // A utm_source (or $param:NAME source) as an alias or a host becomes its canonical source.

@@ -1,15 +1,14 @@
 // Behaviour of the classifier beyond the golden scenarios: user rules, rule-file errors,
 // limits, determinism and the rules version.
-#include "attrib/classify.h"
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
-#include <atomic>
 #include <thread>
 
+#include "attrib/classify.h"
 #include "classify/classifier_impl.h"
 #include "classify/rule_data.h"
 
@@ -48,7 +47,8 @@ std::string Summary(const Classifier& c, ClassifyInput in) {
 
 class UserRules : public testing::Test {
  protected:
-  Classifier c_ = WithRules(ReadText(ATTRIB_SOURCE_DIR "/tests/data/user_rules.tsv"), "user_rules.tsv");
+  Classifier c_ =
+      WithRules(ReadText(ATTRIB_SOURCE_DIR "/tests/data/user_rules.tsv"), "user_rules.tsv");
 };
 
 TEST_F(UserRules, RunBeforeTheBuiltInCascade) {
@@ -56,19 +56,24 @@ TEST_F(UserRules, RunBeforeTheBuiltInCascade) {
             "partner/affiliate high partner_referral affiliate");
   EXPECT_EQ(Summary(c_, {"https://shop.example/?via=Podcast", "", ""}),
             "podcast/audio medium podcast paid_other");
-  EXPECT_EQ(Summary(c_, {"https://shop.example/?ref=ProductHunt", "https://www.producthunt.com/", ""}),
-            "producthunt/referral medium ref_param referral");
+  EXPECT_EQ(
+      Summary(c_, {"https://shop.example/?ref=ProductHunt", "https://www.producthunt.com/", ""}),
+      "producthunt/referral medium ref_param referral");
   // $param: sources are aliased like utm_source.
   EXPECT_EQ(Summary(c_, {"https://shop.example/?ref=fb", "", ""}),
             "facebook/referral medium ref_param organic_social");
   EXPECT_EQ(Summary(c_, {"https://shop.example/LP/spring", "", ""}),
             "print/offline low landing_pages paid_other");
-  EXPECT_EQ(Summary(c_, {"https://shop.example/?utm_source=google&utm_medium=cpc&utm_campaign=US-Brand-Exact", "", ""}),
-            "google/paid high brand_search paid_search");
+  EXPECT_EQ(
+      Summary(c_,
+              {"https://shop.example/?utm_source=google&utm_medium=cpc&utm_campaign=US-Brand-Exact",
+               "", ""}),
+      "google/paid high brand_search paid_search");
   EXPECT_EQ(Summary(c_, {"https://staging.shop.example/", "https://www.google.com/", ""}),
             "internal/direct high staging internal");
-  EXPECT_EQ(Summary(c_, {"https://shop.example/?utm_medium=influencer", "https://www.tiktok.com/", ""}),
-            "tiktok/influencer medium influencer organic_social");
+  EXPECT_EQ(
+      Summary(c_, {"https://shop.example/?utm_medium=influencer", "https://www.tiktok.com/", ""}),
+      "tiktok/influencer medium influencer organic_social");
 }
 
 TEST_F(UserRules, LeaveOtherTrafficToTheBuiltInRules) {
@@ -118,12 +123,14 @@ TEST(RulesErrors, NameFileLineAndProblem) {
   EXPECT_EQ(LoadError("x\treferrer_host@nosuchlist\ta\tb\thigh\n").message(),
             "mine.tsv:1: rule 'x': unknown list 'nosuchlist'");
   EXPECT_EQ(LoadError("x\treferrer_host@paid_mediums\ta\tb\thigh\n").message(),
-            "mine.tsv:1: rule 'x': a host is compared with a hosts list; 'paid_mediums' is a values list");
+            "mine.tsv:1: rule 'x': a host is compared with a hosts list; 'paid_mediums' is a "
+            "values list");
   EXPECT_EQ(LoadError("x\tutm_source\t$match\tb\thigh\n").message(),
             "mine.tsv:1: rule 'x': $match needs a condition on a named list (referrer_host@LIST, "
             "page_host@LIST or param@LIST) that is not negated");
-  EXPECT_EQ(LoadError("gclid\tutm_source\ta\tb\thigh\n").message(),
-            "mine.tsv:1: rule id 'gclid' is already used (by the rule at data/classifier/rules.tsv:5)");
+  EXPECT_EQ(
+      LoadError("gclid\tutm_source\ta\tb\thigh\n").message(),
+      "mine.tsv:1: rule id 'gclid' is already used (by the rule at data/classifier/rules.tsv:5)");
   EXPECT_EQ(LoadError("x\tutm_source & * \ta\tb\thigh\n").message(),
             "mine.tsv:1: '*' stands alone: it matches everything");
   EXPECT_EQ(LoadError("x\tutm_source &  & utm_medium\ta\tb\thigh\n").message(),
@@ -131,18 +138,21 @@ TEST(RulesErrors, NameFileLineAndProblem) {
   EXPECT_EQ(LoadError("x\treferrer_host^=goo\ta\tb\thigh\n").message(),
             "mine.tsv:1: 'referrer_host' does not take ^=");
   EXPECT_EQ(LoadError("x\treferrer_host=https://a.com/x\ta\tb\thigh\n").message(),
-            "mine.tsv:1: host pattern \"https://a.com/x\" must be a bare host (no scheme, port, path or query)");
+            "mine.tsv:1: host pattern \"https://a.com/x\" must be a bare host (no scheme, port, "
+            "path or query)");
   EXPECT_EQ(LoadError("x\tparam:utm_source=a\ta\tb\thigh\n").message(),
             "mine.tsv:1: use the utm_source field rather than param:utm_source (the five utm_ "
             "parameters have fields of their own)");
   EXPECT_EQ(LoadError("x\tutm_source\tA B\tb\thigh\n").message(),
-            "mine.tsv:1: invalid character ' ' in source \"A B\" (use letters, digits, '_', '.' and '-')");
+            "mine.tsv:1: invalid character ' ' in source \"A B\" (use letters, digits, '_', '.' "
+            "and '-')");
   EXPECT_EQ(LoadError("x\tutm_source\t$nope\tb\thigh\n").message(),
             "mine.tsv:1: unknown source \"$nope\" (use a value, $utm_source, $utm_medium, $match, "
             "$referrer_slug or $param:NAME)");
   EXPECT_EQ(LoadError("x\tutm\xFF\ta\tb\thigh\n").message(), "mine.tsv:1: not valid UTF-8");
   EXPECT_EQ(LoadError("x\tutm\x01\ta\tb\thigh\n").message(), "mine.tsv:1: control character 0x01");
-  EXPECT_EQ(LoadError("9x\tutm\ta\tb\thigh\n").message(), "mine.tsv:1: a rule id starts with a letter");
+  EXPECT_EQ(LoadError("9x\tutm\ta\tb\thigh\n").message(),
+            "mine.tsv:1: a rule id starts with a letter");
   EXPECT_EQ(LoadError("x\tutm=a\ta\tb\thigh\n").message(), "mine.tsv:1: 'utm' does not take =");
   EXPECT_EQ(LoadError("x\tutm_source=a||b\ta\tb\thigh\n").message(),
             "mine.tsv:1: empty alternative (a stray '|'?)");
@@ -160,7 +170,8 @@ TEST(RulesLimits, FileSize) {
 
 TEST(RulesLimits, ConditionsPerRule) {
   std::string when = "utm";
-  for (size_t i = 1; i < classify::kMaxConditionsPerRule; ++i) when += fmt::format(" & utm_term=t{}", i);
+  for (size_t i = 1; i < classify::kMaxConditionsPerRule; ++i)
+    when += fmt::format(" & utm_term=t{}", i);
   WithRules("x\t" + when + "\ta\tb\thigh\n");
   EXPECT_EQ(LoadError("x\t" + when + " & path\ta\tb\thigh\n").code(), ErrorCode::kLimitExceeded);
 }
@@ -191,6 +202,26 @@ TEST(RulesLimits, DistinctQueryParameters) {
   EXPECT_EQ(LoadError(text + "last\tparam:extra=v\ta\tb\thigh\n").code(), ErrorCode::kInvalidRules);
 }
 
+TEST(RulesLimits, DistinctConditions) {
+  // Rules of 16 distinct conditions each: far under the limit loads, past it is refused.
+  const auto rules = [](size_t count) {
+    std::string text;
+    for (size_t r = 0; r < count; ++r) {
+      std::string when = fmt::format("utm_campaign=r{}c0", r);
+      for (size_t c = 1; c < classify::kMaxConditionsPerRule; ++c) {
+        when += fmt::format(" & utm_campaign=r{}c{}", r, c);
+      }
+      text += fmt::format("r{}\t{}\ta\tb\thigh\n", r, when);
+    }
+    return text;
+  };
+  const size_t per_rule = classify::kMaxConditionsPerRule;
+  WithRules(rules(classify::kMaxConditions / per_rule - 8));
+  const Status s = LoadError(rules(classify::kMaxConditions / per_rule + 1));
+  EXPECT_NE(s.message().find("more than 4096 distinct conditions in all rules"), std::string::npos)
+      << s.message();
+}
+
 TEST(Classifier, LongParameterNamesAreIgnored) {
   auto c = Classifier::Create();
   ASSERT_TRUE(c.ok());
@@ -198,9 +229,11 @@ TEST(Classifier, LongParameterNamesAreIgnored) {
   const std::string long_name = "gclid" + std::string(classify::kMaxParamNameBytes - 5 + 1, 'x');
   EXPECT_EQ(Summary(*c, {"https://shop.example/?" + long_name + "=1", "", ""}),
             "direct/direct high direct direct");
-  const Classifier mine = WithRules("long\tparam:" + std::string(classify::kMaxParamNameBytes, 'p') +
-                                    "\tlong\tx\thigh\n");
-  EXPECT_EQ(Summary(mine, {"https://shop.example/?" + std::string(classify::kMaxParamNameBytes, 'P') + "=1", "", ""}),
+  const Classifier mine = WithRules(
+      "long\tparam:" + std::string(classify::kMaxParamNameBytes, 'p') + "\tlong\tx\thigh\n");
+  EXPECT_EQ(Summary(mine, {"https://shop.example/?" +
+                               std::string(classify::kMaxParamNameBytes, 'P') + "=1",
+                           "", ""}),
             "long/x high long referral");
 }
 
@@ -208,7 +241,12 @@ TEST(Classifier, ReusesOutputAndIsDeterministic) {
   auto c = Classifier::Create();
   ASSERT_TRUE(c.ok());
   Classification out;
-  ASSERT_TRUE(c->Classify({"https://shop.example/?utm_source=x&utm_medium=email&utm_campaign=long_campaign_name", "", ""}, &out).ok());
+  ASSERT_TRUE(
+      c->Classify(
+           {"https://shop.example/?utm_source=x&utm_medium=email&utm_campaign=long_campaign_name",
+            "", ""},
+           &out)
+          .ok());
   EXPECT_EQ(out.campaign, "long_campaign_name");
   ASSERT_TRUE(c->Classify({"https://shop.example/", "https://www.google.com/", ""}, &out).ok());
   EXPECT_EQ(out.campaign, "");  // nothing left over from the previous visit
@@ -225,7 +263,8 @@ TEST(Classifier, ThreadSafe) {
     threads.emplace_back([&] {
       Classification out;
       for (int i = 0; i < 2000; ++i) {
-        const std::string ref = i % 2 ? "https://news.ycombinator.com/" : "https://www.google.co.uk/";
+        const std::string ref =
+            i % 2 ? "https://news.ycombinator.com/" : "https://www.google.co.uk/";
         if (!classifier.Classify({"https://shop.example/", ref, ""}, &out).ok() ||
             out.source != (i % 2 ? "ycombinator" : "google")) {
           ++mismatches;

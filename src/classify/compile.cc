@@ -24,8 +24,8 @@ constexpr std::string_view kBuiltinOrigin = "builtin";
 
 // "file:line" of a rule, for messages.
 std::string Where(const RuleDef& def) {
-  return fmt::format("{}:{}", def.origin == kBuiltinOrigin ? "data/classifier/rules.tsv" : def.origin,
-                     def.line);
+  return fmt::format(
+      "{}:{}", def.origin == kBuiltinOrigin ? "data/classifier/rules.tsv" : def.origin, def.line);
 }
 
 // Builds the tables from the parsed data; one instance per Load().
@@ -81,8 +81,8 @@ Status Compiler::ParamSlot(const std::string& name, int* slot) {
   ParamInfo& info = t_->params[name];
   if (info.slot < 0) {
     if (t_->num_slots >= kMaxValueSlots) {
-      return Status::LimitExceeded(fmt::format(
-          "rules read more than {} distinct query parameters", kMaxValueSlots - kFirstParamSlot));
+      return Status::LimitExceeded(fmt::format("rules read more than {} distinct query parameters",
+                                               kMaxValueSlots - kFirstParamSlot));
     }
     info.slot = static_cast<int>(t_->num_slots++);
     t_->slots.resize(t_->num_slots);
@@ -109,7 +109,8 @@ Status Compiler::AddValueCondition(const RuleDef& def, const Condition& c, uint1
       if (list == nullptr) return Error(def, fmt::format("unknown list '{}'", c.list));
       if (list->kind == ListKind::kParams) {
         return Error(def, fmt::format("'{}' is a params list; values are compared with values or "
-                                      "hosts lists", c.list));
+                                      "hosts lists",
+                                      c.list));
       }
       // A values list gives its entries; a hosts list the names it maps hosts to.
       std::set<std::string> values;
@@ -159,7 +160,8 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
     case Field::kUtmContent:
     case Field::kPath: {
       const int slot = static_cast<int>(c.field) - static_cast<int>(Field::kUtmSource);
-      static_assert(static_cast<int>(Field::kPath) - static_cast<int>(Field::kUtmSource) == kSlotPath);
+      static_assert(static_cast<int>(Field::kPath) - static_cast<int>(Field::kUtmSource) ==
+                    kSlotPath);
       return AddValueCondition(def, c, *id, &t_->slots[slot]);
     }
     case Field::kParam:
@@ -259,8 +261,9 @@ Status Compiler::CompileRule(const RuleDef& def, CompiledRule* out) {
     *kind = tpl.kind;
     *text = tpl.text;
     if (tpl.kind == TemplateKind::kMatch && out->match_cond == kNoName) {
-      return Error(def, "$match needs a condition on a named list (referrer_host@LIST, "
-                        "page_host@LIST or param@LIST) that is not negated");
+      return Error(def,
+                   "$match needs a condition on a named list (referrer_host@LIST, "
+                   "page_host@LIST or param@LIST) that is not negated");
     }
     if (tpl.kind == TemplateKind::kParam) {
       int s;
@@ -270,9 +273,12 @@ Status Compiler::CompileRule(const RuleDef& def, CompiledRule* out) {
     }
     return Status::Ok();
   };
-  ATTRIB_RETURN_IF_ERROR(compile_template(def.source, &out->source_kind, &out->source_text, &out->source_slot));
-  ATTRIB_RETURN_IF_ERROR(compile_template(def.medium, &out->medium_kind, &out->medium_text, &out->medium_slot));
-  out->fixed_output = out->source_kind == TemplateKind::kLiteral && out->medium_kind == TemplateKind::kLiteral;
+  ATTRIB_RETURN_IF_ERROR(
+      compile_template(def.source, &out->source_kind, &out->source_text, &out->source_slot));
+  ATTRIB_RETURN_IF_ERROR(
+      compile_template(def.medium, &out->medium_kind, &out->medium_text, &out->medium_slot));
+  out->fixed_output =
+      out->source_kind == TemplateKind::kLiteral && out->medium_kind == TemplateKind::kLiteral;
   if (out->fixed_output) {
     out->channel_rows = t_->channel_columns[0].Rows(out->source_text) &
                         t_->channel_columns[1].Rows(out->medium_text);
@@ -297,7 +303,8 @@ Status Compiler::CompileChannels(const std::vector<ChannelRow>& rows) {
       for (const std::string& name : matches[col]->lists) {
         const ListDef* list = FindList(name);
         if (list == nullptr) {
-          return Status::InvalidRules(fmt::format("channels.tsv:{}: unknown list '@{}'", rows[i].line, name));
+          return Status::InvalidRules(
+              fmt::format("channels.tsv:{}: unknown list '@{}'", rows[i].line, name));
         }
         for (const ListEntry& e : list->entries) {
           column.rows_with_value[list->kind == ListKind::kValues ? e.key : e.name] |= bit;
@@ -353,7 +360,8 @@ Status LoadBuiltinFile(const EmbeddedFile& file, std::vector<RuleDef>* rules,
   }
   for (const ListDef& other : *lists) {
     if (other.name == list.name) {
-      return Status::InvalidRules(fmt::format("{}: a list named '{}' exists already", origin, list.name));
+      return Status::InvalidRules(
+          fmt::format("{}: a list named '{}' exists already", origin, list.name));
     }
   }
   ATTRIB_RETURN_IF_ERROR(ParseList(origin, file.text, &list));
@@ -388,8 +396,8 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
   for (const RulesText& extra : options.extra_rules) {
     ATTRIB_RETURN_IF_ERROR(ParseRules(extra.name, extra.text, &rule_defs));
     if (rule_defs.size() > kMaxExtraRules) {
-      return Status::LimitExceeded(fmt::format("{}: more than {} extra rules in all", extra.name,
-                                               kMaxExtraRules));
+      return Status::LimitExceeded(
+          fmt::format("{}: more than {} extra rules in all", extra.name, kMaxExtraRules));
     }
     HashPart(&state, extra.name);
     HashPart(&state, extra.text);
@@ -404,8 +412,9 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
     const RuleDef& def = rule_defs[(k + extra) % rule_defs.size()];
     auto [it, inserted] = ids.emplace(def.id, &def);
     if (!inserted) {
-      return Status::InvalidRules(fmt::format("{}: rule id '{}' is already used (by the rule at {})",
-                                              Where(def), def.id, Where(*it->second)));
+      return Status::InvalidRules(
+          fmt::format("{}: rule id '{}' is already used (by the rule at {})", Where(def), def.id,
+                      Where(*it->second)));
     }
   }
 
@@ -439,7 +448,8 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
   tables.first_rule_without_query = tables.rules.size();
   for (size_t r = 0; r < tables.rules.size(); ++r) {
     bool needs_query = false;
-    for (const RuleMask& m : tables.rules[r].masks) needs_query |= (m.need & tables.query_bits[m.word]) != 0;
+    for (const RuleMask& m : tables.rules[r].masks)
+      needs_query |= (m.need & tables.query_bits[m.word]) != 0;
     if (!needs_query) {
       tables.first_rule_without_query = r;
       break;

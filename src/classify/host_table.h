@@ -11,16 +11,16 @@
 #include <vector>
 
 #include "classify/hosts.h"
-#include "common/url.h"
 #include "common/flat_map.h"
+#include "common/url.h"
 
 namespace attrib::classify {
 
 // What a pattern stands for: a condition it satisfies and the name it gives.
 struct HostHit {
   uint16_t cond = 0;
-  uint16_t name = 0;       // the entry's name (an index into Tables::names)
-  uint16_t name_slot = 0;  // where the condition keeps its name for $match; kNoSlot: it has none
+  uint16_t name = 0;        // the entry's name (an index into Tables::names)
+  uint16_t name_slot = 0;   // where the condition keeps its name for $match; kNoSlot: it has none
   bool exact_only = false;  // "=host": only the host itself, not its subdomains
 };
 inline constexpr uint16_t kNoSlot = 0xFFFF;
@@ -57,7 +57,7 @@ inline int FindDots(std::string_view host, uint16_t* dots) {
   constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
   int n = 0;
   const auto scan = [&](uint64_t w, size_t base, uint64_t keep) {
-    const uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;  // '.' bytes become zero
+    const uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;                 // '.' bytes become zero
     uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7) & keep;  // exactly the zero bytes
     while (zero) {
       dots[n++] = static_cast<uint16_t>(base + std::countr_zero(zero) / 8);

@@ -48,7 +48,8 @@ Status ParseHostPattern(std::string_view text, HostPattern* out) {
     if (package.empty()) return Status::InvalidRules("android-app:// needs a package name");
     for (char c : package) {
       if (!(IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '.' || c == '_')) {
-        return Status::InvalidRules("invalid character in app package \"" + std::string(package) + "\"");
+        return Status::InvalidRules("invalid character in app package \"" + std::string(package) +
+                                    "\"");
       }
     }
     out->app = true;
@@ -66,7 +67,8 @@ Status ParseHostPattern(std::string_view text, HostPattern* out) {
   if (t.empty()) return Status::InvalidRules("empty host pattern");
   UrlParts parts;
   Status s = SplitUrl(t, &parts);
-  if (!s.ok()) return Status::InvalidRules("invalid host pattern \"" + std::string(t) + "\": " + s.message());
+  if (!s.ok())
+    return Status::InvalidRules("invalid host pattern \"" + std::string(t) + "\": " + s.message());
   if (parts.host != t) {
     return Status::InvalidRules("host pattern \"" + std::string(t) +
                                 "\" must be a bare host (no scheme, port, path or query)");
@@ -140,8 +142,8 @@ bool SameSite(std::string_view a, std::string_view b) {
     --j;
     if (a[i] == '.' && ++dots == 2) break;
   }
-  const bool last_two_equal = dots == 2 || (i == 0 && (j == 0 || b[j - 1] == '.')) ||
-                              (j == 0 && a[i - 1] == '.');
+  const bool last_two_equal =
+      dots == 2 || (i == 0 && (j == 0 || b[j - 1] == '.')) || (j == 0 && a[i - 1] == '.');
   if (!last_two_equal) return false;
   const std::string ra = RegistrableDomain(a);
   return !ra.empty() && ra == RegistrableDomain(b);

@@ -33,7 +33,8 @@ constexpr FieldSpec kFields[] = {
 };
 
 constexpr std::string_view kFieldList =
-    "utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm, path, param:NAME, param@LIST, "
+    "utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm, path, param:NAME, "
+    "param@LIST, "
     "referrer, referrer_host, page_host, internal_referrer";
 
 // A line of a data file: its number and its tab-separated, trimmed columns.
@@ -60,7 +61,8 @@ Status ReadLines(std::string_view origin, std::string_view text, std::vector<Lin
     for (char c : raw) {
       const auto b = static_cast<unsigned char>(c);
       if ((b < 0x20 && c != '\t') || b == 0x7F) {
-        return Status::InvalidRules(At(origin, number, fmt::format("control character 0x{:02X}", b)));
+        return Status::InvalidRules(
+            At(origin, number, fmt::format("control character 0x{:02X}", b)));
       }
     }
     if (!IsValidUtf8(raw)) return Status::InvalidRules(At(origin, number, "not valid UTF-8"));
@@ -85,8 +87,10 @@ Status Token(std::string_view what, std::string_view text, std::string* out) {
   }
   for (char c : text) {
     if (!IsNameChar(c)) {
-      return Status::InvalidRules(fmt::format("invalid character '{}' in {} \"{}\" (use letters, "
-                                              "digits, '_', '.' and '-')", c, what, text));
+      return Status::InvalidRules(
+          fmt::format("invalid character '{}' in {} \"{}\" (use letters, "
+                      "digits, '_', '.' and '-')",
+                      c, what, text));
     }
   }
   *out = AsciiLowerCopy(text);
@@ -99,7 +103,8 @@ Status ParamName(std::string_view text, std::string* out) {
   if (*out == "utm_source" || *out == "utm_medium" || *out == "utm_campaign" ||
       *out == "utm_term" || *out == "utm_content") {
     return Status::InvalidRules(fmt::format(
-        "use the {} field rather than param:{} (the five utm_ parameters have fields of their own)", *out, *out));
+        "use the {} field rather than param:{} (the five utm_ parameters have fields of their own)",
+        *out, *out));
   }
   return Status::Ok();
 }
@@ -143,7 +148,8 @@ Status ParseCondition(std::string_view text, Condition* c) {
   if (c->field == Field::kParam) {
     if (!rest.empty() && rest.front() == ':') {
       const size_t op_at = rest.find_first_of("=@^*");
-      for (std::string_view name : Split(rest.substr(1, op_at == std::string_view::npos ? op_at : op_at - 1), '|')) {
+      for (std::string_view name :
+           Split(rest.substr(1, op_at == std::string_view::npos ? op_at : op_at - 1), '|')) {
         std::string lowered;
         ATTRIB_RETURN_IF_ERROR(ParamName(TrimAscii(name), &lowered));
         c->params.push_back(std::move(lowered));
@@ -152,7 +158,8 @@ Status ParseCondition(std::string_view text, Condition* c) {
     } else if (!rest.empty() && rest.front() == '@') {
       c->field = Field::kAnyParam;
     } else {
-      return Status::InvalidRules("'param' needs ':NAME' (param:gclid) or '@LIST' (param@click_ids)");
+      return Status::InvalidRules(
+          "'param' needs ':NAME' (param:gclid) or '@LIST' (param@click_ids)");
     }
   }
   rest = TrimAscii(rest);
@@ -207,8 +214,8 @@ Status ParseWhen(std::string_view text, std::vector<Condition>* out) {
   if (TrimAscii(text) == "*") return Status::Ok();
   const std::vector<std::string_view> parts = Split(text, '&');
   if (parts.size() > kMaxConditionsPerRule) {
-    return Status::LimitExceeded(
-        fmt::format("{} conditions, over the limit of {} per rule", parts.size(), kMaxConditionsPerRule));
+    return Status::LimitExceeded(fmt::format("{} conditions, over the limit of {} per rule",
+                                             parts.size(), kMaxConditionsPerRule));
   }
   for (std::string_view part : parts) {
     Condition c;
@@ -238,7 +245,8 @@ Status ParseTemplate(std::string_view what, std::string_view text, Template* out
   } else {
     return Status::InvalidRules(fmt::format(
         "unknown {} \"{}\" (use a value, $utm_source, $utm_medium, $match, $referrer_slug or "
-        "$param:NAME)", what, text));
+        "$param:NAME)",
+        what, text));
   }
   return Status::Ok();
 }
@@ -297,15 +305,18 @@ Status ParseRules(std::string_view origin, std::string_view text, std::vector<Ru
   for (const Line& line : lines) {
     const auto& col = line.columns;
     if (col.size() < 5 || col.size() > 7) {
-      return Status::InvalidRules(At(origin, line.number,
-          fmt::format("expected 5 to 7 tab-separated columns (rule_id, when, source, medium, "
-                      "confidence[, channel[, note]]), found {}", col.size())));
+      return Status::InvalidRules(
+          At(origin, line.number,
+             fmt::format("expected 5 to 7 tab-separated columns (rule_id, when, source, medium, "
+                         "confidence[, channel[, note]]), found {}",
+                         col.size())));
     }
     RuleDef rule;
     rule.origin = std::string(origin);
     rule.line = line.number;
     Status s = Token("rule id", col[0], &rule.id);
-    if (s.ok() && !IsAsciiAlpha(rule.id[0])) s = Status::InvalidRules("a rule id starts with a letter");
+    if (s.ok() && !IsAsciiAlpha(rule.id[0]))
+      s = Status::InvalidRules("a rule id starts with a letter");
     if (s.ok()) {
       rule.when_text = std::string(col[1]);
       s = ParseWhen(col[1], &rule.when);
@@ -315,7 +326,8 @@ Status ParseRules(std::string_view origin, std::string_view text, std::vector<Ru
     if (s.ok()) {
       const auto confidence = ParseConfidence(col[4]);
       if (!confidence) {
-        s = Status::InvalidRules(fmt::format("confidence \"{}\" is not high, medium or low", col[4]));
+        s = Status::InvalidRules(
+            fmt::format("confidence \"{}\" is not high, medium or low", col[4]));
       } else {
         rule.confidence = *confidence;
       }
@@ -340,9 +352,10 @@ Status ParseList(std::string_view origin, std::string_view text, ListDef* out) {
     const auto& col = line.columns;
     const bool named = out->kind != ListKind::kValues;
     if (col.size() > 2 || (named && col.size() != 2)) {
-      return Status::InvalidRules(At(origin, line.number,
-          named ? "expected two tab-separated columns: entry and name"
-                : "expected one column (a value), or two (value and name)"));
+      return Status::InvalidRules(
+          At(origin, line.number,
+             named ? "expected two tab-separated columns: entry and name"
+                   : "expected one column (a value), or two (value and name)"));
     }
     ListEntry entry;
     Status s;
@@ -373,8 +386,9 @@ Status ParseChannels(std::string_view origin, std::string_view text, std::vector
   for (const Line& line : lines) {
     const auto& col = line.columns;
     if (col.size() != 4) {
-      return Status::InvalidRules(At(origin, line.number,
-          "expected 4 tab-separated columns: channel, source, medium, utm_medium"));
+      return Status::InvalidRules(
+          At(origin, line.number,
+             "expected 4 tab-separated columns: channel, source, medium, utm_medium"));
     }
     ChannelRow row;
     row.line = line.number;

@@ -26,15 +26,15 @@ enum class Field : unsigned char {
   kUtmCampaign,  // utm_campaign, utm_term, utm_content: compared lower-cased
   kUtmTerm,
   kUtmContent,
-  kPath,             // the page URL's path, compared lower-cased
-  kParam,            // param:NAME[|NAME…]: the (first non-empty) value of a query parameter
-  kAnyParam,         // param@LIST: any query parameter named in a params list
-  kUtm,              // any utm_ parameter (presence only)
-  kReferrer,         // a referrer with a host (presence only)
-  kReferrerHost,     // the referrer's host
-  kPageHost,         // the page's host (the page_host input, else the URL's host)
-  kInternalReferrer, // the referrer is the site itself: same host or same registrable domain
-  kAlways,           // "*"
+  kPath,              // the page URL's path, compared lower-cased
+  kParam,             // param:NAME[|NAME…]: the (first non-empty) value of a query parameter
+  kAnyParam,          // param@LIST: any query parameter named in a params list
+  kUtm,               // any utm_ parameter (presence only)
+  kReferrer,          // a referrer with a host (presence only)
+  kReferrerHost,      // the referrer's host
+  kPageHost,          // the page's host (the page_host input, else the URL's host)
+  kInternalReferrer,  // the referrer is the site itself: same host or same registrable domain
+  kAlways,            // "*"
 };
 
 enum class Op : unsigned char {
@@ -66,7 +66,7 @@ enum class TemplateKind : unsigned char {
 
 struct Template {
   TemplateKind kind = TemplateKind::kLiteral;
-  std::string text;  // the literal, or the parameter name of $param:NAME
+  std::string text;     // the literal, or the parameter name of $param:NAME
   std::string written;  // as written in the file
 };
 

@@ -97,13 +97,15 @@ std::string Classifier::Impl::RulesMarkdown() const {
   md += "|---|---|---|---|---|---|---|---|\n";
   int n = 0;
   for (const RuleInfo& r : rule_infos) {
-    md += fmt::format("| {} | `{}` | {} | {} | {} | {} | {} | {} |\n", ++n, r.id, Cell(r.when, true),
-                      Cell(r.source, true), Cell(r.medium, true), ToString(r.confidence),
-                      r.channel ? ToString(*r.channel) : "(table)", Cell(r.note));
+    md +=
+        fmt::format("| {} | `{}` | {} | {} | {} | {} | {} | {} |\n", ++n, r.id, Cell(r.when, true),
+                    Cell(r.source, true), Cell(r.medium, true), ToString(r.confidence),
+                    r.channel ? ToString(*r.channel) : "(table)", Cell(r.note));
   }
-  md += "\n## Channels\n\nThe first row whose three conditions hold names the channel. `source` and "
-        "`medium` are the classification's; `utm_medium` is the URL's own, lower-cased. `@list` "
-        "stands for a values list's entries or a hosts list's names.\n\n";
+  md +=
+      "\n## Channels\n\nThe first row whose three conditions hold names the channel. `source` and "
+      "`medium` are the classification's; `utm_medium` is the URL's own, lower-cased. `@list` "
+      "stands for a values list's entries or a hosts list's names.\n\n";
   md += "| # | channel | source | medium | utm_medium |\n|---|---|---|---|---|\n";
   n = 0;
   for (const classify::ChannelRow& row : channel_rows) {
@@ -113,8 +115,8 @@ std::string Classifier::Impl::RulesMarkdown() const {
   }
   md += "\n## Lists\n";
   for (const classify::ListDef& list : lists) {
-    md += fmt::format("\n### {} ({}, {} entries)\n\n{}\n\n", list.name, classify::ToString(list.kind),
-                      list.entries.size(), list.description);
+    md += fmt::format("\n### {} ({}, {} entries)\n\n{}\n\n", list.name,
+                      classify::ToString(list.kind), list.entries.size(), list.description);
     const bool named = !list.entries.empty() && !list.entries.front().name.empty();
     md += named ? "| entry | name |\n|---|---|\n" : "| entry |\n|---|\n";
     for (const classify::ListEntry& e : list.entries) {

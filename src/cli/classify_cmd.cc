@@ -56,8 +56,13 @@ class Summary {
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
-    TextTable table({{"rule"}, {"source"}, {"medium"}, {"channel"}, {"confidence"},
-                     {"visits", true}, {"share", true}});
+    TextTable table({{"rule"},
+                     {"source"},
+                     {"medium"},
+                     {"channel"},
+                     {"confidence"},
+                     {"visits", true},
+                     {"share", true}});
     uint64_t shown = 0;
     for (size_t i = 0; i < rows.size() && i < kSummaryRows; ++i) {
       std::vector<std::string> cells;
@@ -85,7 +90,8 @@ int ClassifyBatch(const Classifier& classifier, const ClassifyArgs& args) {
   if (args.file != "-") {
     in = std::fopen(args.file.c_str(), "rb");
     if (in == nullptr) {
-      PrintError(Status::IoError(fmt::format("cannot open {}: {}", args.file, std::strerror(errno))));
+      PrintError(
+          Status::IoError(fmt::format("cannot open {}: {}", args.file, std::strerror(errno))));
       return 1;
     }
   }
@@ -111,7 +117,9 @@ int ClassifyBatch(const Classifier& classifier, const ClassifyArgs& args) {
         size_t n = 0;
         for (size_t start = 0;;) {
           const size_t tab = line.find('\t', start);
-          if (n == 3) return fail(number, "more than 3 tab-separated fields (expected url<TAB>referrer<TAB>host)");
+          if (n == 3)
+            return fail(number,
+                        "more than 3 tab-separated fields (expected url<TAB>referrer<TAB>host)");
           fields[n++] = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
           if (tab == std::string_view::npos) break;
           start = tab + 1;
@@ -167,8 +175,10 @@ void AddClassifyCommand(CLI::App* app, int* exit_code) {
     if (!args->batch && (cmd->count("file") > 0 || args->summary)) {
       throw CLI::ValidationError("a FILE and --summary go with --batch");
     }
-    if (args->batch && (cmd->count("--url") + cmd->count("--referrer") + cmd->count("--host")) > 0) {
-      throw CLI::ValidationError("--batch reads its visits from input; drop --url/--referrer/--host");
+    if (args->batch &&
+        (cmd->count("--url") + cmd->count("--referrer") + cmd->count("--host")) > 0) {
+      throw CLI::ValidationError(
+          "--batch reads its visits from input; drop --url/--referrer/--host");
     }
     if (!args->batch && cmd->count("--url") + cmd->count("--referrer") == 0) {
       throw CLI::ValidationError("give --url (and optionally --referrer, --host), or --batch");

@@ -63,7 +63,8 @@ void AddDemoCommand(CLI::App* app, int* exit_code) {
     if (args->out != "-") {
       file = std::fopen(args->out.c_str(), "wb");
       if (file == nullptr) {
-        PrintError(Status::IoError(fmt::format("cannot create {}: {}", args->out, std::strerror(errno))));
+        PrintError(
+            Status::IoError(fmt::format("cannot create {}: {}", args->out, std::strerror(errno))));
         *exit_code = 1;
         return;
       }

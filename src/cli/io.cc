@@ -17,11 +17,13 @@ Status ReadFile(const std::string& path, size_t max_bytes, std::string* out) {
     const size_t got = std::fread(chunk, 1, sizeof chunk, f.get());
     out->append(chunk, got);
     if (out->size() > max_bytes) {
-      return Status::LimitExceeded(fmt::format("{} is larger than the {}-byte limit", path, max_bytes));
+      return Status::LimitExceeded(
+          fmt::format("{} is larger than the {}-byte limit", path, max_bytes));
     }
     if (got < sizeof chunk) break;
   }
-  if (std::ferror(f.get())) return Status::IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  if (std::ferror(f.get()))
+    return Status::IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   return Status::Ok();
 }
 

@@ -1,9 +1,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "classify/rule_data.h"
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "classify/rule_data.h"
 
 #ifndef ATTRIB_VERSION
 #define ATTRIB_VERSION "0.0.0"
@@ -28,7 +28,8 @@ void PrintError(const Status& status) {
 }  // namespace attrib::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"attrib — open-source marketing attribution: which channel really earned this sale?"};
+  CLI::App app{
+      "attrib — open-source marketing attribution: which channel really earned this sale?"};
   app.set_version_flag("--version", "attrib " ATTRIB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -33,8 +33,14 @@ std::string Render(const Classifier& classifier, const std::string& format) {
     nlohmann::ordered_json doc = {{"rules_version", classifier.rules_version()}, {"rules", rules}};
     return doc.dump(2) + "\n";
   }
-  TextTable table({{"#", true}, {"rule"}, {"when"}, {"source"}, {"medium"}, {"confidence"},
-                   {"channel"}, {"origin"}});
+  TextTable table({{"#", true},
+                   {"rule"},
+                   {"when"},
+                   {"source"},
+                   {"medium"},
+                   {"confidence"},
+                   {"channel"},
+                   {"origin"}});
   int n = 0;
   for (const RuleInfo& r : classifier.rules()) {
     table.AddRow({std::to_string(++n), r.id, r.when, r.source, r.medium,
@@ -52,7 +58,8 @@ void AddRulesCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--format", args->format, "table, json or markdown")
       ->check(CLI::IsMember({"table", "json", "markdown"}))
       ->capture_default_str();
-  cmd->add_option("--rules", args->rules_files, "A rules file evaluated before the built-in cascade")
+  cmd->add_option("--rules", args->rules_files,
+                  "A rules file evaluated before the built-in cascade")
       ->check(CLI::ExistingFile);
   cmd->callback([args, exit_code] {
     Result<Classifier> classifier = LoadClassifier(args->rules_files);

@@ -33,9 +33,14 @@ TEST(Utf8, Validation) {
 }
 
 TEST(CleanText, ReplacesControlsAndBadBytes) {
-  std::string s = "a\x01" "b\xFF" "c";
+  std::string s =
+      "a\x01"
+      "b\xFF"
+      "c";
   CleanText(&s);
-  EXPECT_EQ(s, "a b\xEF\xBF\xBD" "c");
+  EXPECT_EQ(s,
+            "a b\xEF\xBF\xBD"
+            "c");
   std::string ok = "café";
   CleanText(&ok);
   EXPECT_EQ(ok, "café");

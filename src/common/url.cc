@@ -60,8 +60,8 @@ std::string DescribeByte(char c) {
 }
 
 Status ControlError(std::string_view s, size_t at) {
-  return Status::InvalidUrl(fmt::format("control character 0x{:02X} at byte {}",
-                                        static_cast<unsigned char>(s[at]), at));
+  return Status::InvalidUrl(
+      fmt::format("control character 0x{:02X} at byte {}", static_cast<unsigned char>(s[at]), at));
 }
 
 // The position of the first ASCII control character (< 0x20 or 0x7F) at or after `from`, or
@@ -101,8 +101,8 @@ size_t FindControl(std::string_view s, size_t from) {
 Status ValidateIpv6(std::string_view inner) {
   if (inner.empty()) return Status::InvalidUrl("empty IPv6 address in host");
   for (char c : inner) {
-    const bool ok = IsAsciiDigit(c) || (AsciiLower(c) >= 'a' && AsciiLower(c) <= 'f') ||
-                    c == ':' || c == '.';
+    const bool ok =
+        IsAsciiDigit(c) || (AsciiLower(c) >= 'a' && AsciiLower(c) <= 'f') || c == ':' || c == '.';
     if (!ok) {
       return Status::InvalidUrl(fmt::format("invalid character {} in IPv6 host", DescribeByte(c)));
     }
@@ -305,7 +305,8 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
 }
 
 bool SameOrigin(std::string_view url, std::string_view origin) {
-  if (origin.empty() || url.size() < origin.size() || !SameBytes(url.substr(0, origin.size()), origin)) {
+  if (origin.empty() || url.size() < origin.size() ||
+      !SameBytes(url.substr(0, origin.size()), origin)) {
     return false;
   }
   return url.size() == origin.size() || (ClassOf(url[origin.size()]) & kAuthorityEnd);
@@ -322,7 +323,7 @@ bool QueryIterator::Next(std::string_view* name, std::string_view* value) {
       ++p;
     }
     const char* const pair_end = p;
-    if (p < end) ++p;  // the '&'
+    if (p < end) ++p;                 // the '&'
     if (pair_end == start) continue;  // "&&"
     rest_ = std::string_view(p, static_cast<size_t>(end - p));
     if (eq == nullptr) {

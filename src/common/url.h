@@ -18,11 +18,11 @@ inline constexpr size_t kMaxUrlBytes = 16 * 1024;
 inline constexpr size_t kMaxHostBytes = 253;
 
 struct UrlParts {
-  std::string_view scheme;    // as written; empty when absent
-  std::string_view host;      // as written (case kept), without port, brackets or a final dot
-  std::string_view port;      // digits only; empty when absent
-  std::string_view path;      // from the first '/' after the host, up to '?' or '#'
-  std::string_view query;     // after '?' up to '#'; for hash routing, after the '?' in the fragment
+  std::string_view scheme;  // as written; empty when absent
+  std::string_view host;    // as written (case kept), without port, brackets or a final dot
+  std::string_view port;    // digits only; empty when absent
+  std::string_view path;    // from the first '/' after the host, up to '?' or '#'
+  std::string_view query;   // after '?' up to '#'; for hash routing, after the '?' in the fragment
   std::string_view fragment;  // after '#'
   std::string_view origin;    // everything up to the end of the authority ("https://a.com:8443")
   bool is_app = false;        // android-app://PACKAGE: `host` is the app's package name

@@ -7,28 +7,35 @@
 namespace attrib::demo {
 namespace {
 
-constexpr std::string_view kProducts[] = {"linen-shirt", "wool-socks", "rain-jacket",
-                                          "canvas-tote", "leather-belt", "running-shoes",
-                                          "denim-jeans", "silk-scarf", "field-watch", "sun-hat"};
+constexpr std::string_view kProducts[] = {
+    "linen-shirt",   "wool-socks",  "rain-jacket", "canvas-tote", "leather-belt",
+    "running-shoes", "denim-jeans", "silk-scarf",  "field-watch", "sun-hat"};
 constexpr std::string_view kCollections[] = {"new", "sale", "summer", "men", "women", "gifts"};
 constexpr std::string_view kPosts[] = {"how-to-layer", "care-guide", "our-mills", "size-help"};
-constexpr std::string_view kCampaigns[] = {"spring_sale", "Summer Launch", "brand-2026",
-                                           "retargeting_q3", "black_friday", "newsletter_w14"};
-constexpr std::string_view kGoogleHosts[] = {"www.google.com", "www.google.com", "www.google.com",
-                                             "www.google.co.uk", "www.google.de", "www.google.fr",
-                                             "www.google.com.br", "www.google.ca", "google.com"};
-constexpr std::string_view kOtherSearch[] = {"www.bing.com", "duckduckgo.com", "search.yahoo.com",
-                                             "www.ecosia.org", "yandex.ru", "search.brave.com"};
-constexpr std::string_view kSocial[] = {"https://t.co/x8Kd2", "https://www.linkedin.com/",
+constexpr std::string_view kCampaigns[] = {"spring_sale",    "Summer Launch", "brand-2026",
+                                           "retargeting_q3", "black_friday",  "newsletter_w14"};
+constexpr std::string_view kGoogleHosts[] = {
+    "www.google.com", "www.google.com",    "www.google.com", "www.google.co.uk", "www.google.de",
+    "www.google.fr",  "www.google.com.br", "www.google.ca",  "google.com"};
+constexpr std::string_view kOtherSearch[] = {"www.bing.com",     "duckduckgo.com",
+                                             "search.yahoo.com", "www.ecosia.org",
+                                             "yandex.ru",        "search.brave.com"};
+constexpr std::string_view kSocial[] = {"https://t.co/x8Kd2",
+                                        "https://www.linkedin.com/",
                                         "https://www.reddit.com/r/malefashionadvice/",
-                                        "https://www.youtube.com/", "https://www.pinterest.com/",
-                                        "https://x.com/", "https://out.reddit.com/t3_abc",
+                                        "https://www.youtube.com/",
+                                        "https://www.pinterest.com/",
+                                        "https://x.com/",
+                                        "https://out.reddit.com/t3_abc",
                                         "https://www.tiktok.com/"};
-constexpr std::string_view kReferrals[] = {
-    "https://news.ycombinator.com/item?id=4242", "https://www.nytimes.com/wirecutter/gifts/",
-    "https://medium.com/@stylist/fall-picks-123", "https://www.gearpatrol.com/best-of-2026",
-    "https://www.bbc.co.uk/news", "https://forum.outdoorsy.net/t/jackets",
-    "https://www.theverge.com/deals", "https://sites.google.com/view/ourclub"};
+constexpr std::string_view kReferrals[] = {"https://news.ycombinator.com/item?id=4242",
+                                           "https://www.nytimes.com/wirecutter/gifts/",
+                                           "https://medium.com/@stylist/fall-picks-123",
+                                           "https://www.gearpatrol.com/best-of-2026",
+                                           "https://www.bbc.co.uk/news",
+                                           "https://forum.outdoorsy.net/t/jackets",
+                                           "https://www.theverge.com/deals",
+                                           "https://sites.google.com/view/ourclub"};
 constexpr std::string_view kAssistants[] = {"https://chatgpt.com/", "https://www.perplexity.ai/",
                                             "https://claude.ai/", "https://gemini.google.com/",
                                             "https://copilot.microsoft.com/"};
@@ -120,9 +127,10 @@ PageView TrafficGenerator::Entry() {
   } else if (take(45)) {
     referrer = fmt::format("https://{}/", rng_.Pick(kOtherSearch));
   } else if (take(90)) {
-    query = rng_.Chance(0.5) ? fmt::format("gclid={}", ClickId(rng_))
-                             : fmt::format("utm_source=google&utm_medium=cpc&utm_campaign={}&gclid={}",
-                                           campaign, ClickId(rng_));
+    query = rng_.Chance(0.5)
+                ? fmt::format("gclid={}", ClickId(rng_))
+                : fmt::format("utm_source=google&utm_medium=cpc&utm_campaign={}&gclid={}", campaign,
+                              ClickId(rng_));
     if (rng_.Chance(0.1)) query = fmt::format("gbraid={}", ClickId(rng_));
     referrer = rng_.Chance(0.7) ? "https://www.google.com/" : "";
   } else if (take(15)) {
@@ -186,7 +194,8 @@ PageView TrafficGenerator::Entry() {
 
 void TrafficGenerator::NextSession(std::vector<PageView>* out) {
   out->push_back(Entry());
-  const int views = static_cast<int>(rng_.Below(static_cast<uint64_t>(options_.max_internal_views) + 1));
+  const int views =
+      static_cast<int>(rng_.Below(static_cast<uint64_t>(options_.max_internal_views) + 1));
   for (int i = 0; i < views; ++i) {
     std::string referrer = out->back().url;
     out->push_back(PageView{Url(Page(), ""), std::move(referrer)});
