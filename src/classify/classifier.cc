@@ -122,17 +122,15 @@ HostMatchMemo& Memo() {
   return memo;
 }
 
-// Decodes a query value: percent-decoded, '+' as space, trimmed, control characters and
-// invalid UTF-8 replaced.
-void DecodeValue(std::string_view raw, std::string* out) {
+// Decodes a query value (or, with plus_is_space false, a path): percent-decoded, control
+// characters and invalid UTF-8 replaced, then trimmed.
+void DecodeValue(std::string_view raw, std::string* out, bool plus_is_space = true) {
   out->clear();
   if (raw.empty()) return;
-  PercentDecodeAppend(raw, /*plus_is_space=*/true, out);
-  const std::string_view trimmed = TrimAscii(*out);
-  if (trimmed.size() != out->size()) {
-    *out = std::string(trimmed);
-  }
+  PercentDecodeAppend(raw, plus_is_space, out);
   CleanText(out);
+  const std::string_view trimmed = TrimAscii(*out);
+  if (trimmed.size() != out->size()) *out = std::string(trimmed);
 }
 
 // A referrer that browsers and SDKs send to mean "none".
@@ -286,8 +284,8 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   if (t.reads_path_or_params) {
     extra_values.resize(t.num_slots);
     for (size_t slot = classify::kSlotPath; slot < t.num_slots; ++slot) {
-      std::string_view raw = slot == classify::kSlotPath ? url.path : f.raw[slot].view();
-      DecodeValue(raw, &extra_values[slot]);
+      const bool is_path = slot == classify::kSlotPath;
+      DecodeValue(is_path ? url.path : f.raw[slot].view(), &extra_values[slot], !is_path);
       AsciiLowerInPlace(&extra_values[slot]);
       MatchValue(t.slots[slot], extra_values[slot], &f);
     }

@@ -22,6 +22,13 @@ namespace {
 
 constexpr std::string_view kBuiltinOrigin = "builtin";
 
+// Fields only query parameters can make true.
+bool FromQuery(Field f) {
+  return f == Field::kUtmSource || f == Field::kUtmMedium || f == Field::kUtmCampaign ||
+         f == Field::kUtmTerm || f == Field::kUtmContent || f == Field::kParam ||
+         f == Field::kAnyParam || f == Field::kUtm;
+}
+
 // "file:line" of a rule, for messages.
 std::string Where(const RuleDef& def) {
   return fmt::format(
@@ -138,20 +145,7 @@ Status Compiler::AddCondition(const RuleDef& def, const Condition& c, uint16_t* 
   *id = static_cast<uint16_t>(t_->num_conditions++);
   condition_ids_.emplace(key, *id);
   *names = false;
-  switch (c.field) {
-    case Field::kUtmSource:
-    case Field::kUtmMedium:
-    case Field::kUtmCampaign:
-    case Field::kUtmTerm:
-    case Field::kUtmContent:
-    case Field::kParam:
-    case Field::kAnyParam:
-    case Field::kUtm:
-      MarkQueryBit(*id);
-      break;
-    default:
-      break;
-  }
+  if (FromQuery(c.field)) MarkQueryBit(*id);
   switch (c.field) {
     case Field::kUtmSource:
     case Field::kUtmMedium:
