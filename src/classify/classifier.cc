@@ -48,15 +48,17 @@ struct Facts {
   }
 };
 
-// A host, normalized without copying in the common case (lower-case ASCII already).
+// A host, normalized without copying in the common case (lower-case ASCII already). Sets
+// *valid to false when normalizing leaves no host name (see NormalizeHost).
 class HostBuffer {
  public:
-  std::string_view Normalize(std::string_view host) {
+  std::string_view Normalize(std::string_view host, bool* valid) {
+    *valid = true;
     if (IsLowerAscii(host) &&
         (host.find('-') == std::string_view::npos || host.find("xn--") == std::string_view::npos)) {
       return host;
     }
-    classify::NormalizeHost(host, &normalized_);
+    *valid = classify::NormalizeHost(host, &normalized_);
     return normalized_;
   }
 
@@ -131,6 +133,14 @@ void DecodeValue(std::string_view raw, std::string* out, bool plus_is_space = tr
   CleanText(out);
   const std::string_view trimmed = TrimAscii(*out);
   if (trimmed.size() != out->size()) *out = std::string(trimmed);
+}
+
+// True when a raw query value decodes to nothing ("%20", "+"): it does not count as a value.
+bool DecodesToBlank(std::string_view raw) {
+  if (raw.find_first_of("%+ \t") == std::string_view::npos) return false;  // nearly always
+  thread_local std::string scratch;
+  DecodeValue(raw, &scratch);
+  return scratch.empty();
 }
 
 // A referrer that browsers and SDKs send to mean "none".
@@ -216,30 +226,34 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   std::fill_n(f.bits, words, 0);
   std::fill_n(f.raw, t.num_slots, Facts::Raw{nullptr, 0});
 
-  // Query parameters: one pass, each name looked up once.
-  QueryIterator query(url.query);
-  std::string_view name, value;
+  // Query parameters: one pass over the query, then over a hash-routed one ("/#/x?utm_…"); each
+  // name is looked up once; the first value that is not blank counts.
   std::string decoded_name;
   char lowered[kMaxParamNameBytes];
-  while (query.Next(&name, &value)) {
-    if (value.empty()) continue;
-    std::string_view key;
-    if (name.find_first_of("%+") == std::string_view::npos) {
-      if (name.size() > kMaxParamNameBytes) continue;
-      for (size_t i = 0; i < name.size(); ++i) lowered[i] = AsciiLower(name[i]);
-      key = std::string_view(lowered, name.size());
-    } else {
-      decoded_name.clear();
-      PercentDecodeAppend(name, true, &decoded_name);
-      AsciiLowerInPlace(&decoded_name);
-      key = decoded_name;
+  for (const std::string_view q : {url.query, url.fragment_query}) {
+    QueryIterator query(q);
+    std::string_view name, value;
+    while (query.Next(&name, &value)) {
+      if (value.empty()) continue;
+      std::string_view key;
+      if (name.find_first_of("%+") == std::string_view::npos) {
+        if (name.size() > kMaxParamNameBytes) continue;
+        for (size_t i = 0; i < name.size(); ++i) lowered[i] = AsciiLower(name[i]);
+        key = std::string_view(lowered, name.size());
+      } else {
+        decoded_name.clear();
+        PercentDecodeAppend(name, true, &decoded_name);
+        AsciiLowerInPlace(&decoded_name);
+        key = decoded_name;
+      }
+      while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
+      const classify::ParamInfo* info = t.params.Find(key);
+      if (info == nullptr || DecodesToBlank(value)) continue;
+      if (info->slot >= 0 && f.raw[info->slot].size == 0) {
+        f.raw[info->slot] = {value.data(), value.size()};
+      }
+      for (const HostHit& hit : info->presence) f.SetNamed(hit);
     }
-    while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
-    const classify::ParamInfo* info = t.params.Find(key);
-    if (info == nullptr) continue;
-    if (info->slot >= 0 && f.raw[info->slot].size == 0)
-      f.raw[info->slot] = {value.data(), value.size()};
-    for (const HostHit& hit : info->presence) f.SetNamed(hit);
   }
 
   // Values: utm_source and utm_medium are compared lower-cased (and utm_source aliased);
@@ -256,7 +270,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   } else {
     DecodeValue(f.raw[classify::kSlotUtmSource].view(), &utm_source);
     AsciiLowerInPlace(&utm_source);
-    if (!utm_source.empty()) Canonicalize(&utm_source);
+    if (!utm_source.empty()) t.Canonicalize(&utm_source);
     DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &utm_medium);
     AsciiLowerInPlace(&utm_medium);
     DecodeValue(f.raw[classify::kSlotUtmCampaign].view(), &out->campaign);
@@ -280,9 +294,10 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
       f.SetAll(t.any_utm_conds);
     }
   }
-  std::vector<std::string> extra_values;  // lower-cased path and parameter values, if any rule asks
+  // Lower-cased path and parameter values, when some user rule reads them.
+  thread_local std::vector<std::string> extra_values;
   if (t.reads_path_or_params) {
-    extra_values.resize(t.num_slots);
+    if (extra_values.size() < t.num_slots) extra_values.resize(t.num_slots);
     for (size_t slot = classify::kSlotPath; slot < t.num_slots; ++slot) {
       const bool is_path = slot == classify::kSlotPath;
       DecodeValue(is_path ? url.path : f.raw[slot].view(), &extra_values[slot], !is_path);
@@ -294,11 +309,19 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   // Hosts.
   HostBuffer ref_buffer, page_buffer;
   const bool has_referrer = !ref.host.empty();
-  const std::string_view page_host = page_buffer.Normalize(page_host_raw);
+  bool page_valid = true, ref_valid = true;
+  const std::string_view page_host = page_buffer.Normalize(page_host_raw, &page_valid);
   const std::string_view ref_host = !has_referrer ? std::string_view()
                                     : same_origin && page_host_raw.data() == url.host.data()
                                         ? page_host
-                                        : ref_buffer.Normalize(ref.host);
+                                        : ref_buffer.Normalize(ref.host, &ref_valid);
+  if (!page_valid || !ref_valid) {
+    const bool page = !page_valid;
+    return Status::InvalidUrl(
+        fmt::format("{}: host \"{}\" is no host name once normalized (an empty label)",
+                    page ? (input.page_host.empty() ? "url" : "page host") : "referrer",
+                    page ? page_host_raw : ref.host));
+  }
   const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit); };
   if (has_referrer) {
     f.SetAll(t.referrer_conds);
@@ -366,7 +389,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
       case TemplateKind::kParam: {
         const std::string_view v = extra_values[slot];
         dst->assign(v.empty() ? kUnknown : v);
-        if (is_source && !v.empty()) Canonicalize(dst);
+        if (is_source && !v.empty()) t.Canonicalize(dst);
         return;
       }
     }
@@ -394,25 +417,28 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   return Status::Ok();
 }
 
-// A utm_source spelled as an alias ("fb") or as a host ("facebook.com") becomes the source
-// the lists call it ("facebook").
-void Classifier::Impl::Canonicalize(std::string* source) const {
-  const classify::Tables& t = tables;
-  if (const uint16_t* id = t.source_aliases.Find(*source)) {
-    source->assign(t.names[*id]);
+namespace classify {
+
+void Tables::Canonicalize(std::string* source) const {
+  if (const uint16_t* id = source_aliases.Find(*source)) {
+    source->assign(names[*id]);
     return;
   }
   if (source->find('.') == std::string::npos) return;
   UrlParts parts;
   if (!SplitUrl(*source, &parts, UrlScope::kHostOnly).ok() || parts.host.empty()) return;
   HostBuffer buffer;
-  const std::string_view host = buffer.Normalize(parts.host);
-  uint16_t name = classify::kNoName;
-  t.source_hosts.Match(host, parts.is_app, [&name](const HostHit& hit) {
-    if (name == classify::kNoName) name = hit.name;
+  bool valid;
+  const std::string_view host = buffer.Normalize(parts.host, &valid);
+  if (!valid) return;
+  uint16_t name = kNoName;
+  source_hosts.Match(host, parts.is_app, [&name](const HostHit& hit) {
+    if (name == kNoName) name = hit.name;
   });
-  if (name != classify::kNoName) source->assign(t.names[name]);
+  if (name != kNoName) source->assign(names[name]);
 }
+
+}  // namespace classify
 
 // --- The public face ---
 

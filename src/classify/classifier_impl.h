@@ -122,6 +122,9 @@ struct Tables {
 
   // The channel of the first row set in `rows`; referral when none is.
   Channel ChannelOf(uint64_t rows) const;
+  // A lower-cased utm_source (or $param:NAME source) spelled as an alias ("fb") or as a host
+  // ("facebook.com") becomes the source the lists call it ("facebook").
+  void Canonicalize(std::string* source) const;
 };
 
 }  // namespace classify
@@ -131,8 +134,6 @@ class Classifier::Impl {
   Status Load(const ClassifierOptions& options);                           // compile.cc
   Status Classify(const ClassifyInput& input, Classification* out) const;  // classifier.cc
   std::string RulesMarkdown() const;                                       // rules_doc.cc
-  // A utm_source (or $param:NAME source) as an alias or a host becomes its canonical source.
-  void Canonicalize(std::string* source) const;
 
   // The data as parsed, for listings and docs.
   std::vector<classify::RuleDef> rule_defs;

@@ -100,6 +100,17 @@ TEST_F(UserRules, AreListedFirstAndChangeTheVersion) {
   EXPECT_EQ(builtin->rules_version().size(), 16u);
 }
 
+TEST(UserRulesOnUtmSource, CompareCanonicalSources) {
+  // "fb" and "facebook.com" are how people write facebook; the rule means facebook.
+  const Classifier c = WithRules("my_fb\tutm_source=fb|facebook.com\tfb_own\tsocial\thigh\n");
+  EXPECT_EQ(Summary(c, {"https://shop.example/?utm_source=facebook", "", ""}),
+            "fb_own/social high my_fb organic_social");
+  EXPECT_EQ(Summary(c, {"https://shop.example/?utm_source=FB", "", ""}),
+            "fb_own/social high my_fb organic_social");
+  EXPECT_EQ(Summary(c, {"https://shop.example/?utm_source=m.facebook.com", "", ""}),
+            "fb_own/social high my_fb organic_social");
+}
+
 TEST(RulesVersion, ChangesWhenAnyRuleChanges) {
   const Classifier a = WithRules("a\tutm_source=x\tx\tx\thigh\n");
   const Classifier b = WithRules("a\tutm_source=y\tx\tx\thigh\n");

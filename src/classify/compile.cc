@@ -105,7 +105,11 @@ Status Compiler::AddValueCondition(const RuleDef& def, const Condition& c, uint1
       table->present.push_back(id);
       return Status::Ok();
     case Op::kEquals:
-      for (const std::string& v : c.values) table->equals[v].push_back(id);
+      for (std::string v : c.values) {
+        // utm_source is compared in its canonical form: "fb" and "facebook.com" mean facebook.
+        if (c.field == Field::kUtmSource) t_->Canonicalize(&v);
+        table->equals[v].push_back(id);
+      }
       break;
     case Op::kPrefix:
     case Op::kContains:

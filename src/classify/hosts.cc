@@ -3,6 +3,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <unordered_map>
@@ -73,11 +74,13 @@ Status ParseHostPattern(std::string_view text, HostPattern* out) {
     return Status::InvalidRules("host pattern \"" + std::string(t) +
                                 "\" must be a bare host (no scheme, port, path or query)");
   }
-  NormalizeHost(parts.host, &out->host);
+  if (!NormalizeHost(parts.host, &out->host)) {
+    return Status::InvalidRules("host pattern \"" + std::string(t) + "\" is not a valid host name");
+  }
   return Status::Ok();
 }
 
-void NormalizeHost(std::string_view host, std::string* out) {
+bool NormalizeHost(std::string_view host, std::string* out) {
   out->assign(host);
   bool non_ascii = false;
   for (char& c : *out) {
@@ -98,6 +101,8 @@ void NormalizeHost(std::string_view host, std::string* out) {
     }
     idn2_free(unicode);
   }
+  if (!out->empty() && out->back() == '.') out->pop_back();
+  return !out->empty() && out->front() != '.' && out->find("..") == std::string::npos;
 }
 
 // An IPv4 or IPv6 address: libpsl would take "192.168.1.10" for a domain under ".10".
@@ -125,9 +130,11 @@ std::string RegistrableDomain(std::string_view host) {
 }
 
 std::string HostSlug(std::string_view host) {
-  const std::string rd = RegistrableDomain(host);
-  if (rd.empty()) return std::string(host);
-  return rd.substr(0, rd.find('.'));
+  std::string rd = RegistrableDomain(host);
+  const size_t dot = rd.find('.');
+  if (rd.empty() || dot == 0) return std::string(host);
+  rd.resize(std::min(dot, rd.size()));
+  return rd;
 }
 
 bool SameSite(std::string_view a, std::string_view b) {

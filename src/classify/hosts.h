@@ -23,8 +23,10 @@ struct HostPattern {
 Status ParseHostPattern(std::string_view text, HostPattern* out);
 
 // Writes the normalized form of an already validated host: ASCII lower-cased, non-ASCII
-// lower-cased as Unicode, punycode labels ("xn--bcher-kva") decoded to Unicode ("bücher").
-void NormalizeHost(std::string_view host, std::string* out);
+// lower-cased as Unicode, punycode labels ("xn--bcher-kva") decoded to Unicode ("bücher"), a
+// final dot dropped. False when the result is no host name: Unicode mapping can turn
+// "a．．com" into "a..com".
+bool NormalizeHost(std::string_view host, std::string* out);
 
 // True when `suffix` is a public suffix under the ICANN section of the list ("com", "co.uk").
 bool IsIcannPublicSuffix(std::string_view suffix);

@@ -98,8 +98,15 @@ size_t FindControl(std::string_view s, size_t from) {
   return std::string_view::npos;
 }
 
+// The longest textual IPv6 address: eight groups, or six and an IPv4 tail.
+constexpr size_t kMaxIpv6Bytes = 45;
+
 Status ValidateIpv6(std::string_view inner) {
   if (inner.empty()) return Status::InvalidUrl("empty IPv6 address in host");
+  if (inner.size() > kMaxIpv6Bytes) {
+    return Status::InvalidUrl(
+        fmt::format("IPv6 host is {} bytes, over the {}-byte limit", inner.size(), kMaxIpv6Bytes));
+  }
   for (char c : inner) {
     const bool ok =
         IsAsciiDigit(c) || (AsciiLower(c) >= 'a' && AsciiLower(c) <= 'f') || c == ':' || c == '.';
@@ -141,8 +148,9 @@ Status ValidatePort(std::string_view port) {
 
 // Reads the authority that starts at s[begin] ("user@host:port", up to / \ ? # or the end)
 // into `out`, and sets `*end_out` to where it stops. One pass; most bytes are label bytes and
-// cost one table lookup.
-Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* end_out) {
+// cost one table lookup. An empty host is an error unless `allow_empty`.
+Status SplitAuthority(std::string_view s, size_t begin, bool allow_empty, UrlParts* out,
+                      size_t* end_out) {
   const char* const data = s.data();
   const char* p = data + begin;
   const char* const limit = data + s.size();
@@ -210,11 +218,10 @@ Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* e
       port = s.substr(colon_at + 1, end - colon_at - 1);
       host = s.substr(host_start, colon_at - host_start);
     }
+    if (!clean) return HostError(host);
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "example.com."
-    if (host.empty()) return Status::InvalidUrl("no host");
-    if (!clean || host.size() > kMaxHostBytes || (non_ascii && !IsValidUtf8(host))) {
-      return HostError(host);
-    }
+    if (host.empty() && !allow_empty) return Status::InvalidUrl("no host");
+    if (host.size() > kMaxHostBytes || (non_ascii && !IsValidUtf8(host))) return HostError(host);
   }
   ATTRIB_RETURN_IF_ERROR(ValidatePort(port));
   out->host = host;
@@ -226,7 +233,8 @@ Status SplitAuthority(std::string_view s, size_t begin, UrlParts* out, size_t* e
 
 Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   // Field by field: assigning a whole UrlParts{} compiles to a slow `rep stos`.
-  out->scheme = out->host = out->port = out->path = out->query = out->fragment = out->origin = {};
+  out->scheme = out->host = out->port = out->path = out->query = out->fragment = {};
+  out->fragment_query = out->origin = {};
   out->is_app = false;
   const std::string_view s = TrimAscii(url);
   if (s.size() > kMaxUrlBytes) {
@@ -238,6 +246,7 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   // Scheme. "https://" and "http://" first: they are nearly all there is.
   size_t pos = 0;
   bool has_authority = false;
+  bool empty_host_ok = scope == UrlScope::kHostOnly;  // a referrer without a host is none
   if (s.size() > 8 && (s[0] | 0x20) == 'h' && (s[1] | 0x20) == 't' && (s[2] | 0x20) == 't' &&
       (s[3] | 0x20) == 'p') {
     const size_t colon = (s[4] | 0x20) == 's' ? 5 : 4;
@@ -258,9 +267,13 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
       out->is_app = EqualsIgnoreCase(out->scheme, "android-app");
       pos = j + 1;
       const bool slashes = pos + 1 < s.size() && IsSlash(s[pos]) && IsSlash(s[pos + 1]);
-      if (slashes || IsSpecialScheme(out->scheme)) {
+      if (IsSpecialScheme(out->scheme)) {  // any number of slashes, as browsers allow
         while (pos < s.size() && IsSlash(s[pos])) ++pos;
         has_authority = true;
+      } else if (slashes) {  // exactly two: "file:///home/x" has an empty host
+        pos += 2;
+        has_authority = true;
+        empty_host_ok = true;
       }
     }
   }
@@ -274,7 +287,7 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
   }
   // The scheme's bytes were all printable; what follows is checked as it is read.
   if (has_authority) {
-    ATTRIB_RETURN_IF_ERROR(SplitAuthority(s, pos, out, &pos));
+    ATTRIB_RETURN_IF_ERROR(SplitAuthority(s, pos, empty_host_ok, out, &pos));
     out->origin = s.substr(0, pos);
   } else if (pos > 0 && scope == UrlScope::kHostOnly) {
     pos = s.size();  // "mailto:…", "javascript:…": no host, and nothing else is read
@@ -297,9 +310,9 @@ Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope) {
     rest = rest.substr(0, question);
   }
   out->path = rest;
-  if (out->query.empty()) {  // hash routing: "/#/landing?utm_source=x"
+  if (!out->fragment.empty()) {  // hash routing: "/#/landing?utm_source=x"
     const size_t q = out->fragment.find('?');
-    if (q != std::string_view::npos) out->query = out->fragment.substr(q + 1);
+    if (q != std::string_view::npos) out->fragment_query = out->fragment.substr(q + 1);
   }
   return Status::Ok();
 }

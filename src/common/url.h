@@ -18,14 +18,15 @@ inline constexpr size_t kMaxUrlBytes = 16 * 1024;
 inline constexpr size_t kMaxHostBytes = 253;
 
 struct UrlParts {
-  std::string_view scheme;  // as written; empty when absent
-  std::string_view host;    // as written (case kept), without port, brackets or a final dot
-  std::string_view port;    // digits only; empty when absent
-  std::string_view path;    // from the first '/' after the host, up to '?' or '#'
-  std::string_view query;   // after '?' up to '#'; for hash routing, after the '?' in the fragment
-  std::string_view fragment;  // after '#'
-  std::string_view origin;    // everything up to the end of the authority ("https://a.com:8443")
-  bool is_app = false;        // android-app://PACKAGE: `host` is the app's package name
+  std::string_view scheme;          // as written; empty when absent
+  std::string_view host;            // as written (case kept), without port, brackets or a final dot
+  std::string_view port;            // digits only; empty when absent
+  std::string_view path;            // from the first '/' after the host, up to '?' or '#'
+  std::string_view query;           // after '?' up to '#'
+  std::string_view fragment;        // after '#'
+  std::string_view fragment_query;  // hash routing ("/#/landing?utm_source=x"): after its '?'
+  std::string_view origin;  // everything up to the end of the authority ("https://a.com:8443")
+  bool is_app = false;      // android-app://PACKAGE: `host` is the app's package name
 };
 
 // How much of a URL SplitUrl reads.
@@ -36,8 +37,8 @@ enum class UrlScope {
 
 // Splits `url` (surrounding white space ignored) into `out`. An empty input is valid and gives
 // empty parts. Errors: longer than kMaxUrlBytes, a control character, an invalid host (bad
-// character, empty label, too long, bad UTF-8, unclosed IPv6 bracket), a bad port, or an
-// authority marker ("http://") with no host.
+// character, empty label, too long, bad UTF-8, unclosed or over-long IPv6 address), a bad port,
+// or an authority marker ("http://") with no host — which kHostOnly accepts as "no host".
 Status SplitUrl(std::string_view url, UrlParts* out, UrlScope scope = UrlScope::kAll);
 
 // True when `url` (trimmed) starts with `origin` followed by the end of the authority: a URL on

@@ -54,10 +54,26 @@ TEST(SplitUrl, RelativeAndEmpty) {
 
 TEST(SplitUrl, HashRoutingQuery) {
   const UrlParts p = MustSplit("https://app.example/#/landing?utm_source=fb");
-  EXPECT_EQ(p.query, "utm_source=fb");
+  EXPECT_EQ(p.query, "");
+  EXPECT_EQ(p.fragment_query, "utm_source=fb");
   EXPECT_EQ(p.fragment, "/landing?utm_source=fb");
-  // A real query wins over one in the fragment.
-  EXPECT_EQ(MustSplit("https://app.example/?a=1#/x?b=2").query, "a=1");
+  const UrlParts both = MustSplit("https://app.example/?a=1#/x?b=2");
+  EXPECT_EQ(both.query, "a=1");
+  EXPECT_EQ(both.fragment_query, "b=2");
+}
+
+TEST(SplitUrl, OtherSchemesTakeExactlyTwoSlashes) {
+  const UrlParts file = MustSplit("file:///home/user/page.html");
+  EXPECT_EQ(file.host, "");
+  EXPECT_EQ(file.path, "/home/user/page.html");
+  EXPECT_EQ(MustSplit("https:///www.google.com/").host, "www.google.com");
+}
+
+TEST(SplitUrl, HostOnlyAcceptsAMissingHost) {
+  UrlParts p;
+  EXPECT_TRUE(SplitUrl("https://", &p, UrlScope::kHostOnly).ok());
+  EXPECT_EQ(p.host, "");
+  EXPECT_EQ(SplitUrl("https://", &p).code(), ErrorCode::kInvalidUrl);
 }
 
 TEST(SplitUrl, SpacesAndUtf8InPathAndQuery) {
@@ -82,6 +98,7 @@ TEST(SplitUrl, Errors) {
   EXPECT_EQ(code("http://"), ErrorCode::kInvalidUrl);
   EXPECT_EQ(code("https://exa mple.com/"), ErrorCode::kInvalidUrl);
   EXPECT_EQ(code("https://a..b/"), ErrorCode::kInvalidUrl);
+  EXPECT_EQ(SplitUrl("http://a../", &p).message(), "empty label in host \"a..\"");
   EXPECT_EQ(code("https://[::1/"), ErrorCode::kInvalidUrl);
   EXPECT_EQ(code("https://[::1]x/"), ErrorCode::kInvalidUrl);
   EXPECT_EQ(code("https://h:65536/"), ErrorCode::kInvalidUrl);
@@ -106,6 +123,17 @@ TEST(SplitUrl, UrlLengthLimit) {
   std::string at_limit = prefix + std::string(kMaxUrlBytes - prefix.size(), 'x');
   EXPECT_TRUE(SplitUrl(at_limit, &p).ok());
   EXPECT_EQ(SplitUrl(at_limit + "x", &p).code(), ErrorCode::kLimitExceeded);
+}
+
+TEST(SplitUrl, Ipv6LengthLimit) {
+  UrlParts p;
+  const std::string at_limit = "1:2:3:4:5:6:" + std::string(45 - 12, '1');
+  ASSERT_EQ(at_limit.size(), 45u);
+  EXPECT_TRUE(SplitUrl("https://[" + at_limit + "]/", &p).ok());
+  EXPECT_EQ(SplitUrl("https://[" + at_limit + "1]/", &p).message(),
+            "IPv6 host is 46 bytes, over the 45-byte limit");
+  EXPECT_EQ(SplitUrl("https://[" + std::string(300, '.') + "]/", &p).code(),
+            ErrorCode::kInvalidUrl);
 }
 
 TEST(SplitUrl, HostLengthLimit) {
