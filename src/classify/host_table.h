@@ -51,15 +51,15 @@ class HostTable {
   bool single_label_keys_ = false;             // some key has no dot ("localhost")
 };
 
-// Writes the positions of the '.' in `host` (at most kMaxHostBytes long) to `dots`, in order,
-// and returns how many there are. Eight bytes at a time.
-inline int FindDots(std::string_view host, uint16_t* dots) {
+// Writes the positions of the '.' in `host` to `dots`, in order, and returns how many there are
+// (at most `capacity`: later ones are dropped). Eight bytes at a time.
+inline int FindDots(std::string_view host, uint16_t* dots, int capacity) {
   constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
   int n = 0;
   const auto scan = [&](uint64_t w, size_t base, uint64_t keep) {
     const uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;                 // '.' bytes become zero
     uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7) & keep;  // exactly the zero bytes
-    while (zero) {
+    while (zero && n < capacity) {
       dots[n++] = static_cast<uint16_t>(base + std::countr_zero(zero) / 8);
       zero &= zero - 1;
     }
@@ -108,8 +108,10 @@ void HostTable::Match(std::string_view host, bool app, Emit emit) const {
   }
   // The dots, left to right. Past kMaxDots only the rightmost labels are kept: no list entry is
   // that long.
-  uint16_t dots[kMaxHostBytes / 2 + 1];
-  int n = FindDots(host, dots);
+  // A normalized host is a valid name: no empty labels, so at most one dot in two bytes.
+  if (host.size() > kMaxHostBytes * 4) return;  // Unicode can be longer than its punycode
+  uint16_t dots[kMaxHostBytes * 2 + 1];
+  int n = FindDots(host, dots, static_cast<int>(std::size(dots)));
   if (n > kMaxDots) {
     const auto cut = static_cast<uint16_t>(dots[n - kMaxDots] + 1u);
     host = host.substr(cut);
