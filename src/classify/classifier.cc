@@ -137,7 +137,8 @@ void DecodeValue(std::string_view raw, std::string* out, bool plus_is_space = tr
 
 // True when a raw query value decodes to nothing ("%20", "+"): it does not count as a value.
 bool DecodesToBlank(std::string_view raw) {
-  if (raw.find_first_of("%+ \t") == std::string_view::npos) return false;  // nearly always
+  const char c = raw.empty() ? ' ' : raw[0];
+  if (c != '%' && c != '+' && c != ' ' && c != '\t') return false;  // nearly always
   thread_local std::string scratch;
   DecodeValue(raw, &scratch);
   return scratch.empty();
@@ -236,13 +237,15 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     while (query.Next(&name, &value)) {
       if (value.empty()) continue;
       std::string_view key;
-      if (name.find_first_of("%+") == std::string_view::npos) {
-        if (name.size() > kMaxParamNameBytes) continue;
+      bool plain = name.size() <= kMaxParamNameBytes;
+      for (size_t i = 0; plain && i < name.size(); ++i) plain = name[i] != '%' && name[i] != '+';
+      if (plain) {
         for (size_t i = 0; i < name.size(); ++i) lowered[i] = AsciiLower(name[i]);
         key = std::string_view(lowered, name.size());
       } else {
         decoded_name.clear();
         PercentDecodeAppend(name, true, &decoded_name);
+        if (decoded_name.size() > kMaxParamNameBytes) continue;  // no rule knows such a name
         AsciiLowerInPlace(&decoded_name);
         key = decoded_name;
       }

@@ -26,8 +26,6 @@ inline constexpr size_t kMaxValueSlots = 64;
 inline constexpr size_t kMaxChannelRows = 64;
 // Conditions that name what they matched ($match): one per (host field or params, list) pair.
 inline constexpr size_t kMaxNamedConditions = 64;
-// Longer parameter names are no parameter any rule or list knows.
-inline constexpr size_t kMaxParamNameBytes = 64;
 
 inline constexpr uint16_t kNoName = 0xFFFF;
 

@@ -100,6 +100,10 @@ Status Token(std::string_view what, std::string_view text, std::string* out) {
 // A parameter named in a rule. The utm_ parameters have fields of their own.
 Status ParamName(std::string_view text, std::string* out) {
   ATTRIB_RETURN_IF_ERROR(Token("parameter name", text, out));
+  if (out->size() > kMaxParamNameBytes) {
+    return Status::InvalidRules(
+        fmt::format("parameter name is longer than {} bytes", kMaxParamNameBytes));
+  }
   if (*out == "utm_source" || *out == "utm_medium" || *out == "utm_campaign" ||
       *out == "utm_term" || *out == "utm_content") {
     return Status::InvalidRules(fmt::format(
@@ -364,7 +368,7 @@ Status ParseList(std::string_view origin, std::string_view text, ListDef* out) {
       s = ParseHostPattern(col[0], &pattern);
       entry.key = AsciiLowerCopy(col[0]);
     } else if (out->kind == ListKind::kParams) {
-      s = Token("parameter name", col[0], &entry.key);
+      s = ParamName(col[0], &entry.key);
     } else if (col[0].size() > kMaxTokenBytes) {
       s = Status::InvalidRules(fmt::format("value is longer than {} bytes", kMaxTokenBytes));
     } else {

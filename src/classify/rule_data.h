@@ -19,6 +19,8 @@ inline constexpr size_t kMaxRulesFileBytes = 1 << 20;  // one file
 inline constexpr size_t kMaxExtraRules = 1000;         // all extra rules together
 inline constexpr size_t kMaxConditionsPerRule = 16;
 inline constexpr size_t kMaxTokenBytes = 256;  // one value, host, name or id
+// A query parameter's name, in rules and in URLs: longer ones in a URL are skipped.
+inline constexpr size_t kMaxParamNameBytes = 64;
 
 enum class Field : unsigned char {
   kUtmSource,    // utm_source, lower-cased and aliased (fb → facebook)
