@@ -194,23 +194,33 @@ Channel Tables::ChannelOf(uint64_t rows) const {
 
 }  // namespace classify
 
-Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* out) const {
-  const classify::Tables& t = tables;
+namespace {
 
-  UrlParts url;
-  if (Status s = SplitUrl(input.url, &url); !s.ok()) return Prefixed("url", std::move(s));
-  UrlParts ref;
-  const std::string_view referrer_text = TrimAscii(input.referrer);
-  // Most page views come from another page of the same site: same scheme, host and port.
-  const bool same_origin = SameOrigin(referrer_text, url.origin);
-  if (same_origin) {
-    ref = url;
-  } else if (!MeansNoReferrer(referrer_text)) {
-    if (Status s = SplitUrl(referrer_text, &ref, UrlScope::kHostOnly); !s.ok()) {
+// One visit on its way through Classify().
+struct Visit {
+  UrlParts url, ref;
+  bool same_origin = false;  // the referrer is on the URL's scheme, host and port
+  std::string_view page_host_raw;
+  HostBuffer page_buffer, ref_buffer;
+  std::string_view page_host, ref_host;  // normalized; ref_host is empty without a referrer
+  Facts f;
+  std::string utm_source, utm_medium;               // decoded, lower-cased; utm_source canonical
+  const std::vector<std::string>* extra = nullptr;  // lower-cased path and parameter values
+};
+
+Status SplitInputs(const ClassifyInput& input, Visit* v) {
+  if (Status s = SplitUrl(input.url, &v->url); !s.ok()) return Prefixed("url", std::move(s));
+  const std::string_view referrer = TrimAscii(input.referrer);
+  // Most page views come from another page of the same site: no second split.
+  v->same_origin = SameOrigin(referrer, v->url.origin);
+  if (v->same_origin) {
+    v->ref = v->url;
+  } else if (!MeansNoReferrer(referrer)) {
+    if (Status s = SplitUrl(referrer, &v->ref, UrlScope::kHostOnly); !s.ok()) {
       return Prefixed("referrer", std::move(s));
     }
   }
-  std::string_view page_host_raw = url.host;
+  v->page_host_raw = v->url.host;
   if (!input.page_host.empty()) {
     UrlParts page;
     if (Status s = SplitUrl(input.page_host, &page, UrlScope::kHostOnly); !s.ok()) {
@@ -219,19 +229,17 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     if (page.host.empty()) {
       return Status::InvalidUrl(fmt::format("page host: no host in \"{}\"", input.page_host));
     }
-    page_host_raw = page.host;
+    v->page_host_raw = page.host;
   }
+  return Status::Ok();
+}
 
-  Facts f;
-  const size_t words = (t.num_conditions + 63) / 64;
-  std::fill_n(f.bits, words, 0);
-  std::fill_n(f.raw, t.num_slots, Facts::Raw{nullptr, 0});
-
-  // Query parameters: one pass over the query, then over a hash-routed one ("/#/x?utm_…"); each
-  // name is looked up once; the first value that is not blank counts.
+// Query parameters: one pass over the query, then over a hash-routed one ("/#/x?utm_…"). Each
+// name is looked up once; the first value that is not blank counts.
+void ScanQueries(const classify::Tables& t, Visit* v) {
   std::string decoded_name;
   char lowered[kMaxParamNameBytes];
-  for (const std::string_view q : {url.query, url.fragment_query}) {
+  for (const std::string_view q : {v->url.query, v->url.fragment_query}) {
     QueryIterator query(q);
     std::string_view name, value;
     while (query.Next(&name, &value)) {
@@ -252,16 +260,18 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
       while (key.substr(0, 4) == "amp;") key.remove_prefix(4);  // "&amp;" from HTML-escaped links
       const classify::ParamInfo* info = t.params.Find(key);
       if (info == nullptr || DecodesToBlank(value)) continue;
-      if (info->slot >= 0 && f.raw[info->slot].size == 0) {
-        f.raw[info->slot] = {value.data(), value.size()};
+      if (info->slot >= 0 && v->f.raw[info->slot].size == 0) {
+        v->f.raw[info->slot] = {value.data(), value.size()};
       }
-      for (const HostHit& hit : info->presence) f.SetNamed(hit);
+      for (const HostHit& hit : info->presence) v->f.SetNamed(hit);
     }
   }
+}
 
-  // Values: utm_source and utm_medium are compared lower-cased (and utm_source aliased);
-  // campaign, term and content are reported as written.
-  std::string utm_source, utm_medium, lower;
+// Decodes the values the rules read: utm_source and utm_medium lower-cased (and utm_source
+// canonical) for comparison; campaign, term and content as written, into `out`.
+void DecodeValues(const classify::Tables& t, Visit* v, Classification* out) {
+  Facts& f = v->f;
   size_t utm_bytes = 0;
   for (int slot = classify::kSlotUtmSource; slot <= classify::kSlotUtmContent; ++slot) {
     utm_bytes += f.raw[slot].size;
@@ -271,16 +281,17 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
     out->term.clear();
     out->content.clear();
   } else {
-    DecodeValue(f.raw[classify::kSlotUtmSource].view(), &utm_source);
-    AsciiLowerInPlace(&utm_source);
-    if (!utm_source.empty()) t.Canonicalize(&utm_source);
-    DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &utm_medium);
-    AsciiLowerInPlace(&utm_medium);
+    DecodeValue(f.raw[classify::kSlotUtmSource].view(), &v->utm_source);
+    AsciiLowerInPlace(&v->utm_source);
+    if (!v->utm_source.empty()) t.Canonicalize(&v->utm_source);
+    DecodeValue(f.raw[classify::kSlotUtmMedium].view(), &v->utm_medium);
+    AsciiLowerInPlace(&v->utm_medium);
     DecodeValue(f.raw[classify::kSlotUtmCampaign].view(), &out->campaign);
     DecodeValue(f.raw[classify::kSlotUtmTerm].view(), &out->term);
     DecodeValue(f.raw[classify::kSlotUtmContent].view(), &out->content);
-    MatchValue(t.slots[classify::kSlotUtmSource], utm_source, &f);
-    MatchValue(t.slots[classify::kSlotUtmMedium], utm_medium, &f);
+    MatchValue(t.slots[classify::kSlotUtmSource], v->utm_source, &f);
+    MatchValue(t.slots[classify::kSlotUtmMedium], v->utm_medium, &f);
+    std::string lower;
     std::string* const as_written[] = {&out->campaign, &out->term, &out->content};
     for (int i = 0; i < 3; ++i) {
       const auto& table = t.slots[classify::kSlotUtmCampaign + i];
@@ -292,58 +303,66 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
         MatchValue(table, lower, &f);
       }
     }
-    if (!utm_source.empty() || !utm_medium.empty() || !out->campaign.empty() ||
+    if (!v->utm_source.empty() || !v->utm_medium.empty() || !out->campaign.empty() ||
         !out->term.empty() || !out->content.empty()) {
       f.SetAll(t.any_utm_conds);
     }
   }
-  // Lower-cased path and parameter values, when some user rule reads them.
-  thread_local std::vector<std::string> extra_values;
+  // The path and other parameters' values, only when some user rule reads them.
+  thread_local std::vector<std::string> extra;
   if (t.reads_path_or_params) {
-    if (extra_values.size() < t.num_slots) extra_values.resize(t.num_slots);
+    if (extra.size() < t.num_slots) extra.resize(t.num_slots);
     for (size_t slot = classify::kSlotPath; slot < t.num_slots; ++slot) {
       const bool is_path = slot == classify::kSlotPath;
-      DecodeValue(is_path ? url.path : f.raw[slot].view(), &extra_values[slot], !is_path);
-      AsciiLowerInPlace(&extra_values[slot]);
-      MatchValue(t.slots[slot], extra_values[slot], &f);
+      DecodeValue(is_path ? v->url.path : f.raw[slot].view(), &extra[slot], !is_path);
+      AsciiLowerInPlace(&extra[slot]);
+      MatchValue(t.slots[slot], extra[slot], &f);
     }
+    v->extra = &extra;
   }
+}
 
-  // Hosts.
-  HostBuffer ref_buffer, page_buffer;
-  const bool has_referrer = !ref.host.empty();
+// Normalizes the page's and the referrer's hosts and sets the conditions on them.
+Status MatchHosts(const classify::Tables& t, const ClassifyInput& input, Visit* v) {
+  const bool has_referrer = !v->ref.host.empty();
   bool page_valid = true, ref_valid = true;
-  const std::string_view page_host = page_buffer.Normalize(page_host_raw, &page_valid);
-  const std::string_view ref_host = !has_referrer ? std::string_view()
-                                    : same_origin && page_host_raw.data() == url.host.data()
-                                        ? page_host
-                                        : ref_buffer.Normalize(ref.host, &ref_valid);
+  v->page_host = v->page_buffer.Normalize(v->page_host_raw, &page_valid);
+  if (has_referrer) {
+    v->ref_host = v->same_origin && v->page_host_raw.data() == v->url.host.data()
+                      ? v->page_host
+                      : v->ref_buffer.Normalize(v->ref.host, &ref_valid);
+  }
   if (!page_valid || !ref_valid) {
     const bool page = !page_valid;
     return Status::InvalidUrl(
         fmt::format("{}: host \"{}\" is no host name once normalized (an empty label)",
                     page ? (input.page_host.empty() ? "url" : "page host") : "referrer",
-                    page ? page_host_raw : ref.host));
+                    page ? v->page_host_raw : v->ref.host));
   }
+  Facts& f = v->f;
   const auto set_named = [&f](const HostHit& hit) { f.SetNamed(hit); };
   if (has_referrer) {
     f.SetAll(t.referrer_conds);
     if (!t.referrer_hosts.empty()) {
-      Memo().Match(t.referrer_hosts, t.id * 2, ref_host, ref.is_app, set_named);
+      Memo().Match(t.referrer_hosts, t.id * 2, v->ref_host, v->ref.is_app, set_named);
     }
   }
-  if (!page_host.empty()) {
+  if (!v->page_host.empty()) {
     f.SetAll(t.page_host_conds);
-    if (!t.page_hosts.empty())
-      Memo().Match(t.page_hosts, t.id * 2 + 1, page_host, false, set_named);
+    if (!t.page_hosts.empty()) {
+      Memo().Match(t.page_hosts, t.id * 2 + 1, v->page_host, false, set_named);
+    }
   }
-  if (!t.internal_conds.empty() && has_referrer && !ref.is_app &&
-      classify::SameSite(ref_host, page_host)) {
+  if (!t.internal_conds.empty() && has_referrer && !v->ref.is_app &&
+      classify::SameSite(v->ref_host, v->page_host)) {
     f.SetAll(t.internal_conds);
   }
+  return Status::Ok();
+}
 
-  // The cascade.
-  const classify::CompiledRule* fired = nullptr;
+// The first rule of the cascade whose conditions all hold.
+const classify::CompiledRule* FirstRuleThatHolds(const classify::Tables& t, const Facts& f,
+                                                 size_t words) {
   const uint64_t word0 = f.bits[0];
   bool any_query_bit = false;
   for (size_t w = 0; w < words; ++w) any_query_bit |= (f.bits[w] & t.query_bits[w]) != 0;
@@ -360,49 +379,65 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
         }
       }
     }
-    if (holds) {
-      fired = &t.rules[r];
-      break;
+    if (holds) return &t.rules[r];
+  }
+  return nullptr;
+}
+
+// Writes one of the fired rule's source or medium templates.
+void Fill(const classify::Tables& t, const classify::CompiledRule& rule, const Visit& v,
+          bool is_source, std::string* dst) {
+  const TemplateKind kind = is_source ? rule.source_kind : rule.medium_kind;
+  switch (kind) {
+    case TemplateKind::kLiteral:
+      dst->assign(is_source ? rule.source_text : rule.medium_text);
+      return;
+    case TemplateKind::kUtmSource:
+      dst->assign(v.utm_source.empty() ? kUnknown : std::string_view(v.utm_source));
+      return;
+    case TemplateKind::kUtmMedium:
+      dst->assign(v.utm_medium.empty() ? kUnknown : std::string_view(v.utm_medium));
+      return;
+    case TemplateKind::kMatch:
+      dst->assign(t.names[v.f.names[rule.match_slot]]);
+      return;
+    case TemplateKind::kReferrerSlug:
+      if (v.ref_host.empty()) {
+        dst->assign(kUnknown);
+      } else {
+        dst->assign(v.ref.is_app ? std::string(v.ref_host) : classify::HostSlug(v.ref_host));
+      }
+      return;
+    case TemplateKind::kParam: {
+      const std::string_view value = (*v.extra)[is_source ? rule.source_slot : rule.medium_slot];
+      dst->assign(value.empty() ? kUnknown : value);
+      if (is_source && !value.empty()) t.Canonicalize(dst);
+      return;
     }
   }
-  if (fired == nullptr) return Status::Internal("no rule matched (the cascade lost its catch-all)");
+}
 
-  const auto fill = [&](TemplateKind kind, const std::string& text, uint8_t slot, bool is_source,
-                        std::string* dst) {
-    switch (kind) {
-      case TemplateKind::kLiteral:
-        dst->assign(text);
-        return;
-      case TemplateKind::kUtmSource:
-        dst->assign(utm_source.empty() ? kUnknown : std::string_view(utm_source));
-        return;
-      case TemplateKind::kUtmMedium:
-        dst->assign(utm_medium.empty() ? kUnknown : std::string_view(utm_medium));
-        return;
-      case TemplateKind::kMatch:
-        dst->assign(t.names[f.names[fired->match_slot]]);
-        return;
-      case TemplateKind::kReferrerSlug:
-        if (!has_referrer) {
-          dst->assign(kUnknown);
-        } else {
-          dst->assign(ref.is_app ? std::string(ref_host) : classify::HostSlug(ref_host));
-        }
-        return;
-      case TemplateKind::kParam: {
-        const std::string_view v = extra_values[slot];
-        dst->assign(v.empty() ? kUnknown : v);
-        if (is_source && !v.empty()) t.Canonicalize(dst);
-        return;
-      }
-    }
-  };
+}  // namespace
+
+Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* out) const {
+  const classify::Tables& t = tables;
+  Visit v;
+  ATTRIB_RETURN_IF_ERROR(SplitInputs(input, &v));
+  const size_t words = (t.num_conditions + 63) / 64;
+  std::fill_n(v.f.bits, words, 0);
+  std::fill_n(v.f.raw, t.num_slots, Facts::Raw{nullptr, 0});
+  ScanQueries(t, &v);
+  DecodeValues(t, &v, out);
+  ATTRIB_RETURN_IF_ERROR(MatchHosts(t, input, &v));
+
+  const classify::CompiledRule* fired = FirstRuleThatHolds(t, v.f, words);
+  if (fired == nullptr) return Status::Internal("no rule matched (the cascade lost its catch-all)");
   if (fired->fixed_output) {  // literal source and medium: batches repeat them, often no copy
     if (!SameBytes(out->source, fired->source_text)) out->source = fired->source_text;
     if (!SameBytes(out->medium, fired->medium_text)) out->medium = fired->medium_text;
   } else {
-    fill(fired->source_kind, fired->source_text, fired->source_slot, true, &out->source);
-    fill(fired->medium_kind, fired->medium_text, fired->medium_slot, false, &out->medium);
+    Fill(t, *fired, v, /*is_source=*/true, &out->source);
+    Fill(t, *fired, v, /*is_source=*/false, &out->medium);
   }
   out->confidence = fired->confidence;
   out->rule_id = fired->id;
@@ -414,7 +449,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
                                                        : t.channel_columns[0].Rows(out->source) &
                                                              t.channel_columns[1].Rows(out->medium);
     const uint64_t by_utm_medium =
-        utm_medium.empty() ? t.rows_without_utm_medium : t.channel_columns[2].Rows(utm_medium);
+        v.utm_medium.empty() ? t.rows_without_utm_medium : t.channel_columns[2].Rows(v.utm_medium);
     out->channel = t.ChannelOf(source_medium & by_utm_medium);
   }
   return Status::Ok();
