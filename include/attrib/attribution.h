@@ -1,0 +1,52 @@
+// Attribution models: how one conversion's credit is shared among the touchpoints (sessions) of
+// its journey. The eight heuristic models are pure per-journey rules (BLUEPRINT §6,
+// docs/models.md); every model runs for every conversion.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "attrib/clock.h"
+
+namespace attrib {
+
+// X(enumerator, stable name). The names are stored and served: never rename one.
+#define ATTRIB_HEURISTIC_MODELS(X)     \
+  X(kFirstTouch, "first_touch")        \
+  X(kLastTouch, "last_touch")          \
+  X(kLastNonDirect, "last_non_direct") \
+  X(kLinear, "linear")                 \
+  X(kTimeDecay, "time_decay")          \
+  X(kUShaped, "u_shaped")              \
+  X(kWShaped, "w_shaped")              \
+  X(kParticipation, "participation")
+
+enum class Model : uint8_t {
+#define ATTRIB_X(name, text) name,
+  ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+#undef ATTRIB_X
+};
+inline constexpr int kHeuristicModelCount = 8;
+std::string_view ToString(Model m);
+std::optional<Model> ParseModel(std::string_view s);
+
+// One touchpoint of a journey, as the models see it.
+struct Touchpoint {
+  uint32_t channel = 0;  // an id: touchpoints of one channel share it (participation)
+  bool direct = false;   // the channel is direct or internal (last_non_direct skips it)
+  Micros at = 0;         // when the session started
+};
+
+struct HeuristicOptions {
+  double half_life_days = 7.0;  // time_decay: a touchpoint this much older weighs half; > 0
+};
+
+// Writes the credit of each touchpoint of one journey under `model` to `credits` (same size as
+// `touchpoints`, which are ordered by `at`). Credits are unrounded and sum to 1 (participation:
+// 1 per distinct channel). An empty journey gets no credits.
+void CreditJourney(Model model, std::span<const Touchpoint> touchpoints, Micros converted_at,
+                   const HeuristicOptions& options, std::span<double> credits);
+
+}  // namespace attrib

@@ -1,0 +1,126 @@
+// The eight heuristic models, exactly as BLUEPRINT §6 and docs/models.md define them.
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <unordered_set>
+
+#include "attrib/attribution.h"
+
+namespace attrib {
+namespace {
+
+constexpr double kMicrosPerDay = 86'400'000'000.0;
+
+void Only(size_t index, std::span<double> credits) {
+  std::fill(credits.begin(), credits.end(), 0.0);
+  credits[index] = 1.0;
+}
+
+// Shares `total` equally among credits[first..last).
+void Share(double total, size_t first, size_t last, std::span<double> credits) {
+  const double each = total / static_cast<double>(last - first);
+  for (size_t i = first; i < last; ++i) credits[i] = each;
+}
+
+void TimeDecay(std::span<const Touchpoint> tps, Micros converted_at, double half_life_days,
+               std::span<double> credits) {
+  // Weight 2^(-d/h), d in days before the conversion. Relative to the newest touchpoint, so
+  // the largest weight is 1 and old journeys cannot underflow to 0/0.
+  Micros newest = tps.front().at;
+  for (const Touchpoint& t : tps) newest = std::max(newest, t.at);
+  const double base_days =
+      std::max<double>(0.0, static_cast<double>(converted_at - newest) / kMicrosPerDay);
+  double sum = 0;
+  for (size_t i = 0; i < tps.size(); ++i) {
+    const double days =
+        std::max<double>(0.0, static_cast<double>(converted_at - tps[i].at) / kMicrosPerDay);
+    credits[i] = std::exp2(-(days - base_days) / half_life_days);
+    sum += credits[i];
+  }
+  for (double& c : credits) c /= sum;
+}
+
+}  // namespace
+
+std::string_view ToString(Model m) {
+  switch (m) {
+#define ATTRIB_X(name, text) \
+  case Model::name:          \
+    return text;
+    ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+#undef ATTRIB_X
+  }
+  return "first_touch";
+}
+
+std::optional<Model> ParseModel(std::string_view s) {
+#define ATTRIB_X(name, text) \
+  if (s == text) return Model::name;
+  ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+#undef ATTRIB_X
+  return std::nullopt;
+}
+
+void CreditJourney(Model model, std::span<const Touchpoint> tps, Micros converted_at,
+                   const HeuristicOptions& options, std::span<double> credits) {
+  assert(credits.size() == tps.size());
+  const size_t n = tps.size();
+  if (n == 0) return;
+  switch (model) {
+    case Model::kFirstTouch:
+      Only(0, credits);
+      return;
+    case Model::kLastTouch:
+      Only(n - 1, credits);
+      return;
+    case Model::kLastNonDirect: {
+      size_t pick = n - 1;  // all direct: the last
+      for (size_t i = n; i-- > 0;) {
+        if (!tps[i].direct) {
+          pick = i;
+          break;
+        }
+      }
+      Only(pick, credits);
+      return;
+    }
+    case Model::kLinear:
+      Share(1.0, 0, n, credits);
+      return;
+    case Model::kTimeDecay:
+      TimeDecay(tps, converted_at, options.half_life_days, credits);
+      return;
+    case Model::kUShaped:
+      if (n <= 2) {
+        Share(1.0, 0, n, credits);
+      } else {
+        credits[0] = credits[n - 1] = 0.4;
+        Share(0.2, 1, n - 1, credits);
+      }
+      return;
+    case Model::kWShaped:
+      if (n <= 3) {
+        Share(1.0, 0, n, credits);
+      } else {
+        Share(0.1, 0, n - 3, credits);  // the n - 3 others share 0.1 …
+        std::fill(credits.begin(), credits.end(), credits[0]);
+        credits[0] = credits[n / 2] = credits[n - 1] = 0.3;  // … first, middle and last get 0.3
+      }
+      return;
+    case Model::kParticipation:
+      if (n <= 32) {  // journeys are short: look back
+        for (size_t i = 0; i < n; ++i) {
+          bool first = true;
+          for (size_t j = 0; j < i && first; ++j) first = tps[j].channel != tps[i].channel;
+          credits[i] = first ? 1.0 : 0.0;
+        }
+      } else {
+        thread_local std::unordered_set<uint32_t> seen;
+        seen.clear();
+        for (size_t i = 0; i < n; ++i) credits[i] = seen.insert(tps[i].channel).second ? 1.0 : 0.0;
+      }
+      return;
+  }
+}
+
+}  // namespace attrib
