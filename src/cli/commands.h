@@ -14,6 +14,7 @@ namespace attrib::cli {
 void AddClassifyCommand(CLI::App* app, int* exit_code);
 void AddRulesCommand(CLI::App* app, int* exit_code);
 void AddDemoCommand(CLI::App* app, int* exit_code);
+void AddCreditCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.
 Result<Classifier> LoadClassifier(const std::vector<std::string>& rules_files);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   attrib::cli::AddClassifyCommand(&app, &exit_code);
   attrib::cli::AddRulesCommand(&app, &exit_code);
   attrib::cli::AddDemoCommand(&app, &exit_code);
+  attrib::cli::AddCreditCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

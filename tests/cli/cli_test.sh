@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The attrib CLI as a user meets it: output, exit statuses and messages of classify, rules and
-# demo. Usage: classify_cli_test.sh PATH_TO_ATTRIB
+# The attrib CLI as a user meets it: output, exit statuses and messages of classify, rules, demo
+# and credit. Usage: cli_test.sh PATH_TO_ATTRIB
 set -uo pipefail
 attrib=$1
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -124,6 +124,48 @@ run rules --format json --rules "$here/tests/data/user_rules.tsv"
 check "rules json lists user rules first" grep -q '"id": "partner_referral"' <(sed -n 5p "$work/out")
 run rules --format markdown
 check "rules markdown is the checked-in doc" cmp -s "$work/out" "$here/docs/classifier-rules.md"
+
+# credit: one journey on stdin, credits in input order.
+credit() {  # json, then attrib arguments
+  local json=$1
+  shift
+  printf '%s' "$json" | "$attrib" credit "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+}
+journey='{"touchpoints":[{"channel":"google","at":"2026-05-01T00:00:00Z"},{"channel":"direct","at":"2026-05-15T00:00:00Z"},{"channel":"facebook","at":"2026-05-08T00:00:00Z"}],"converted_at":"2026-05-15T00:00:00Z","revenue":120.5}'
+credit "$journey"
+check "credit all models, input order" test "$rc-$out" = \
+  '0-{"first_touch":[1,0,0],"last_touch":[0,1,0],"last_non_direct":[0,0,1],"linear":[0.3333333333333333,0.3333333333333333,0.3333333333333333],"time_decay":[0.14285714285714285,0.5714285714285714,0.2857142857142857],"u_shaped":[0.4,0.4,0.2],"w_shaped":[0.3333333333333333,0.3333333333333333,0.3333333333333333],"participation":[1,1,1]}'
+credit "$journey" --model u_shaped
+check "credit one model" test "$out" = '{"u_shaped":[0.4,0.4,0.2]}'
+credit "$journey" --model time_decay --half-life-days 14
+check "credit half-life option" test "$out" = '{"time_decay":[0.22654091966098644,0.4530818393219729,0.3203772410170408]}'
+credit "$journey" --model markov
+check "credit refuses an unknown model" test "$rc" = 2
+credit '{"touchpoints":[' --model linear
+check "credit: invalid JSON exits 1" test "$rc" = 1
+check "credit: invalid JSON is named" grep -q '^attrib: error: stdin: invalid JSON: ' "$work/err"
+credit '{"touchpoints":[],"converted_at":"2026-05-15T00:00:00Z"}'
+check "credit: no touchpoints" test "$err" = "attrib: error: stdin: the journey has no touchpoints"
+credit '{"touchpoints":[{"channel":"a","at":"2026-05-16T00:00:00Z"}],"converted_at":"2026-05-15T00:00:00Z"}'
+check "credit: touchpoint after the conversion" test "$err" = "attrib: error: stdin: touchpoint 0 starts after converted_at: not part of the journey"
+credit '{"touchpoints":[{"channel":"a","at":"May 1"}],"converted_at":"2026-05-15T00:00:00Z"}'
+check "credit: bad timestamp" test "$err" = 'attrib: error: stdin: touchpoint 0: "at": invalid timestamp "May 1": expected YYYY-MM-DD'
+credit '{"touchpoints":[{"channel":"a","at":"2026-05-01"}]}'
+check "credit: missing converted_at" test "$err" = 'attrib: error: stdin: missing "converted_at"'
+credit '{"touchpoints":[{"channel":"a","at":"2026-05-01"}],"converted_at":"2026-05-15","revenue":"lots"}'
+check "credit: revenue must be a number" test "$err" = 'attrib: error: stdin: "revenue" must be a number'
+many() {  # N touchpoints
+  printf '{"touchpoints":['
+  for ((i = 0; i < $1; i++)); do printf '%s{"channel":"c%d","at":"2026-05-01T00:00:00Z"}' "$([ $i -gt 0 ] && echo ,)" $((i % 7)); done
+  printf '],"converted_at":"2026-05-15T00:00:00Z"}'
+}
+credit "$(many 10000)" --model linear
+check "credit: 10,000 touchpoints is the limit" test "$rc" = 0
+credit "$(many 10001)" --model linear
+check "credit: 10,001 touchpoints is refused" test "$err" = "attrib: error: stdin: 10001 touchpoints, over the limit of 10000"
 
 echo "cli: $passed passed, $failed failed"
 test "$failed" = 0

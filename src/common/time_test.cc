@@ -1,0 +1,59 @@
+#include "common/time.h"
+
+#include <gtest/gtest.h>
+
+namespace attrib {
+namespace {
+
+Micros Parse(std::string_view s) {
+  auto r = ParseIsoTime(s);
+  EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  return r.ok() ? *r : 0;
+}
+
+TEST(IsoTime, ParsesTheUsualForms) {
+  const Micros base = 1'777'638'600'000'000;  // 2026-05-01T12:30:00Z
+  EXPECT_EQ(Parse("2026-05-01T12:30:00Z"), base);
+  EXPECT_EQ(Parse("2026-05-01T12:30:00.250Z"), base + 250'000);
+  EXPECT_EQ(Parse("2026-05-01T12:30:00.123456789Z"), base + 123'456);
+  EXPECT_EQ(Parse("2026-05-01T14:30:00+02:00"), base);
+  EXPECT_EQ(Parse("2026-05-01T07:30:00-0500"), base);
+  EXPECT_EQ(Parse("2026-05-01 12:30:00"), base);
+  EXPECT_EQ(Parse("2026-05-01t12:30z"), base);
+  EXPECT_EQ(Parse("2026-05-01"), base - (12 * 3600 + 30 * 60) * 1'000'000LL);
+  EXPECT_EQ(Parse("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(Parse("1969-12-31T23:59:59Z"), -1'000'000);
+  EXPECT_EQ(Parse("2024-02-29T00:00:00Z"), 1'709'164'800'000'000);
+  EXPECT_EQ(Parse("2016-12-31T23:59:60Z"), Parse("2016-12-31T23:59:59Z"));
+}
+
+TEST(IsoTime, RefusesWithAReason) {
+  EXPECT_EQ(ParseIsoTime("2026-13-01").status().message(),
+            "invalid timestamp \"2026-13-01\": month out of range");
+  EXPECT_EQ(ParseIsoTime("2025-02-29").status().message(),
+            "invalid timestamp \"2025-02-29\": day out of range");
+  EXPECT_FALSE(ParseIsoTime("").ok());
+  EXPECT_FALSE(ParseIsoTime("yesterday").ok());
+  EXPECT_FALSE(ParseIsoTime("2026-05-01T25:00:00Z").ok());
+  EXPECT_FALSE(ParseIsoTime("2026-05-01T12:30:00Zjunk").ok());
+  EXPECT_FALSE(ParseIsoTime("2026-05-01T12:30:00.Z").ok());
+  EXPECT_FALSE(ParseIsoTime("2026-05-01T12:30:00+2").ok());
+  EXPECT_FALSE(ParseIsoTime("2026-5-1").ok());
+  EXPECT_EQ(ParseIsoTime("9999-12-31T23:59:60-01").status().message(),
+            "invalid timestamp \"9999-12-31T23:59:60-01\": outside the years 0001-9999 in UTC");
+  EXPECT_FALSE(ParseIsoTime("0001-01-01T00:30:00+01:00").ok());
+  EXPECT_TRUE(ParseIsoTime("0001-01-01T00:00:00Z").ok());
+  EXPECT_TRUE(ParseIsoTime("9999-12-31T23:59:59Z").ok());
+}
+
+TEST(IsoTime, FormatsAndRoundTrips) {
+  EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIsoTime(-1), "1969-12-31T23:59:59.999Z");
+  for (Micros t :
+       {Micros{1'777'638'600'250'000}, Micros{951'782'400'000'000}, Micros{-86'400'000'000}}) {
+    EXPECT_EQ(Parse(FormatIsoTime(t)), t) << FormatIsoTime(t);
+  }
+}
+
+}  // namespace
+}  // namespace attrib
