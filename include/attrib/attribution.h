@@ -49,4 +49,11 @@ struct HeuristicOptions {
 void CreditJourney(Model model, std::span<const Touchpoint> touchpoints, Micros converted_at,
                    const HeuristicOptions& options, std::span<double> credits);
 
+// Every heuristic model at once, as the pipeline credits a conversion: credits[m] receives
+// model m's credits (Model's order), each span as long as `touchpoints`. Equal to calling
+// CreditJourney for each model, in one pass.
+void CreditJourneyAllModels(std::span<const Touchpoint> touchpoints, Micros converted_at,
+                            const HeuristicOptions& options,
+                            const std::span<double> (&credits)[kHeuristicModelCount]);
+
 }  // namespace attrib

@@ -12,7 +12,7 @@ namespace {
 constexpr double kMicrosPerDay = 86'400'000'000.0;
 
 void Only(size_t index, std::span<double> credits) {
-  std::fill(credits.begin(), credits.end(), 0.0);
+  for (double& c : credits) c = 0.0;  // journeys are short: no memset call
   credits[index] = 1.0;
 }
 
@@ -102,8 +102,8 @@ void CreditJourney(Model model, std::span<const Touchpoint> tps, Micros converte
       if (n <= 3) {
         Share(1.0, 0, n, credits);
       } else {
-        Share(0.1, 0, n - 3, credits);  // the n - 3 others share 0.1 …
-        std::fill(credits.begin(), credits.end(), credits[0]);
+        const double other = 0.1 / static_cast<double>(n - 3);  // the n - 3 others share 0.1 …
+        for (double& c : credits) c = other;
         credits[0] = credits[n / 2] = credits[n - 1] = 0.3;  // … first, middle and last get 0.3
       }
       return;
@@ -121,6 +121,35 @@ void CreditJourney(Model model, std::span<const Touchpoint> tps, Micros converte
       }
       return;
   }
+}
+
+void CreditJourneyAllModels(std::span<const Touchpoint> tps, Micros converted_at,
+                            const HeuristicOptions& options,
+                            const std::span<double> (&credits)[kHeuristicModelCount]) {
+  const size_t n = tps.size();
+  if (n == 0) return;
+  const auto out = [&credits](Model m) { return credits[static_cast<int>(m)]; };
+  size_t last_non_direct = n - 1;
+  for (size_t i = n; i-- > 0;) {
+    if (!tps[i].direct) {
+      last_non_direct = i;
+      break;
+    }
+  }
+  const double linear = 1.0 / static_cast<double>(n);
+  const double u_middle = n > 2 ? 0.2 / static_cast<double>(n - 2) : 0.0;
+  const double w_other = n > 3 ? 0.1 / static_cast<double>(n - 3) : 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    out(Model::kFirstTouch)[i] = i == 0 ? 1.0 : 0.0;
+    out(Model::kLastTouch)[i] = i == n - 1 ? 1.0 : 0.0;
+    out(Model::kLastNonDirect)[i] = i == last_non_direct ? 1.0 : 0.0;
+    out(Model::kLinear)[i] = linear;
+    const bool end = i == 0 || i == n - 1;
+    out(Model::kUShaped)[i] = n <= 2 ? linear : end ? 0.4 : u_middle;
+    out(Model::kWShaped)[i] = n <= 3 ? linear : (end || i == n / 2) ? 0.3 : w_other;
+  }
+  TimeDecay(tps, converted_at, options.half_life_days, out(Model::kTimeDecay));
+  CreditJourney(Model::kParticipation, tps, converted_at, options, out(Model::kParticipation));
 }
 
 }  // namespace attrib

@@ -72,6 +72,22 @@ RC_GTEST_PROP(HeuristicModels, PositionalModelsFavourTheEnds, ()) {
   for (size_t i = winner + 1; i < n; ++i) RC_ASSERT(tps[i].direct);
 }
 
+RC_GTEST_PROP(HeuristicModels, AllAtOnceEqualsOneByOne, ()) {
+  const std::vector<Touchpoint> tps = *Journeys();
+  std::vector<double> all[kHeuristicModelCount];
+  std::span<double> spans[kHeuristicModelCount];
+  for (int m = 0; m < kHeuristicModelCount; ++m) {
+    all[m].assign(tps.size(), -1);
+    spans[m] = all[m];
+  }
+  CreditJourneyAllModels(tps, kConversion, HeuristicOptions{}, spans);
+  for (int m = 0; m < kHeuristicModelCount; ++m) {
+    std::vector<double> one(tps.size(), -2);
+    CreditJourney(static_cast<Model>(m), tps, kConversion, HeuristicOptions{}, one);
+    RC_ASSERT(one == all[m]);
+  }
+}
+
 TEST(HeuristicModels, NamesRoundTrip) {
   for (int m = 0; m < kHeuristicModelCount; ++m) {
     EXPECT_EQ(ParseModel(ToString(static_cast<Model>(m))), static_cast<Model>(m));
