@@ -61,6 +61,9 @@ struct Classification {
   std::string content;   // utm_content, likewise
   Confidence confidence = Confidence::kLow;
   Channel channel = Channel::kDirect;
+  // The rule that fired read the URL's campaign parameters (a click id or a utm tag): such a
+  // visit starts a new session when it differs from the session's entry.
+  bool campaign_signal = false;
   std::string_view rule_id;        // the rule that fired; owned by the Classifier
   std::string_view rules_version;  // identifies the rule set; owned by the Classifier
 };
@@ -84,6 +87,7 @@ struct RuleInfo {
   std::string medium;
   Confidence confidence;
   std::optional<Channel> channel;  // set when the rule fixes the channel itself
+  bool campaign_signal = false;    // fires on the URL's click ids or utm tags
   std::string note;
   std::string origin;  // "builtin" or the rules file's name
 };

@@ -441,6 +441,7 @@ Status Classifier::Impl::Classify(const ClassifyInput& input, Classification* ou
   }
   out->confidence = fired->confidence;
   out->rule_id = fired->id;
+  out->campaign_signal = fired->campaign_signal;
   out->rules_version = rules_version;
   if (fired->has_channel) {
     out->channel = fired->channel;

@@ -55,6 +55,7 @@ struct CompiledRule {
   uint16_t match_slot = kNoName;             // … and where it keeps the name
   Confidence confidence;
   bool has_channel = false;
+  bool campaign_signal = false;  // reads the URL's campaign parameters (see Classification)
   Channel channel = Channel::kReferral;
   bool fixed_output = false;  // literal source and medium: their channel rows are known
   uint64_t channel_rows = 0;  // … namely these

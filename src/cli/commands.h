@@ -15,6 +15,8 @@ void AddClassifyCommand(CLI::App* app, int* exit_code);
 void AddRulesCommand(CLI::App* app, int* exit_code);
 void AddDemoCommand(CLI::App* app, int* exit_code);
 void AddCreditCommand(CLI::App* app, int* exit_code);
+void AddReportCommands(CLI::App* app, int* exit_code);  // report and compare
+void AddConfigCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.
 Result<Classifier> LoadClassifier(const std::vector<std::string>& rules_files);

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   attrib::cli::AddRulesCommand(&app, &exit_code);
   attrib::cli::AddDemoCommand(&app, &exit_code);
   attrib::cli::AddCreditCommand(&app, &exit_code);
+  attrib::cli::AddReportCommands(&app, &exit_code);
+  attrib::cli::AddConfigCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

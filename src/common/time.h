@@ -9,6 +9,10 @@
 
 namespace attrib {
 
+// The range ISO 8601 text can express here: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z.
+inline constexpr Micros kMinIsoTime = -62'135'596'800'000'000;
+inline constexpr Micros kMaxIsoTime = 253'402'300'799'999'999;
+
 // Parses "2026-05-01T12:30:00Z" and its usual variants: fractional seconds (to the microsecond;
 // further digits are dropped), an offset ("+02:00", "-0500") or "Z", a space for the 'T', or a
 // date alone (midnight). No zone means UTC. Errors name the problem.

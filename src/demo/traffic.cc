@@ -114,6 +114,7 @@ PageView TrafficGenerator::Entry() {
   const std::string page = Page();
   const std::string campaign = Campaign(rng_);
   std::string query, referrer;
+  Channel channel = Channel::kDirect;
   // Shares in per mille of sessions; they add up to 1000.
   uint64_t roll = rng_.Below(1000);
   const auto take = [&roll](uint64_t share) {
@@ -123,10 +124,13 @@ PageView TrafficGenerator::Entry() {
   };
   if (take(232)) {  // direct: typed, bookmarked, untracked apps
   } else if (take(235)) {
+    channel = Channel::kOrganicSearch;
     referrer = fmt::format("https://{}/", rng_.Pick(kGoogleHosts));
   } else if (take(45)) {
+    channel = Channel::kOrganicSearch;
     referrer = fmt::format("https://{}/", rng_.Pick(kOtherSearch));
   } else if (take(90)) {
+    channel = Channel::kPaidSearch;
     query = rng_.Chance(0.5)
                 ? fmt::format("gclid={}", ClickId(rng_))
                 : fmt::format("utm_source=google&utm_medium=cpc&utm_campaign={}&gclid={}", campaign,
@@ -134,62 +138,89 @@ PageView TrafficGenerator::Entry() {
     if (rng_.Chance(0.1)) query = fmt::format("gbraid={}", ClickId(rng_));
     referrer = rng_.Chance(0.7) ? "https://www.google.com/" : "";
   } else if (take(15)) {
+    channel = Channel::kPaidSearch;
     query = fmt::format("msclkid={}&utm_source=bing&utm_medium=cpc", ClickId(rng_));
     referrer = "https://www.bing.com/";
   } else if (take(45)) {  // Facebook ads through the link shim
+    channel = Channel::kPaidSocial;
     query = fmt::format("fbclid={}", ClickId(rng_));
     referrer = rng_.Chance(0.8) ? "https://l.facebook.com/" : "https://lm.facebook.com/";
   } else if (take(35)) {  // Facebook ads tagged by hand
+    channel = Channel::kPaidSocial;
     query = fmt::format("utm_source={}&utm_medium={}&utm_campaign={}",
                         rng_.Chance(0.7) ? "facebook" : "fb",
                         rng_.Chance(0.5) ? "paid_social" : "cpc", campaign);
     if (rng_.Chance(0.5)) query += fmt::format("&fbclid={}", ClickId(rng_));
   } else if (take(30)) {  // organic Facebook
+    channel = Channel::kOrganicSocial;
     referrer = rng_.Chance(0.6) ? "https://m.facebook.com/" : "https://www.facebook.com/";
   } else if (take(10)) {  // an organic share that carries fbclid anyway
+    channel = Channel::kOrganicSocial;
     query = fmt::format("fbclid={}", ClickId(rng_));
   } else if (take(15)) {
+    channel = Channel::kPaidSocial;
     query = fmt::format("utm_source={}&utm_medium=paid_social&utm_campaign={}",
                         rng_.Chance(0.5) ? "instagram" : "ig", campaign);
   } else if (take(15)) {
+    channel = Channel::kOrganicSocial;
     referrer = rng_.Chance(0.5) ? "https://l.instagram.com/" : "https://www.instagram.com/";
   } else if (take(10)) {
+    channel = Channel::kPaidSocial;
     query = fmt::format("ttclid={}", ClickId(rng_));
   } else if (take(5)) {
+    channel = Channel::kPaidSocial;
     query = fmt::format("li_fat_id={}", ClickId(rng_));
   } else if (take(5)) {
+    channel = Channel::kPaidSocial;
     query = fmt::format("{}={}", rng_.Chance(0.5) ? "twclid" : "rdt_cid", ClickId(rng_));
   } else if (take(55)) {
     referrer = std::string(rng_.Pick(kSocial));
+    channel = referrer.find("youtube") != std::string::npos ? Channel::kOrganicVideo
+                                                            : Channel::kOrganicSocial;
   } else if (take(30)) {
+    channel = Channel::kEmail;
     query = fmt::format("utm_source=newsletter&utm_medium=email&utm_campaign={}", campaign);
   } else if (take(15)) {
+    channel = Channel::kEmail;
     referrer = std::string(rng_.Pick(kWebmail));
   } else if (take(45)) {
+    channel = Channel::kReferral;
     referrer = std::string(rng_.Pick(kReferrals));
   } else if (take(12)) {
+    channel = Channel::kAiAssistant;
     referrer = std::string(rng_.Pick(kAssistants));
     if (rng_.Chance(0.5)) query = "utm_source=chatgpt.com";
   } else if (take(10)) {
+    channel = Channel::kAffiliate;
     query = "utm_source=partnerstack&utm_medium=affiliate";
   } else if (take(10)) {
+    channel = Channel::kDisplay;
     query = fmt::format("utm_source=criteo&utm_medium=display&utm_campaign={}", campaign);
   } else if (take(5)) {
+    channel = Channel::kSms;
     query = "utm_source=sms&utm_medium=sms";
   } else if (take(5)) {
+    channel = Channel::kPaidVideo;
     query = fmt::format("utm_source=youtube&utm_medium=cpv&utm_campaign={}", campaign);
   } else if (take(3)) {
+    channel = Channel::kPaidOther;
     query = fmt::format("tblci={}", ClickId(rng_));
   } else if (take(10)) {
     referrer = std::string(rng_.Pick(kApps));
+    channel = referrer.find(".gm/") != std::string::npos ? Channel::kEmail
+              : referrer.find("googlequicksearchbox") != std::string::npos
+                  ? Channel::kOrganicSearch
+                  : Channel::kOrganicSocial;
   } else if (take(5)) {
-    query = fmt::format("utm_campaign={}", campaign);  // forgot the source
+    channel = Channel::kReferral;  // a campaign that forgot its source: nothing says more
+    query = fmt::format("utm_campaign={}", campaign);
   } else {  // the remaining 8 per mille: the shop's own blog on a subdomain
+    channel = Channel::kInternal;
     referrer = fmt::format("https://blog.{}/", options_.host);
   }
   std::string url = Url(page, query);
   if (!query.empty() && rng_.Chance(0.05)) url = Mangle(rng_, std::move(url));
-  return PageView{std::move(url), std::move(referrer)};
+  return PageView{std::move(url), std::move(referrer), channel};
 }
 
 void TrafficGenerator::NextSession(std::vector<PageView>* out) {
@@ -198,7 +229,7 @@ void TrafficGenerator::NextSession(std::vector<PageView>* out) {
       static_cast<int>(rng_.Below(static_cast<uint64_t>(options_.max_internal_views) + 1));
   for (int i = 0; i < views; ++i) {
     std::string referrer = out->back().url;
-    out->push_back(PageView{Url(Page(), ""), std::move(referrer)});
+    out->push_back(PageView{Url(Page(), ""), std::move(referrer), Channel::kInternal});
   }
 }
 

@@ -8,14 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "attrib/classify.h"
 #include "common/rng.h"
 
 namespace attrib::demo {
 
-// One page view: what a browser reports.
+// One page view: what a browser reports, and the channel the generator meant.
 struct PageView {
   std::string url;
   std::string referrer;
+  // For an entry, the channel a careful analyst would name (an organic share that carries an
+  // fbclid is organic social, though classifiers read it as paid); kInternal for the page views
+  // after it.
+  Channel channel = Channel::kInternal;
 };
 
 struct TrafficOptions {

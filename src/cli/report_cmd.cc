@@ -1,0 +1,306 @@
+// attrib report / attrib compare --input FILE…: batch analysis of Segment JSON lines in memory —
+// one model's credits per group (report) or every model side by side (compare).
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "cli/input.h"
+#include "cli/io.h"
+#include "cli/table.h"
+#include "common/time.h"
+
+namespace attrib::cli {
+namespace {
+
+struct ReportArgs {
+  std::vector<std::string> inputs;
+  std::string config;
+  std::string model = "linear";
+  std::string by = "channel";
+  std::string from, to;
+  std::vector<std::string> conversions;
+  std::vector<std::string> rules;
+  std::string format = "table";
+  int threads = -1;  // -1: from the configuration
+  bool compare = false;
+};
+
+double Rate(double conversions, uint64_t visitors) {
+  return visitors == 0 ? 0.0 : conversions / static_cast<double>(visitors);
+}
+
+std::string Money(double x) { return fmt::format("{:.2f}", x); }
+
+// Rows by descending credit under `model`, then by key: the biggest channels first.
+std::vector<const query::GroupRow*> Ordered(const query::AnalysisResult& r, Model model) {
+  std::vector<const query::GroupRow*> rows;
+  for (const query::GroupRow& row : r.rows) rows.push_back(&row);
+  const int m = static_cast<int>(model);
+  std::stable_sort(rows.begin(), rows.end(), [m](const auto* a, const auto* b) {
+    return a->conversions[m] > b->conversions[m];
+  });
+  return rows;
+}
+
+std::string KeyText(const query::GroupRow& row) {
+  std::string out;
+  for (size_t i = 0; i < row.key.size(); ++i) out += (i ? " / " : "") + row.key[i];
+  return out;
+}
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// JSON and CSV: one row per model and group.
+void WriteRows(const query::AnalysisResult& r, const std::vector<Model>& models, query::GroupBy by,
+               const std::string& format, std::string* out) {
+  const std::vector<std::string_view> fields = query::GroupFields(by);
+  if (format == "csv") {
+    *out += "model";
+    for (std::string_view f : fields) *out += fmt::format(",{}", f);
+    *out += ",conversions,revenue,touchpoints,visitors,conversion_rate\n";
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const Model model : models) {
+    const int m = static_cast<int>(model);
+    for (const query::GroupRow* row : Ordered(r, model)) {
+      const double rate = Rate(row->conversions[m], row->visitors);
+      if (format == "csv") {
+        *out += ToString(model);
+        for (const std::string& k : row->key) *out += "," + CsvField(k);
+        *out += fmt::format(",{},{},{},{},{}\n", row->conversions[m], row->revenue[m],
+                            row->touchpoints, row->visitors, rate);
+        continue;
+      }
+      nlohmann::json j;
+      j["model"] = ToString(model);
+      for (size_t i = 0; i < fields.size(); ++i) j[std::string(fields[i])] = row->key[i];
+      j["conversions"] = row->conversions[m];
+      j["revenue"] = row->revenue[m];
+      j["touchpoints"] = row->touchpoints;
+      j["visitors"] = row->visitors;
+      j["conversion_rate"] = rate;
+      rows.push_back(std::move(j));
+    }
+  }
+  if (format == "json") *out += rows.dump(2) + "\n";
+}
+
+std::string ReportTable(const query::AnalysisResult& r, Model model, query::GroupBy by) {
+  const int m = static_cast<int>(model);
+  std::string header;
+  for (std::string_view f : query::GroupFields(by)) header += (header.empty() ? "" : " / ") + std::string(f);
+  TextTable table({{header},
+                   {"touchpoints", true},
+                   {"visitors", true},
+                   {"conversions", true},
+                   {"revenue", true},
+                   {"conv. rate", true}});
+  double conversions = 0, revenue = 0;
+  for (const query::GroupRow* row : Ordered(r, model)) {
+    conversions += row->conversions[m];
+    revenue += row->revenue[m];
+    table.AddRow({KeyText(*row), WithThousands(row->touchpoints), WithThousands(row->visitors),
+                  fmt::format("{:.2f}", row->conversions[m]), Money(row->revenue[m]),
+                  fmt::format("{:.2f}%", 100 * Rate(row->conversions[m], row->visitors))});
+  }
+  table.AddRow({"total", "", "", fmt::format("{:.2f}", conversions), Money(revenue), ""});
+  return fmt::format("{} attribution by {}\n", ToString(model), ToString(by)) + table.Render();
+}
+
+std::string CompareTable(const query::AnalysisResult& r, query::GroupBy by) {
+  std::string header;
+  for (std::string_view f : query::GroupFields(by)) header += (header.empty() ? "" : " / ") + std::string(f);
+  std::vector<TextTable::Column> columns = {{header}, {"visitors", true}};
+  for (int m = 0; m < kHeuristicModelCount; ++m) {
+    columns.push_back({std::string(ToString(static_cast<Model>(m))), true});
+  }
+  TextTable table(std::move(columns));
+  std::array<double, kHeuristicModelCount> total{};
+  for (const query::GroupRow* row : Ordered(r, Model::kLastTouch)) {
+    std::vector<std::string> cells = {KeyText(*row), WithThousands(row->visitors)};
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      cells.push_back(fmt::format("{:.1f}", row->conversions[m]));
+      total[m] += row->conversions[m];
+    }
+    table.AddRow(std::move(cells));
+  }
+  std::vector<std::string> cells = {"total", ""};
+  for (int m = 0; m < kHeuristicModelCount; ++m) cells.push_back(fmt::format("{:.1f}", total[m]));
+  table.AddRow(std::move(cells));
+  return fmt::format("Attributed conversions by {}, every model (participation: 1 per channel "
+                     "in the journey)\n",
+                     ToString(by)) +
+         table.Render();
+}
+
+// What was read, on stderr: counts, then the first rejected messages with their positions.
+void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
+  const query::IngestCounts& in = r.ingest;
+  std::string reasons;
+  for (int i = 0; i < ingest::kRejectReasonCount; ++i) {
+    if (in.rejected_by_reason[i] == 0) continue;
+    reasons += fmt::format("{}{} {}", reasons.empty() ? " (" : ", ", in.rejected_by_reason[i],
+                           ingest::ToString(static_cast<ingest::RejectReason>(i)));
+  }
+  if (!reasons.empty()) reasons += ")";
+  std::fprintf(stderr,
+               "attrib: %s messages: %s accepted, %s duplicates, %s rejected%s\n"
+               "attrib: %s people, %s sessions, %s conversions (%s revenue %s), %s journeys "
+               "without a conversion\n",
+               WithThousands(in.received).c_str(), WithThousands(in.accepted).c_str(),
+               WithThousands(in.duplicates).c_str(), WithThousands(in.rejected).c_str(),
+               reasons.c_str(), WithThousands(r.people).c_str(), WithThousands(r.sessions).c_str(),
+               WithThousands(r.conversions).c_str(), Money(r.revenue).c_str(),
+               r.currencies.empty() ? "-" : fmt::format("{}", fmt::join(r.currencies, "+")).c_str(),
+               WithThousands(r.non_converting_journeys).c_str());
+  if (r.currencies.size() > 1) {
+    std::fprintf(stderr,
+                 "attrib: warning: revenue mixes currencies (%s); amounts are added unconverted\n",
+                 fmt::format("{}", fmt::join(r.currencies, ", ")).c_str());
+  }
+  for (const query::RejectedMessage& rej : r.rejections) {
+    const std::string where =
+        rej.in_batch ? fmt::format("{}:{}: batch message {}", reader.paths()[rej.source], rej.line,
+                                   rej.index)
+                     : fmt::format("{}:{}", reader.paths()[rej.source], rej.line);
+    std::fprintf(stderr, "attrib: rejected %s: %s: %s\n", where.c_str(),
+                 std::string(ingest::ToString(rej.reason)).c_str(), rej.detail.c_str());
+  }
+  if (in.rejected > r.rejections.size()) {
+    std::fprintf(stderr, "attrib: … and %s more rejected\n",
+                 WithThousands(in.rejected - r.rejections.size()).c_str());
+  }
+}
+
+Result<Micros> TimeArg(const std::string& text, std::string_view name) {
+  Result<Micros> t = ParseIsoTime(text);
+  if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
+  return t;
+}
+
+int Run(const ReportArgs& args) {
+  std::string config_path = args.config;
+  if (config_path.empty()) {
+    if (const char* env = std::getenv(std::string(kConfigEnv).c_str())) config_path = env;
+  }
+  Result<Config> config = LoadConfig(config_path);
+  if (!config.ok()) {
+    PrintError(config.status());
+    return 2;
+  }
+  query::AnalysisOptions options = config->analysis;
+  options.group_by = *query::ParseGroupBy(args.by);
+  options.only_conversions = args.conversions;
+  int threads = args.threads >= 0 ? args.threads : config->threads;
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads = threads;
+  for (const auto& [text, slot, name] :
+       {std::tuple{args.from, &options.from, "--from"}, std::tuple{args.to, &options.to, "--to"}}) {
+    if (text.empty()) continue;
+    Result<Micros> t = TimeArg(text, name);
+    if (!t.ok()) {
+      PrintError(t.status());
+      return 2;
+    }
+    *slot = *t;
+  }
+  std::vector<std::string> rules = config->rules_files;
+  rules.insert(rules.end(), args.rules.begin(), args.rules.end());
+  Result<Classifier> classifier = LoadClassifier(rules);
+  if (!classifier.ok()) {
+    PrintError(classifier.status());
+    return 2;
+  }
+  BlockReader reader(args.inputs);
+  Result<query::AnalysisResult> result =
+      query::Analyze(*classifier, options, SystemClock().Now(),
+                     [&reader](query::InputBlock* block) { return reader.Next(block); });
+  if (!reader.status().ok()) {
+    PrintError(reader.status());
+    return 1;
+  }
+  if (!result.ok()) {
+    PrintError(result.status());
+    return 2;
+  }
+  PrintSummary(*result, reader);
+  std::vector<Model> models;
+  if (args.compare) {
+    for (int m = 0; m < kHeuristicModelCount; ++m) models.push_back(static_cast<Model>(m));
+  } else {
+    models.push_back(*ParseModel(args.model));
+  }
+  std::string out;
+  if (args.format == "table") {
+    out = args.compare ? CompareTable(*result, options.group_by)
+                       : ReportTable(*result, models[0], options.group_by);
+  } else {
+    WriteRows(*result, models, options.group_by, args.format, &out);
+  }
+  Output output(stdout);
+  *output.buffer() = std::move(out);
+  if (Status s = output.Close(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
+  return 0;
+}
+
+void AddCommand(CLI::App* app, int* exit_code, bool compare) {
+  auto args = std::make_shared<ReportArgs>();
+  args->compare = compare;
+  CLI::App* cmd = app->add_subcommand(
+      compare ? "compare" : "report",
+      compare ? "Every model's attributed conversions per channel (or source, …), side by side"
+              : "One model's attributed conversions, revenue and reach per channel (or source, …)");
+  cmd->add_option("--input", args->inputs,
+                  "Segment messages as JSON lines (or {\"batch\":[…]} lines); .gz too; '-' for "
+                  "stdin")
+      ->required();
+  if (!compare) {
+    std::vector<std::string> names;
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      names.emplace_back(ToString(static_cast<Model>(m)));
+    }
+    cmd->add_option("--model", args->model, "The attribution model")
+        ->check(CLI::IsMember(names))
+        ->capture_default_str();
+  }
+  cmd->add_option("--by", args->by, "Group touchpoints by")
+      ->check(CLI::IsMember({"channel", "source", "medium", "source_medium", "campaign", "rule"}))
+      ->capture_default_str();
+  cmd->add_option("--from", args->from, "Only conversions and sessions at or after this time");
+  cmd->add_option("--to", args->to, "Only conversions and sessions before this time");
+  cmd->add_option("--conversion", args->conversions,
+                  "Only these conversion events (default: conversions.events)");
+  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
+  cmd->add_option("--rules", args->rules, "Extra classifier rules file (repeatable)");
+  cmd->add_option("--threads", args->threads, "Worker threads (0: one per core)")
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  cmd->callback([args, exit_code] { *exit_code = Run(*args); });
+}
+
+}  // namespace
+
+void AddReportCommands(CLI::App* app, int* exit_code) {
+  AddCommand(app, exit_code, false);
+  AddCommand(app, exit_code, true);
+}
+
+}  // namespace attrib::cli

@@ -1,0 +1,73 @@
+// BuildJourneys, inline: it runs once per person on the batch-analysis hot path.
+#pragma once
+
+#include <algorithm>
+
+namespace attrib::journey {
+
+template <class OnJourney>
+void BuildJourneys(std::span<const sessionize::Session> sessions,
+                   std::span<const Conversion> conversions, const ConversionOptions& options,
+                   std::span<const Counting> counting_by_kind, OnJourney on_journey) {
+  // Counting state per conversion kind: whether the person has one already, and in which
+  // session the last one counted fell. People convert a handful of times: a short list is
+  // faster than a map.
+  struct Seen {
+    uint32_t kind;
+    size_t session;
+  };
+  Seen seen[8];
+  size_t seen_count = 0;
+  std::vector<Seen> more;  // beyond 8 kinds (rare)
+  const auto find_seen = [&](uint32_t kind) -> Seen* {
+    for (size_t i = 0; i < seen_count; ++i) {
+      if (seen[i].kind == kind) return &seen[i];
+    }
+    for (Seen& s : more) {
+      if (s.kind == kind) return &s;
+    }
+    return nullptr;
+  };
+
+  const sessionize::Session* begin = sessions.data();
+  const sessionize::Session* end = begin + sessions.size();
+  const sessionize::Session* first = begin;  // first session inside the window
+  const sessionize::Session* last = begin;   // one past the last session started by then
+  Micros last_conversion = 0;
+  bool any = false;
+  for (const Conversion& c : conversions) {
+    while (last != end && last->start <= c.at) ++last;
+    const size_t session = static_cast<size_t>(last - begin);  // 1-based; 0: none started
+    Seen* s = find_seen(c.kind);
+    const Counting counting = counting_by_kind[c.kind];
+    if (s != nullptr && (counting == Counting::kOncePerUser ||
+                         (counting == Counting::kOncePerSession && s->session == session))) {
+      continue;
+    }
+    if (s == nullptr) {
+      if (seen_count < std::size(seen)) {
+        seen[seen_count++] = Seen{c.kind, session};
+      } else {
+        more.push_back(Seen{c.kind, session});
+      }
+    } else {
+      s->session = session;
+    }
+    while (first != last && first->start < c.at - options.lookback) ++first;
+    on_journey(Journey{std::span(first, last), &c});
+    last_conversion = c.at;
+    any = true;
+  }
+  // Sessions after the last counted conversion: a journey that has not converted (yet), over
+  // the lookback window that ends at its last session.
+  const sessionize::Session* after = begin;
+  if (any) {
+    while (after != end && after->start <= last_conversion) ++after;
+  }
+  if (after == end) return;
+  const Micros window_end = (end - 1)->start;
+  while (after != end && after->start < window_end - options.lookback) ++after;
+  on_journey(Journey{std::span(after, end), nullptr});
+}
+
+}  // namespace attrib::journey

@@ -1,0 +1,518 @@
+#include "query/batch.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "query/batch_parse.h"
+
+namespace attrib::query {
+
+using internal::ClassInfo;
+using internal::ConversionRecord;
+using internal::EventRecord;
+using internal::ParseWorker;
+
+namespace {
+
+constexpr std::string_view kGroupByNames[] = {
+#define ATTRIB_X(name, text) text,
+    ATTRIB_GROUP_BYS(ATTRIB_X)
+#undef ATTRIB_X
+};
+
+// People are partitioned into this many buckets, processed independently.
+constexpr int kBucketBits = 8;
+constexpr size_t kBuckets = size_t{1} << kBucketBits;
+
+size_t BucketOf(uint64_t person) {
+  return static_cast<size_t>((person * 0x9E3779B97F4A7C15ULL) >> (64 - kBucketBits));
+}
+
+// Fixed-point sums: integer addition is associative, so totals do not depend on the order in
+// which threads add them. 2^-60 per credit and 2^-40 per unit of revenue are far below what
+// any report prints.
+constexpr double kCreditScale = 0x1p60;
+constexpr double kRevenueScale = 0x1p40;
+using Fixed = __int128;
+Fixed ToFixed(double x, double scale) { return static_cast<Fixed>(x * scale); }
+double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale; }
+
+// Reorders `items` in place so that each bucket's items are contiguous, in bucket order, and
+// returns the bucket boundaries (kBuckets + 1 offsets).
+template <class T>
+std::vector<size_t> PartitionByBucket(std::vector<T>* items) {
+  std::vector<size_t> start(kBuckets + 1, 0);
+  for (const T& x : *items) ++start[BucketOf(x.key) + 1];
+  for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  T* a = items->data();
+  for (size_t b = 0; b < kBuckets; ++b) {
+    while (next[b] < start[b + 1]) {
+      T x = a[next[b]];
+      size_t tb = BucketOf(x.key);
+      while (tb != b) {
+        std::swap(x, a[next[tb]++]);
+        tb = BucketOf(x.key);
+      }
+      a[next[b]++] = x;
+    }
+  }
+  return start;
+}
+
+// Runs f(i) for i in [0, n) on `threads` threads, handing out indexes in order.
+template <class F>
+void ParallelFor(size_t n, int threads, F f) {
+  std::atomic<size_t> next{0};
+  const auto work = [&](int worker) {
+    for (size_t i; (i = next.fetch_add(1)) < n;) f(worker, i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& t : pool) t.join();
+}
+
+// What the report needs of each classification, resolved once.
+struct TouchInfo {
+  uint32_t group = 0;
+  uint32_t channel = 0;
+  bool direct = false;
+};
+
+// One thread's sums over the people of the buckets it processed.
+struct Totals {
+  explicit Totals(size_t groups)
+      : credit(groups * kHeuristicModelCount), revenue(groups * kHeuristicModelCount),
+        touchpoints(groups), visitors(groups) {}
+  std::vector<Fixed> credit, revenue;  // [group * models + model]
+  std::vector<uint64_t> touchpoints, visitors;
+  Fixed total_revenue = 0;
+  uint64_t people = 0, sessions = 0, conversions = 0, duplicates = 0;
+  uint64_t converting = 0, non_converting = 0;
+  std::vector<bool> currency_used;
+};
+
+struct Shared {
+  const AnalysisOptions& options;
+  const std::vector<TouchInfo>& touch;
+  uint32_t no_url_touch;
+  uint32_t none_group;  // conversions without a session
+  std::vector<journey::Counting> counting_by_kind;
+};
+
+bool InWindow(const AnalysisOptions& o, Micros t) {
+  return (!o.from || t >= *o.from) && (!o.to || t < *o.to);
+}
+
+// Marks repeats of a fingerprint (≠ 0) among items[0..n) by setting `dup[i]`; the first of each
+// stays. People have few events: pairwise for small n, sorted otherwise.
+template <class T>
+size_t MarkDuplicates(const T* items, size_t n, std::vector<uint8_t>* dup,
+                      std::vector<std::pair<uint64_t, uint32_t>>* scratch) {
+  dup->assign(n, 0);
+  size_t found = 0;
+  if (n <= 32) {
+    for (size_t i = 1; i < n; ++i) {
+      if (items[i].fp == 0) continue;
+      for (size_t j = 0; j < i; ++j) {
+        if (!(*dup)[j] && items[j].fp == items[i].fp) {
+          (*dup)[i] = 1;
+          ++found;
+          break;
+        }
+      }
+    }
+    return found;
+  }
+  scratch->clear();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (items[i].fp != 0) scratch->emplace_back(items[i].fp, i);
+  }
+  std::sort(scratch->begin(), scratch->end());
+  for (size_t i = 1; i < scratch->size(); ++i) {
+    if ((*scratch)[i].first == (*scratch)[i - 1].first) {
+      (*dup)[(*scratch)[i].second] = 1;
+      ++found;
+    }
+  }
+  return found;
+}
+
+// Sessionizes and credits one bucket of people.
+class BucketWorker {
+ public:
+  BucketWorker(const Shared& shared, Totals* totals) : s_(shared), t_(*totals) {}
+
+  void Run(std::vector<EventRecord>& events, std::vector<ConversionRecord>& conversions) {
+    const auto by_person_time = [](const auto& a, const auto& b) {
+      return a.key != b.key ? a.key < b.key : a.at != b.at ? a.at < b.at : a.fp < b.fp;
+    };
+    std::sort(events.begin(), events.end(), by_person_time);
+    std::sort(conversions.begin(), conversions.end(), by_person_time);
+    size_t c = 0;
+    for (size_t i = 0; i < events.size();) {
+      size_t j = i;
+      while (j < events.size() && events[j].key == events[i].key) ++j;
+      while (c < conversions.size() && conversions[c].key < events[i].key) ++c;
+      size_t d = c;
+      while (d < conversions.size() && conversions[d].key == events[i].key) ++d;
+      Person(std::span(events.data() + i, j - i), std::span(conversions.data() + c, d - c));
+      i = j;
+      c = d;
+    }
+  }
+
+ private:
+  void Person(std::span<const EventRecord> events, std::span<const ConversionRecord> convs) {
+    t_.duplicates += MarkDuplicates(events.data(), events.size(), &dup_, &scratch_);
+    activities_.clear();
+    for (size_t i = 0; i < events.size(); ++i) {
+      const EventRecord& e = events[i];
+      if (dup_[i] || (e.touch & internal::kIdentityOnly)) continue;
+      activities_.push_back(sessionize::Activity{
+          e.at, e.touch & internal::kTouchMask,
+          static_cast<uint8_t>((e.touch >> internal::kFlagShift) & 7)});
+    }
+    if (activities_.empty()) return;
+    ++t_.people;
+    sessions_.clear();
+    sessionize::Sessionize(activities_, s_.options.sessions, s_.no_url_touch, &sessions_);
+    t_.sessions += sessions_.size();
+    CountReach();
+
+    MarkDuplicates(convs.data(), convs.size(), &dup_, &scratch_);
+    conversions_.clear();
+    for (size_t i = 0; i < convs.size(); ++i) {
+      if (dup_[i]) continue;
+      conversions_.push_back(
+          journey::Conversion{convs[i].at, convs[i].kind, convs[i].revenue, convs[i].currency});
+    }
+    journey::BuildJourneys(sessions_, conversions_, s_.options.conversions, s_.counting_by_kind,
+                           [this](const journey::Journey& j) { Credit(j); });
+  }
+
+  // Touchpoints and visitors reached per group, inside the window.
+  void CountReach() {
+    seen_.clear();
+    for (const sessionize::Session& session : sessions_) {
+      if (!InWindow(s_.options, session.start)) continue;
+      const uint32_t g = s_.touch[session.touch].group;
+      ++t_.touchpoints[g];
+      if (std::find(seen_.begin(), seen_.end(), g) == seen_.end()) {
+        seen_.push_back(g);
+        ++t_.visitors[g];
+      }
+    }
+  }
+
+  void Credit(const journey::Journey& j) {
+    if (j.conversion == nullptr) {
+      ++t_.non_converting;
+      return;
+    }
+    const journey::Conversion& c = *j.conversion;
+    if (!InWindow(s_.options, c.at)) return;
+    ++t_.converting;
+    ++t_.conversions;
+    t_.total_revenue += ToFixed(c.revenue, kRevenueScale);
+    if (t_.currency_used.size() <= c.currency) t_.currency_used.resize(c.currency + 1);
+    t_.currency_used[c.currency] = true;
+    const size_t n = j.sessions.size();
+    if (n == 0) {
+      for (int m = 0; m < kHeuristicModelCount; ++m) Add(s_.none_group, m, 1.0, c.revenue);
+      return;
+    }
+    touchpoints_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const TouchInfo& info = s_.touch[j.sessions[i].touch];
+      touchpoints_[i] = Touchpoint{info.channel, info.direct, j.sessions[i].start};
+    }
+    credits_.resize(n * kHeuristicModelCount);
+    std::span<double> spans[kHeuristicModelCount];
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      spans[m] = std::span(credits_.data() + m * n, n);
+    }
+    CreditJourneyAllModels(touchpoints_, c.at, s_.options.heuristics, spans);
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      for (size_t i = 0; i < n; ++i) {
+        const double credit = spans[m][i];
+        if (credit != 0) Add(s_.touch[j.sessions[i].touch].group, m, credit, c.revenue);
+      }
+    }
+  }
+
+  void Add(uint32_t group, int model, double credit, double revenue) {
+    const size_t k = group * kHeuristicModelCount + static_cast<size_t>(model);
+    t_.credit[k] += ToFixed(credit, kCreditScale);
+    t_.revenue[k] += ToFixed(credit * revenue, kRevenueScale);
+  }
+
+  const Shared& s_;
+  Totals& t_;
+  std::vector<uint8_t> dup_;
+  std::vector<std::pair<uint64_t, uint32_t>> scratch_;
+  std::vector<sessionize::Activity> activities_;
+  std::vector<sessionize::Session> sessions_;
+  std::vector<journey::Conversion> conversions_;
+  std::vector<uint32_t> seen_;
+  std::vector<Touchpoint> touchpoints_;
+  std::vector<double> credits_;
+};
+
+// The group key of a classification under `by`.
+std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
+  switch (by) {
+    case GroupBy::kChannel:
+      return {std::string(ToString(c.channel))};
+    case GroupBy::kSource:
+      return {c.source};
+    case GroupBy::kMedium:
+      return {c.medium};
+    case GroupBy::kSourceMedium:
+      return {c.source, c.medium};
+    case GroupBy::kCampaign:
+      return {c.campaign.empty() ? "(none)" : c.campaign};
+    case GroupBy::kRule:
+      return {c.rule_id};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view ToString(GroupBy g) { return kGroupByNames[static_cast<int>(g)]; }
+
+std::optional<GroupBy> ParseGroupBy(std::string_view s) {
+  for (size_t i = 0; i < std::size(kGroupByNames); ++i) {
+    if (s == kGroupByNames[i]) return static_cast<GroupBy>(i);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> GroupFields(GroupBy g) {
+  if (g == GroupBy::kSourceMedium) return {"source", "medium"};
+  return {ToString(g)};
+}
+
+Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptions& options,
+                               Micros now, const std::function<bool(InputBlock*)>& next) {
+  ATTRIB_RETURN_IF_ERROR(options.sessions.Validate());
+  ATTRIB_RETURN_IF_ERROR(options.conversions.Validate());
+  if (!(options.heuristics.half_life_days > 0) || !std::isfinite(options.heuristics.half_life_days)) {
+    return Status::InvalidArgument("attribution.half_life_days must be a positive number");
+  }
+  if (options.from && options.to && *options.from >= *options.to) {
+    return Status::InvalidArgument("the report window is empty: --from is not before --to");
+  }
+  const int threads = std::max(1, options.threads);
+
+  // The conversion events, each a kind; --conversion narrows them (and may name others).
+  std::vector<std::string> kinds = options.conversions.events;
+  if (!options.only_conversions.empty()) kinds = options.only_conversions;
+  FlatStringMap<uint32_t> kind_ids;
+  std::vector<journey::Counting> counting_by_kind;
+  for (const std::string& k : kinds) {
+    if (kind_ids.Find(k) != nullptr) continue;
+    kind_ids[k] = static_cast<uint32_t>(counting_by_kind.size());
+    counting_by_kind.push_back(options.conversions.CountingOf(k));
+  }
+
+  // 1. Parse and classify, block by block, on every thread.
+  const sessionize::ReferralExclusions exclusions(options.sessions.referral_exclusions);
+  std::vector<std::unique_ptr<ParseWorker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.push_back(
+        std::make_unique<ParseWorker>(classifier, options, exclusions, kind_ids, now));
+  }
+  {
+    std::mutex input;
+    std::vector<std::thread> pool;
+    const auto work = [&](ParseWorker* w) {
+      InputBlock block;
+      for (;;) {
+        {
+          std::lock_guard lock(input);
+          if (!next(&block)) return;
+        }
+        w->ParseBlock(block);
+      }
+    };
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, workers[t].get());
+    work(workers[0].get());
+    for (std::thread& t : pool) t.join();
+  }
+
+  // 2. One table of classifications and currencies; people from the identity links.
+  AnalysisResult result;
+  std::vector<ClassInfo> classes;
+  FlatStringMap<uint32_t> class_ids;
+  std::vector<std::vector<uint32_t>> class_remap(threads), currency_remap(threads);
+  std::vector<std::string> currency_names;
+  FlatStringMap<uint32_t> currency_ids;
+  std::vector<identity::Link> links;
+  for (int t = 0; t < threads; ++t) {
+    ParseWorker& w = *workers[t];
+    for (size_t i = 0; i < w.classes.keys.size(); ++i) {
+      uint32_t& id = class_ids[w.classes.keys[i]];
+      if (id == 0) {
+        classes.push_back(std::move(w.classes.infos[i]));
+        id = static_cast<uint32_t>(classes.size());
+      }
+      class_remap[t].push_back(id - 1);
+    }
+    for (const std::string& name : w.currencies.keys) {
+      uint32_t& id = currency_ids[name];
+      if (id == 0) {
+        currency_names.push_back(name);
+        id = static_cast<uint32_t>(currency_names.size());
+      }
+      currency_remap[t].push_back(id - 1);
+    }
+    links.insert(links.end(), w.links.begin(), w.links.end());
+    w.links = {};
+    IngestCounts& in = result.ingest;
+    in.accepted += w.counts.accepted;
+    in.rejected += w.counts.rejected;
+    for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
+      in.rejected_by_reason[r] += w.counts.rejected_by_reason[r];
+    }
+    in.skew_corrected += w.counts.skew_corrected;
+    in.future_clamped += w.counts.future_clamped;
+    in.unclassified_urls += w.counts.unclassified_urls;
+    result.rejections.insert(result.rejections.end(), w.rejections.begin(), w.rejections.end());
+  }
+  std::sort(result.rejections.begin(), result.rejections.end(),
+            [](const RejectedMessage& a, const RejectedMessage& b) {
+              return std::tie(a.source, a.line, a.index) < std::tie(b.source, b.line, b.index);
+            });
+  if (result.rejections.size() > options.max_rejection_details) {
+    result.rejections.resize(options.max_rejection_details);
+  }
+  // A session without a page URL (an app's screens) counts as direct.
+  Result<Classification> direct = classifier.Classify(ClassifyInput{});
+  if (!direct.ok()) return direct.status();
+  std::string direct_key;
+  internal::ClassKey(*direct, &direct_key);
+  uint32_t& direct_id = class_ids[direct_key];
+  if (direct_id == 0) {
+    classes.push_back(ClassInfo{direct->source, direct->medium, direct->campaign, direct->term,
+                                direct->content, std::string(direct->rule_id), direct->channel,
+                                direct->confidence});
+    direct_id = static_cast<uint32_t>(classes.size());
+  }
+  const uint32_t no_url_touch = direct_id - 1;
+  const identity::IdentityGraph graph(std::move(links));
+  result.refused_identity_links = graph.refused_links();
+
+  // Groups: sorted by key, so ids (and the report) do not depend on the input order.
+  std::vector<std::vector<std::string>> keys;
+  for (const ClassInfo& c : classes) keys.push_back(GroupKey(c, options.group_by));
+  std::vector<std::string> none_key(GroupFields(options.group_by).size(), "(none)");
+  std::vector<std::vector<std::string>> groups = keys;
+  groups.push_back(none_key);
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  const auto group_id = [&](const std::vector<std::string>& key) {
+    return static_cast<uint32_t>(std::lower_bound(groups.begin(), groups.end(), key) -
+                                 groups.begin());
+  };
+  std::vector<TouchInfo> touch(classes.size());
+  for (size_t i = 0; i < classes.size(); ++i) {
+    touch[i].group = group_id(keys[i]);
+    touch[i].channel = static_cast<uint32_t>(classes[i].channel);
+    touch[i].direct =
+        classes[i].channel == Channel::kDirect || classes[i].channel == Channel::kInternal;
+  }
+
+  // 3. Each record to its person and global ids; then partition people into buckets.
+  std::vector<std::vector<size_t>> event_bounds(threads), conversion_bounds(threads);
+  ParallelFor(static_cast<size_t>(threads), threads, [&](int, size_t t) {
+    ParseWorker& w = *workers[t];
+    for (EventRecord& e : w.events) {
+      e.key = graph.PersonOf(e.key);
+      if (!(e.touch & internal::kIdentityOnly)) {
+        const uint32_t flags = e.touch & ~internal::kTouchMask;
+        const uint32_t local = e.touch & internal::kTouchMask;
+        const bool has_url = (flags >> internal::kFlagShift) & sessionize::kHasUrl;
+        e.touch = (has_url ? class_remap[t][local] : no_url_touch) | flags;
+      }
+    }
+    for (ConversionRecord& c : w.conversions) {
+      c.key = graph.PersonOf(c.key);
+      c.currency = currency_remap[t][c.currency];
+    }
+    event_bounds[t] = PartitionByBucket(&w.events);
+    conversion_bounds[t] = PartitionByBucket(&w.conversions);
+  });
+
+  // 4. Sessions, journeys and credits, bucket by bucket, on every thread.
+  const Shared shared{options, touch, no_url_touch, group_id(none_key), counting_by_kind};
+  std::vector<Totals> totals(threads, Totals(groups.size()));
+  ParallelFor(kBuckets, threads, [&](int worker, size_t b) {
+    std::vector<EventRecord> events;
+    std::vector<ConversionRecord> conversions;
+    for (int t = 0; t < threads; ++t) {
+      const ParseWorker& w = *workers[t];
+      events.insert(events.end(), w.events.begin() + event_bounds[t][b],
+                    w.events.begin() + event_bounds[t][b + 1]);
+      conversions.insert(conversions.end(), w.conversions.begin() + conversion_bounds[t][b],
+                         w.conversions.begin() + conversion_bounds[t][b + 1]);
+    }
+    BucketWorker(shared, &totals[worker]).Run(events, conversions);
+  });
+
+  // 5. The report.
+  Totals all(groups.size());
+  std::vector<bool> currency_used(currency_names.size());
+  for (const Totals& t : totals) {
+    for (size_t k = 0; k < all.credit.size(); ++k) {
+      all.credit[k] += t.credit[k];
+      all.revenue[k] += t.revenue[k];
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+      all.touchpoints[g] += t.touchpoints[g];
+      all.visitors[g] += t.visitors[g];
+    }
+    all.total_revenue += t.total_revenue;
+    result.people += t.people;
+    result.sessions += t.sessions;
+    result.conversions += t.conversions;
+    result.converting_journeys += t.converting;
+    result.non_converting_journeys += t.non_converting;
+    result.ingest.duplicates += t.duplicates;
+    for (size_t c = 0; c < t.currency_used.size(); ++c) {
+      if (t.currency_used[c]) currency_used[c] = true;
+    }
+  }
+  result.ingest.accepted -= result.ingest.duplicates;
+  result.ingest.received =
+      result.ingest.accepted + result.ingest.duplicates + result.ingest.rejected;
+  result.revenue = FromFixed(all.total_revenue, kRevenueScale);
+  for (size_t c = 0; c < currency_names.size(); ++c) {
+    if (currency_used[c]) result.currencies.push_back(currency_names[c]);
+  }
+  std::sort(result.currencies.begin(), result.currencies.end());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    GroupRow row;
+    row.key = groups[g];
+    row.touchpoints = all.touchpoints[g];
+    row.visitors = all.visitors[g];
+    bool any = row.touchpoints != 0;
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      const size_t k = g * kHeuristicModelCount + static_cast<size_t>(m);
+      row.conversions[m] = FromFixed(all.credit[k], kCreditScale);
+      row.revenue[m] = FromFixed(all.revenue[k], kRevenueScale);
+      any = any || all.credit[k] != 0;
+    }
+    if (any) result.rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+}  // namespace attrib::query

@@ -1,0 +1,116 @@
+// Batch analysis: Segment messages in (JSON lines, from files), a report of every heuristic
+// model's credits out, in memory and without a store — every pure stage once, in order:
+// parse → classify → identity → sessionize → journeys → models → aggregates per group.
+//
+// The work runs on several threads: blocks of lines are parsed and classified in parallel; the
+// events are then partitioned by person and each partition is sessionized and credited on its
+// own. Sums are kept in fixed point (integers), so the result does not depend on the number of
+// threads or the order of the input: same messages, byte-identical report.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attrib/attribution.h"
+#include "attrib/classify.h"
+#include "ingest/segment.h"
+#include "journey/journey.h"
+#include "sessionize/sessionize.h"
+
+namespace attrib::query {
+
+// X(enumerator, stable name): the dimensions a report groups touchpoints by.
+#define ATTRIB_GROUP_BYS(X)           \
+  X(kChannel, "channel")              \
+  X(kSource, "source")                \
+  X(kMedium, "medium")                \
+  X(kSourceMedium, "source_medium")   \
+  X(kCampaign, "campaign")            \
+  X(kRule, "rule")
+
+enum class GroupBy : uint8_t {
+#define ATTRIB_X(name, text) name,
+  ATTRIB_GROUP_BYS(ATTRIB_X)
+#undef ATTRIB_X
+};
+std::string_view ToString(GroupBy g);
+std::optional<GroupBy> ParseGroupBy(std::string_view s);
+// The field names of a group's key: {"channel"}, {"source", "medium"}, …
+std::vector<std::string_view> GroupFields(GroupBy g);
+
+struct AnalysisOptions {
+  sessionize::SessionOptions sessions;
+  journey::ConversionOptions conversions;
+  HeuristicOptions heuristics;
+  GroupBy group_by = GroupBy::kChannel;
+  std::optional<Micros> from;  // report conversions and touchpoints at or after this time
+  std::optional<Micros> to;    // … and before this time
+  // Conversion events to report (--conversion); empty: all of conversions.events.
+  std::vector<std::string> only_conversions;
+  int threads = 2;                     // worker threads; ≥ 1
+  size_t max_rejection_details = 100;  // rejections kept with their position and detail
+};
+
+// Whole lines of JSON, each a Segment message or a batch envelope, followed by at least
+// simdjson::SIMDJSON_PADDING more readable bytes.
+struct InputBlock {
+  std::string bytes;    // the lines, then the padding
+  size_t size = 0;      // bytes of lines
+  uint32_t source = 0;  // which input (file) they come from
+  uint64_t first_line = 1;
+};
+
+struct RejectedMessage {
+  uint32_t source = 0;
+  uint64_t line = 0;
+  size_t index = 0;       // position in a batch envelope
+  bool in_batch = false;  // the line was an envelope and `index` names the message
+  ingest::RejectReason reason;
+  std::string message_id;
+  std::string detail;
+};
+
+struct IngestCounts {
+  uint64_t received = 0;  // = accepted + duplicates + rejected
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;  // a messageId seen before (for the same person)
+  uint64_t rejected = 0;
+  std::array<uint64_t, ingest::kRejectReasonCount> rejected_by_reason{};
+  uint64_t skew_corrected = 0;   // times corrected for the device's clock
+  uint64_t future_clamped = 0;   // times after receipt, set to the receipt time
+  uint64_t unclassified_urls = 0;  // page URLs the classifier could not read (counted direct)
+};
+
+// One group of the report: the touchpoints of one channel (or source, …) and their credits.
+struct GroupRow {
+  std::vector<std::string> key;  // one value per GroupFields()
+  uint64_t touchpoints = 0;      // sessions in the window
+  uint64_t visitors = 0;         // distinct people with such a session in the window
+  std::array<double, kHeuristicModelCount> conversions{};  // credits under each model
+  std::array<double, kHeuristicModelCount> revenue{};      // credit × revenue
+};
+
+struct AnalysisResult {
+  IngestCounts ingest;
+  std::vector<RejectedMessage> rejections;  // in input order, at most max_rejection_details
+  uint64_t people = 0;
+  uint64_t sessions = 0;
+  uint64_t conversions = 0;  // counted conversions in the window
+  double revenue = 0;        // their revenue
+  uint64_t converting_journeys = 0;
+  uint64_t non_converting_journeys = 0;
+  uint64_t refused_identity_links = 0;  // shared devices not allowed to merge two users
+  std::vector<std::string> currencies;  // of the counted conversions, sorted
+  std::vector<GroupRow> rows;           // sorted by key; "(none)": conversions without a session
+};
+
+// Reads blocks from `next` until it returns false (it is called by one thread at a time) and
+// analyses them. `now` bounds implausible future timestamps.
+Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptions& options,
+                               Micros now, const std::function<bool(InputBlock*)>& next);
+
+}  // namespace attrib::query

@@ -1,0 +1,170 @@
+#include "query/batch_parse.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "common/strings.h"
+
+namespace attrib::query::internal {
+
+using ingest::Message;
+using ingest::MessageType;
+
+void ClassKey(const Classification& c, std::string* out) {
+  out->clear();
+  for (const std::string_view part :
+       {std::string_view(c.source), std::string_view(c.medium), std::string_view(c.campaign),
+        std::string_view(c.term), std::string_view(c.content), c.rule_id}) {
+    out->append(part);
+    out->push_back('\x1f');
+  }
+  out->push_back(static_cast<char>('a' + static_cast<int>(c.channel)));
+  out->push_back(static_cast<char>('a' + static_cast<int>(c.confidence)));
+}
+
+ParseWorker::ParseWorker(const Classifier& classifier, const AnalysisOptions& options,
+                         const sessionize::ReferralExclusions& exclusions,
+                         const FlatStringMap<uint32_t>& conversion_kinds, Micros now)
+    : classifier_(classifier),
+      options_(options),
+      exclusions_(exclusions),
+      conversion_kinds_(conversion_kinds) {
+  context_.now = now;
+}
+
+void ParseWorker::ParseBlock(const InputBlock& block) {
+  source_ = block.source;
+  line_ = block.first_line;
+  const char* p = block.bytes.data();
+  const char* end = p + block.size;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl ? nl : end;
+    std::string_view line(p, static_cast<size_t>(line_end - p));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!TrimAscii(line).empty()) parser_.Parse(line, context_, *this, /*padded=*/true);
+    p = line_end + 1;
+    ++line_;
+  }
+}
+
+void ParseWorker::Reject(const ingest::Rejection& r) {
+  ++counts.rejected;
+  ++counts.rejected_by_reason[static_cast<int>(r.reason)];
+  if (rejections.size() < options_.max_rejection_details) {
+    rejections.push_back(RejectedMessage{source_, line_, r.index, r.in_batch && !r.whole_document,
+                                         r.reason, std::string(r.message_id), r.detail});
+  }
+}
+
+void ParseWorker::AddLink(const identity::Link& link) {
+  // Logged-in visitors carry both ids on every event: skip the repeats in a row.
+  if (!links.empty() && links.back().from == link.from && links.back().user == link.user &&
+      links.back().kind == link.kind && links.back().at <= link.at) {
+    return;
+  }
+  links.push_back(link);
+}
+
+uint32_t ParseWorker::InternClass(const Classification& c) {
+  ClassKey(c, &class_key_);
+  if (class_key_ == last_class_key_) return last_class_;
+  uint32_t& id = classes.ids[class_key_];
+  if (id == 0) {
+    classes.infos.push_back(ClassInfo{c.source, c.medium, c.campaign, c.term, c.content,
+                                      std::string(c.rule_id), c.channel, c.confidence});
+    classes.keys.push_back(class_key_);
+    id = static_cast<uint32_t>(classes.infos.size());
+  }
+  last_class_key_ = class_key_;
+  last_class_ = id - 1;
+  return id - 1;
+}
+
+// The event's classification id, with its sessionize flags in `*flags`.
+uint32_t ParseWorker::Classify(const Message& m, uint32_t* flags) {
+  *flags = 0;
+  if (m.url.empty()) return 0;
+  std::string_view referrer = m.referrer;
+  if (exclusions_.Excludes(referrer)) {
+    referrer = {};
+    *flags |= sessionize::kExcludedReferrer;
+  }
+  // Server-side libraries send utm tags in context.campaign rather than in the URL.
+  std::string_view url = m.url;
+  if (!m.campaign.source.empty() && url.find("utm_") == std::string_view::npos) {
+    url_.assign(url);
+    char sep = url_.find('?') == std::string::npos ? '?' : '&';
+    const auto add = [&](std::string_view name, std::string_view value) {
+      if (value.empty()) return;
+      url_ += sep;
+      url_ += name;
+      url_ += '=';
+      for (const char c : value) {  // enough escaping for the classifier to read it back
+        if (c == '&' || c == '#' || c == '%' || c == '+') {
+          url_ += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        } else {
+          url_ += c;
+        }
+      }
+      sep = '&';
+    };
+    add("utm_source", m.campaign.source);
+    add("utm_medium", m.campaign.medium);
+    add("utm_campaign", m.campaign.name);
+    add("utm_term", m.campaign.term);
+    add("utm_content", m.campaign.content);
+    url = url_;
+  }
+  if (!classifier_.Classify(ClassifyInput{url, referrer, {}}, &classification_).ok()) {
+    ++counts.unclassified_urls;
+    return 0;
+  }
+  *flags |= sessionize::kHasUrl;
+  if (classification_.campaign_signal) *flags |= sessionize::kCampaignSignal;
+  return InternClass(classification_);
+}
+
+void ParseWorker::Accept(const Message& m) {
+  ++counts.accepted;
+  counts.skew_corrected += m.skew_corrected;
+  counts.future_clamped += m.future_clamped;
+  const uint64_t anonymous = m.anonymous_id.empty() ? 0 : identity::AnonymousKey(m.anonymous_id);
+  const uint64_t user = m.user_id.empty() ? 0 : identity::UserKey(m.user_id);
+  if (anonymous != 0 && user != 0) {
+    AddLink(identity::Link{anonymous, user, m.timestamp, identity::LinkKind::kObserved});
+  }
+  if (m.type == MessageType::kAlias) {
+    AddLink(identity::Link{identity::AnonymousKey(m.previous_id), user, m.timestamp,
+                           identity::LinkKind::kAlias});
+    AddLink(identity::Link{identity::UserKey(m.previous_id), user, m.timestamp,
+                           identity::LinkKind::kAlias});
+  }
+  const uint64_t id_hash = m.message_id.empty() ? 0 : HashBytes(m.message_id) | 1;
+  EventRecord e{user != 0 ? user : anonymous, m.timestamp, kIdentityOnly,
+                static_cast<uint32_t>(id_hash >> 32) | 1};
+  if (id_hash == 0) e.fp = 0;
+  const bool activity = m.type == MessageType::kTrack || m.type == MessageType::kPage ||
+                        m.type == MessageType::kScreen;
+  if (activity) {
+    uint32_t flags;
+    const uint32_t touch = Classify(m, &flags);
+    e.touch = touch | (flags << kFlagShift);
+  }
+  events.push_back(e);
+  if (m.type != MessageType::kTrack) return;
+  const uint32_t* kind = conversion_kinds_.Find(m.event);
+  if (kind == nullptr) return;
+  const journey::Revenue revenue = journey::ExtractRevenue(m.properties, options_.conversions);
+  uint32_t& currency = currencies.ids[revenue.currency];
+  if (currency == 0) {
+    currencies.keys.emplace_back(revenue.currency);
+    currencies.infos.push_back(0);
+    currency = static_cast<uint32_t>(currencies.keys.size());
+  }
+  conversions.push_back(
+      ConversionRecord{e.key, m.timestamp, id_hash, revenue.amount, *kind, currency - 1});
+}
+
+}  // namespace attrib::query::internal
