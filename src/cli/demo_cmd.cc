@@ -15,11 +15,11 @@ namespace {
 
 struct DemoArgs {
   std::string out;
-  std::string format;  // empty: tsv for a FILE named *.tsv, else jsonl
+  std::string format;  // empty: tsv when --out ends in .tsv, else jsonl
   uint64_t sessions = 10000;
   uint64_t visitors = 10000;
   int days = 30;
-  std::string end = "2026-11-01T00:00:00Z";
+  std::string end = "2026-11-01T00:00:00Z";  // demo::kDemoEnd
   uint64_t seed = 1;
   std::string host = "shop.example";
 };
@@ -68,9 +68,9 @@ void AddDemoCommand(CLI::App* app, int* exit_code) {
       "demo", "Write realistic synthetic data of a demo shop: Segment messages or page views");
   cmd->add_option("--out", args->out, "Output file ('-' for stdout)")->required();
   cmd->add_option("--format", args->format,
-                  "jsonl: Segment messages, one message or {\"batch\":[…]} per line (the default, "
-                  "tsv when FILE ends in .tsv); tsv: one url<TAB>referrer line per page view "
-                  "(classify --batch input)")
+                  "jsonl (the default; tsv when --out ends in .tsv): Segment messages, one "
+                  "message or {\"batch\":[…]} envelope per line. tsv: one url<TAB>referrer line "
+                  "per page view (classify --batch input)")
       ->check(CLI::IsMember({"jsonl", "tsv"}));
   CLI::Option* visitors =
       cmd->add_option("--visitors", args->visitors, "jsonl: persons to simulate")
@@ -90,13 +90,14 @@ void AddDemoCommand(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--host", args->host, "The shop's host")->capture_default_str();
   cmd->callback([args, exit_code, visitors, days, end, sessions] {
-    if (args->format.empty()) {
-      args->format = args->out.ends_with(".tsv") ? "tsv" : "jsonl";
-    }
+    const bool inferred = args->format.empty();
+    if (inferred) args->format = args->out.ends_with(".tsv") ? "tsv" : "jsonl";
     const bool tsv = args->format == "tsv";
     if (tsv && (visitors->count() + days->count() + end->count()) > 0) {
       PrintError(Status::InvalidArgument(
-          "--visitors, --days and --end apply to --format jsonl, not tsv (use --sessions)"));
+          fmt::format("--visitors, --days and --end apply to --format jsonl, not tsv{} (use "
+                      "--sessions)",
+                      inferred ? ", chosen because --out ends in .tsv" : "")));
       *exit_code = 2;
       return;
     }

@@ -21,24 +21,40 @@ constexpr size_t kMaxLine = ingest::kMaxBatchBytes + 1;
 }  // namespace
 
 BlockReader::~BlockReader() {
-  if (file_ != nullptr) gzclose(file_);
+  if (gz_ != nullptr) gzclose(gz_);
+  if (fd_ >= 0) close(fd_);
 }
 
 bool BlockReader::Open() {
   while (eof_) {
-    if (file_ != nullptr) {
-      gzclose(file_);
-      file_ = nullptr;
+    if (gz_ != nullptr || fd_ >= 0) {
+      if (gz_ != nullptr) gzclose(gz_);
+      if (fd_ >= 0) close(fd_);
+      gz_ = nullptr;
+      fd_ = -1;
       ++current_;
     }
     if (current_ >= paths_.size()) return false;
     const std::string& path = paths_[current_];
-    file_ = path == "-" ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) {
+    // Plain files are read straight into the blocks; gzip (and stdin, which may be either)
+    // through zlib.
+    const bool gzip = path == "-" || (path.size() > 3 && path.ends_with(".gz"));
+    const int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
       status_ = Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
       return false;
     }
-    gzbuffer(file_, 1 << 20);
+    if (gzip) {
+      gz_ = gzdopen(fd, "rb");
+      if (gz_ == nullptr) {
+        close(fd);
+        status_ = Status::IoError(fmt::format("cannot read {}", path));
+        return false;
+      }
+      gzbuffer(gz_, 1 << 20);
+    } else {
+      fd_ = fd;
+    }
     eof_ = false;
     line_ = 1;
   }
@@ -48,11 +64,19 @@ bool BlockReader::Open() {
 size_t BlockReader::Read(std::string* out, size_t n) {
   const size_t old = out->size();
   out->resize(old + n);
-  const int got = gzread(file_, out->data() + old, static_cast<unsigned>(n));
+  long got;
+  if (gz_ != nullptr) {
+    got = gzread(gz_, out->data() + old, static_cast<unsigned>(n));
+  } else {
+    do {
+      got = read(fd_, out->data() + old, n);
+    } while (got < 0 && errno == EINTR);
+  }
   if (got < 0) {
     int code;
-    status_ = Status::IoError(
-        fmt::format("cannot read {}: {}", paths_[current_], gzerror(file_, &code)));
+    status_ = Status::IoError(fmt::format(
+        "cannot read {}: {}", paths_[current_],
+        gz_ != nullptr ? gzerror(gz_, &code) : std::strerror(errno)));
     out->resize(old);
     eof_ = true;
     return 0;
@@ -107,7 +131,11 @@ bool BlockReader::Next(query::InputBlock* block) {
       const size_t end = (last_nl == std::string::npos || eof_) ? buf.size() : last_nl + 1;
       pending_.assign(buf, end, std::string::npos);
       block->size = end;
-      line_ += static_cast<uint64_t>(std::count(buf.data(), buf.data() + end, '\n'));
+      for (const char* p = buf.data(); (p = static_cast<const char*>(
+                                           std::memchr(p, '\n', buf.data() + end - p)));
+           ++p) {
+        ++line_;
+      }
       if (end > 0 && buf[end - 1] != '\n') ++line_;
     }
     if (block->size == 0) continue;

@@ -54,9 +54,43 @@ bool Digits(std::string_view s, size_t* pos, int digits, int* out) {
   return true;
 }
 
+// The form SDKs send, "2026-05-01T12:30:00.123Z" (or without the milliseconds), read without
+// the general parser's bookkeeping. False when `s` is not exactly that form.
+bool ParseCanonical(std::string_view s, Micros* out) {
+  if ((s.size() != 24 && s.size() != 20) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':' || s.back() != 'Z') {
+    return false;
+  }
+  if (s.size() == 24 && s[19] != '.') return false;
+  const auto num = [&s](size_t at, size_t n, int* v) {
+    int x = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      const unsigned d = static_cast<unsigned char>(s[i]) - '0';
+      if (d > 9) return false;
+      x = x * 10 + static_cast<int>(d);
+    }
+    *v = x;
+    return true;
+  };
+  int year, month, day, hour, minute, second, millis = 0;
+  if (!num(0, 4, &year) || !num(5, 2, &month) || !num(8, 2, &day) || !num(11, 2, &hour) ||
+      !num(14, 2, &minute) || !num(17, 2, &second) || (s.size() == 24 && !num(20, 3, &millis))) {
+    return false;
+  }
+  if (year < 1 || month < 1 || month > 12 || day < 1 ||
+      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return false;  // the general parser explains what is wrong
+  }
+  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  *out = (days * 86'400 + hour * 3'600 + minute * 60 + second) * kMicrosPerSecond + millis * 1000;
+  return true;
+}
+
 }  // namespace
 
 Result<Micros> ParseIsoTime(std::string_view text) {
+  if (Micros t; ParseCanonical(text, &t)) return t;
   const std::string_view s = TrimAscii(text);
   const auto bad = [&](std::string_view why) {
     return Status::InvalidArgument(fmt::format("invalid timestamp \"{}\": {}", s, why));

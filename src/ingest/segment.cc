@@ -39,26 +39,53 @@ object EmptyObject() {
   return empty;
 }
 
-// Field access with the message's problem recorded on first failure.
+// The fields of a JSON object that the parser reads, found in one pass over its keys (simdjson's
+// at_key scans the keys on every call). A duplicated key: the first one counts, as at_key does.
+template <size_t N>
+class Fields {
+ public:
+  Fields(const object& obj, const std::string_view (&names)[N]) {
+    for (const simdjson::dom::key_value_pair field : obj) {
+      for (size_t i = 0; i < N; ++i) {
+        if (field.key.size() == names[i].size() && !(present_ >> i & 1) && field.key == names[i]) {
+          values_[i] = field.value;
+          present_ |= uint32_t{1} << i;
+          break;
+        }
+      }
+    }
+  }
+  // The field's value; nullptr when absent or null.
+  const element* operator[](size_t i) const {
+    return (present_ >> i & 1) && !values_[i].is_null() ? &values_[i] : nullptr;
+  }
+
+ private:
+  element values_[N];
+  uint32_t present_ = 0;
+  static_assert(N <= 32);
+};
+
+// Field access with the message's problem recorded on first failure. `name` is the field's
+// path in the message, as error messages show it.
 class Reader {
  public:
   explicit Reader(Problem* problem) : problem_(problem) {}
 
   bool failed() const { return failed_; }
 
-  // A string field, absent when missing or null; `limit` bytes at most.
-  std::string_view String(const object& obj, std::string_view key, std::string_view where,
-                          size_t limit, RejectReason too_long = RejectReason::kFieldTooLong) {
-    element e;
-    if (failed_ || obj[key].get(e) || e.is_null()) return {};
+  // A string field (absent: empty), `limit` bytes at most.
+  std::string_view String(const element* e, std::string_view name, size_t limit,
+                          RejectReason too_long = RejectReason::kFieldTooLong) {
+    if (failed_ || e == nullptr) return {};
     std::string_view s;
-    if (e.get_string().get(s)) {
-      Fail(RejectReason::kInvalidField, fmt::format("{}{} must be a string", where, key));
+    if (e->get_string().get(s)) {
+      Fail(RejectReason::kInvalidField, fmt::format("{} must be a string", name));
       return {};
     }
     if (s.size() > limit) {
-      Fail(too_long, fmt::format("{}{} is {} bytes, over the limit of {}", where, key, s.size(),
-                                 limit));
+      Fail(too_long,
+           fmt::format("{} is {} bytes, over the limit of {}", name, s.size(), limit));
       return {};
     }
     return s;
@@ -66,53 +93,40 @@ class Reader {
 
   // An identifier: a string, or a number written as text into `scratch` (some server-side
   // libraries send numeric user ids).
-  std::string_view Id(const object& obj, std::string_view key, std::string* scratch) {
-    element e;
-    if (failed_ || obj[key].get(e) || e.is_null()) return {};
-    std::string_view s;
-    if (!e.get_string().get(s)) {
-      if (s.size() > kMaxIdBytes) {
-        Fail(RejectReason::kFieldTooLong,
-             fmt::format("{} is {} bytes, over the limit of {}", key, s.size(), kMaxIdBytes));
-        return {};
-      }
-      return s;
-    }
+  std::string_view Id(const element* e, std::string_view name, std::string* scratch) {
+    if (failed_ || e == nullptr) return {};
+    if (e->is_string()) return String(e, name, kMaxIdBytes);
     int64_t i;
     uint64_t u;
-    if (!e.get_int64().get(i)) {
+    if (!e->get_int64().get(i)) {
       *scratch = fmt::format("{}", i);
-    } else if (!e.get_uint64().get(u)) {
+    } else if (!e->get_uint64().get(u)) {
       *scratch = fmt::format("{}", u);
     } else {
-      Fail(RejectReason::kInvalidField, fmt::format("{} must be a string or an integer", key));
+      Fail(RejectReason::kInvalidField, fmt::format("{} must be a string or an integer", name));
       return {};
     }
     return *scratch;
   }
 
-  // An object field; absent or null gives an empty object (`*present` false).
-  object Object(const object& obj, std::string_view key, std::string_view where,
-                bool* present = nullptr) {
-    if (present) *present = false;
-    element e;
-    if (failed_ || obj[key].get(e) || e.is_null()) return EmptyObject();
+  // An object field; absent gives an empty object.
+  object Object(const element* e, std::string_view name) {
+    if (failed_ || e == nullptr) return EmptyObject();
     object o;
-    if (e.get_object().get(o)) {
-      Fail(RejectReason::kInvalidField, fmt::format("{}{} must be an object", where, key));
+    if (e->get_object().get(o)) {
+      Fail(RejectReason::kInvalidField, fmt::format("{} must be an object", name));
       return EmptyObject();
     }
-    if (present) *present = true;
     return o;
   }
 
   // An ISO 8601 time field.
-  std::optional<Micros> Time(const object& obj, std::string_view key) {
-    const std::string_view text = String(obj, key, "", 64, RejectReason::kInvalidTimestamp);
+  std::optional<Micros> Time(const element* e, std::string_view name) {
+    const std::string_view text = String(e, name, 64, RejectReason::kInvalidTimestamp);
     if (failed_ || text.empty()) return std::nullopt;
     Result<Micros> t = ParseIsoTime(text);
     if (!t.ok()) {
-      Fail(RejectReason::kInvalidTimestamp, fmt::format("{}: {}", key, t.status().message()));
+      Fail(RejectReason::kInvalidTimestamp, fmt::format("{}: {}", name, t.status().message()));
       return std::nullopt;
     }
     return *t;
@@ -224,6 +238,25 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
   }
 }
 
+// The fields read, by object.
+constexpr std::string_view kMessageFields[] = {
+    "messageId", "type",       "anonymousId", "userId",    "previousId",        "groupId",
+    "event",     "name",       "properties",  "traits",    "context",           "timestamp",
+    "sentAt",    "receivedAt", "originalTimestamp"};
+enum MessageField {
+  kMessageId, kType, kAnonymousId, kUserId, kPreviousId, kGroupId, kEvent, kName,
+  kProperties, kTraits, kContext, kTimestamp, kSentAt, kReceivedAt, kOriginalTimestamp
+};
+constexpr std::string_view kEnvelopeFields[] = {"context", "sentAt"};
+constexpr std::string_view kContextFields[] = {"page", "campaign", "userAgent", "traits"};
+constexpr std::string_view kPageFields[] = {"url", "referrer", "path", "search"};
+constexpr std::string_view kCampaignFields[] = {"name", "source", "medium", "term", "content"};
+constexpr std::string_view kCampaignNames[] = {"context.campaign.name", "context.campaign.source",
+                                               "context.campaign.medium", "context.campaign.term",
+                                               "context.campaign.content"};
+constexpr std::string_view kPagePropertyNames[] = {"properties.url", "properties.referrer",
+                                                   "properties.path", "properties.search"};
+
 void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& context,
                                  const object* envelope, MessageSink& sink) {
   object obj;
@@ -238,13 +271,14 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
   m.index = index;
   m.in_batch = envelope != nullptr;
   m.raw = e;
-  m.message_id = r.Id(obj, "messageId", &id_scratch_[0]);
+  const Fields f(obj, kMessageFields);
+  m.message_id = r.Id(f[kMessageId], "messageId", &id_scratch_[0]);
   const auto reject = [&](RejectReason reason, std::string detail) {
     Reject(sink, reason, std::move(detail), static_cast<long>(index), m.in_batch, m.message_id);
   };
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
 
-  const std::string_view type = r.String(obj, "type", "", 32, RejectReason::kUnknownType);
+  const std::string_view type = r.String(f[kType], "type", 32, RejectReason::kUnknownType);
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
   if (type.empty()) {
     if (!context.default_type) return reject(RejectReason::kMissingType, "no \"type\"");
@@ -255,10 +289,12 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
     return reject(RejectReason::kUnknownType, fmt::format("unknown type \"{}\"", type));
   }
 
-  m.anonymous_id = r.Id(obj, "anonymousId", &id_scratch_[1]);
-  m.user_id = r.Id(obj, "userId", &id_scratch_[2]);
-  if (m.type == MessageType::kAlias) m.previous_id = r.Id(obj, "previousId", &id_scratch_[3]);
-  if (m.type == MessageType::kGroup) m.group_id = r.Id(obj, "groupId", &id_scratch_[3]);
+  m.anonymous_id = r.Id(f[kAnonymousId], "anonymousId", &id_scratch_[1]);
+  m.user_id = r.Id(f[kUserId], "userId", &id_scratch_[2]);
+  if (m.type == MessageType::kAlias) {
+    m.previous_id = r.Id(f[kPreviousId], "previousId", &id_scratch_[3]);
+  }
+  if (m.type == MessageType::kGroup) m.group_id = r.Id(f[kGroupId], "groupId", &id_scratch_[3]);
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
   if (m.type == MessageType::kAlias) {
     if (m.previous_id.empty()) return reject(RejectReason::kMissingPreviousId, "no previousId");
@@ -268,58 +304,57 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
   }
 
   if (m.type == MessageType::kTrack) {
-    m.event = r.String(obj, "event", "", kMaxNameBytes);
+    m.event = r.String(f[kEvent], "event", kMaxNameBytes);
     if (!r.failed() && m.event.empty()) return reject(RejectReason::kMissingEvent, "no event");
   } else if (m.type == MessageType::kPage || m.type == MessageType::kScreen) {
-    m.event = r.String(obj, "name", "", kMaxNameBytes);
+    m.event = r.String(f[kName], "name", kMaxNameBytes);
   }
-  m.properties = r.Object(obj, "properties", "");
+  m.properties = r.Object(f[kProperties], "properties");
 
-  bool has_context = false;
-  object ctx = r.Object(obj, "context", "", &has_context);
-  if (!has_context && envelope != nullptr) ctx = r.Object(*envelope, "context", "batch ");
-  const object page = r.Object(ctx, "page", "context.");
-  m.url = r.String(page, "url", "context.page.", kMaxPageUrlBytes, RejectReason::kUrlTooLong);
-  m.referrer =
-      r.String(page, "referrer", "context.page.", kMaxPageUrlBytes, RejectReason::kUrlTooLong);
-  m.path = r.String(page, "path", "context.page.", kMaxPageUrlBytes, RejectReason::kUrlTooLong);
-  m.search =
-      r.String(page, "search", "context.page.", kMaxPageUrlBytes, RejectReason::kUrlTooLong);
-  if (m.type == MessageType::kPage) {  // page calls repeat the page in their properties
-    const auto fallback = [&](std::string_view* field, std::string_view key) {
-      if (field->empty()) {
-        *field = r.String(m.properties, key, "properties.", kMaxPageUrlBytes,
-                          RejectReason::kUrlTooLong);
+  std::optional<Fields<std::size(kEnvelopeFields)>> env;
+  if (envelope != nullptr) env.emplace(*envelope, kEnvelopeFields);
+  const element* context_field = f[kContext];
+  if (context_field == nullptr && env) context_field = (*env)[0];
+  const Fields ctx(r.Object(context_field, "context"), kContextFields);
+  const Fields page(r.Object(ctx[0], "context.page"), kPageFields);
+  constexpr RejectReason kUrlTooLong = RejectReason::kUrlTooLong;
+  m.url = r.String(page[0], "context.page.url", kMaxPageUrlBytes, kUrlTooLong);
+  m.referrer = r.String(page[1], "context.page.referrer", kMaxPageUrlBytes, kUrlTooLong);
+  m.path = r.String(page[2], "context.page.path", kMaxPageUrlBytes, kUrlTooLong);
+  m.search = r.String(page[3], "context.page.search", kMaxPageUrlBytes, kUrlTooLong);
+  if (m.type == MessageType::kPage && (m.url.empty() || m.referrer.empty())) {
+    // Page calls repeat the page in their properties.
+    const Fields props(m.properties, kPageFields);
+    std::string_view* fields[] = {&m.url, &m.referrer, &m.path, &m.search};
+    for (size_t i = 0; i < std::size(fields); ++i) {
+      if (fields[i]->empty()) {
+        *fields[i] = r.String(props[i], kPagePropertyNames[i], kMaxPageUrlBytes, kUrlTooLong);
       }
-    };
-    fallback(&m.url, "url");
-    fallback(&m.referrer, "referrer");
-    fallback(&m.path, "path");
-    fallback(&m.search, "search");
+    }
   }
-  const object campaign = r.Object(ctx, "campaign", "context.");
-  m.campaign.name = r.String(campaign, "name", "context.campaign.", kMaxNameBytes);
-  m.campaign.source = r.String(campaign, "source", "context.campaign.", kMaxNameBytes);
-  m.campaign.medium = r.String(campaign, "medium", "context.campaign.", kMaxNameBytes);
-  m.campaign.term = r.String(campaign, "term", "context.campaign.", kMaxNameBytes);
-  m.campaign.content = r.String(campaign, "content", "context.campaign.", kMaxNameBytes);
-  m.user_agent = r.String(ctx, "userAgent", "context.", kMaxPageUrlBytes);
+  const Fields campaign(r.Object(ctx[1], "context.campaign"), kCampaignFields);
+  std::string_view* campaign_fields[] = {&m.campaign.name, &m.campaign.source,
+                                         &m.campaign.medium, &m.campaign.term,
+                                         &m.campaign.content};
+  for (size_t i = 0; i < std::size(campaign_fields); ++i) {
+    *campaign_fields[i] = r.String(campaign[i], kCampaignNames[i], kMaxNameBytes);
+  }
+  m.user_agent = r.String(ctx[2], "context.userAgent", kMaxPageUrlBytes);
   if (m.type == MessageType::kIdentify || m.type == MessageType::kGroup) {
-    m.traits = r.Object(obj, "traits", "");
+    m.traits = r.Object(f[kTraits], "traits");
   } else {
-    m.traits = r.Object(ctx, "traits", "context.");
+    m.traits = r.Object(ctx[3], "context.traits");
   }
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
 
   // Time: the device's clock, corrected by how far it was off when it sent the message.
-  const std::optional<Micros> original = r.Time(obj, "originalTimestamp");
-  const std::optional<Micros> timestamp = r.Time(obj, "timestamp");
-  std::optional<Micros> sent_at = r.Time(obj, "sentAt");
-  if (!sent_at && envelope != nullptr) sent_at = r.Time(*envelope, "sentAt");
+  std::optional<Micros> device_time = r.Time(f[kOriginalTimestamp], "originalTimestamp");
+  if (!device_time) device_time = r.Time(f[kTimestamp], "timestamp");
+  std::optional<Micros> sent_at = r.Time(f[kSentAt], "sentAt");
+  if (!sent_at && env) sent_at = r.Time((*env)[1], "batch sentAt");
   std::optional<Micros> received = context.received_at;
-  if (!received) received = r.Time(obj, "receivedAt");
+  if (!received) received = r.Time(f[kReceivedAt], "receivedAt");
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
-  const std::optional<Micros> device_time = original ? original : timestamp;
   if (device_time && sent_at && received) {
     m.timestamp = *received - (*sent_at - *device_time);
     m.skew_corrected = true;

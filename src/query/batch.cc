@@ -45,12 +45,12 @@ double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale;
 // Reorders `items` in place so that each bucket's items are contiguous, in bucket order, and
 // returns the bucket boundaries (kBuckets + 1 offsets).
 template <class T>
-std::vector<size_t> PartitionByBucket(std::vector<T>* items) {
+std::vector<size_t> PartitionByBucket(internal::ChunkedVector<T>* items) {
   std::vector<size_t> start(kBuckets + 1, 0);
-  for (const T& x : *items) ++start[BucketOf(x.key) + 1];
+  items->ForEach([&start](const T& x) { ++start[BucketOf(x.key) + 1]; });
   for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
   std::vector<size_t> next(start.begin(), start.end() - 1);
-  T* a = items->data();
+  internal::ChunkedVector<T>& a = *items;
   for (size_t b = 0; b < kBuckets; ++b) {
     while (next[b] < start[b + 1]) {
       T x = a[next[b]];
@@ -102,7 +102,6 @@ struct Shared {
   const AnalysisOptions& options;
   const std::vector<TouchInfo>& touch;
   uint32_t no_url_touch;
-  uint32_t none_group;  // conversions without a session
   std::vector<journey::Counting> counting_by_kind;
 };
 
@@ -223,11 +222,8 @@ class BucketWorker {
     t_.total_revenue += ToFixed(c.revenue, kRevenueScale);
     if (t_.currency_used.size() <= c.currency) t_.currency_used.resize(c.currency + 1);
     t_.currency_used[c.currency] = true;
+    // Never empty: the conversion event is activity, so its own session is in the journey.
     const size_t n = j.sessions.size();
-    if (n == 0) {
-      for (int m = 0; m < kHeuristicModelCount; ++m) Add(s_.none_group, m, 1.0, c.revenue);
-      return;
-    }
     touchpoints_.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const TouchInfo& info = s_.touch[j.sessions[i].touch];
@@ -413,9 +409,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   // Groups: sorted by key, so ids (and the report) do not depend on the input order.
   std::vector<std::vector<std::string>> keys;
   for (const ClassInfo& c : classes) keys.push_back(GroupKey(c, options.group_by));
-  std::vector<std::string> none_key(GroupFields(options.group_by).size(), "(none)");
   std::vector<std::vector<std::string>> groups = keys;
-  groups.push_back(none_key);
   std::sort(groups.begin(), groups.end());
   groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
   const auto group_id = [&](const std::vector<std::string>& key) {
@@ -434,7 +428,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   std::vector<std::vector<size_t>> event_bounds(threads), conversion_bounds(threads);
   ParallelFor(static_cast<size_t>(threads), threads, [&](int, size_t t) {
     ParseWorker& w = *workers[t];
-    for (EventRecord& e : w.events) {
+    w.events.ForEach([&](EventRecord& e) {
       e.key = graph.PersonOf(e.key);
       if (!(e.touch & internal::kIdentityOnly)) {
         const uint32_t flags = e.touch & ~internal::kTouchMask;
@@ -442,27 +436,25 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
         const bool has_url = (flags >> internal::kFlagShift) & sessionize::kHasUrl;
         e.touch = (has_url ? class_remap[t][local] : no_url_touch) | flags;
       }
-    }
-    for (ConversionRecord& c : w.conversions) {
+    });
+    w.conversions.ForEach([&](ConversionRecord& c) {
       c.key = graph.PersonOf(c.key);
       c.currency = currency_remap[t][c.currency];
-    }
+    });
     event_bounds[t] = PartitionByBucket(&w.events);
     conversion_bounds[t] = PartitionByBucket(&w.conversions);
   });
 
   // 4. Sessions, journeys and credits, bucket by bucket, on every thread.
-  const Shared shared{options, touch, no_url_touch, group_id(none_key), counting_by_kind};
+  const Shared shared{options, touch, no_url_touch, counting_by_kind};
   std::vector<Totals> totals(threads, Totals(groups.size()));
   ParallelFor(kBuckets, threads, [&](int worker, size_t b) {
     std::vector<EventRecord> events;
     std::vector<ConversionRecord> conversions;
     for (int t = 0; t < threads; ++t) {
       const ParseWorker& w = *workers[t];
-      events.insert(events.end(), w.events.begin() + event_bounds[t][b],
-                    w.events.begin() + event_bounds[t][b + 1]);
-      conversions.insert(conversions.end(), w.conversions.begin() + conversion_bounds[t][b],
-                         w.conversions.begin() + conversion_bounds[t][b + 1]);
+      w.events.AppendTo(event_bounds[t][b], event_bounds[t][b + 1], &events);
+      w.conversions.AppendTo(conversion_bounds[t][b], conversion_bounds[t][b + 1], &conversions);
     }
     BucketWorker(shared, &totals[worker]).Run(events, conversions);
   });

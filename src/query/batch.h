@@ -105,7 +105,7 @@ struct AnalysisResult {
   uint64_t non_converting_journeys = 0;
   uint64_t refused_identity_links = 0;  // shared devices not allowed to merge two users
   std::vector<std::string> currencies;  // of the counted conversions, sorted
-  std::vector<GroupRow> rows;           // sorted by key; "(none)": conversions without a session
+  std::vector<GroupRow> rows;           // sorted by key
 };
 
 // Reads blocks from `next` until it returns false (it is called by one thread at a time) and

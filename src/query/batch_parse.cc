@@ -86,6 +86,23 @@ uint32_t ParseWorker::InternClass(const Classification& c) {
 uint32_t ParseWorker::Classify(const Message& m, uint32_t* flags) {
   *flags = 0;
   if (m.url.empty()) return 0;
+  // A page's track events repeat its URL and referrer: classify each page once.
+  const bool cacheable = m.campaign.source.empty();
+  if (cacheable && SameBytes(m.url, last_url_) && SameBytes(m.referrer, last_referrer_)) {
+    *flags = last_flags_;
+    return last_touch_;
+  }
+  const uint32_t touch = ClassifyUncached(m, flags);
+  if (cacheable) {
+    last_url_.assign(m.url);
+    last_referrer_.assign(m.referrer);
+    last_flags_ = *flags;
+    last_touch_ = touch;
+  }
+  return touch;
+}
+
+uint32_t ParseWorker::ClassifyUncached(const Message& m, uint32_t* flags) {
   std::string_view referrer = m.referrer;
   if (exclusions_.Excludes(referrer)) {
     referrer = {};

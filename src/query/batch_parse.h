@@ -2,6 +2,8 @@
 // validated and classified into compact records.
 #pragma once
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,44 @@ struct ConversionRecord {
   uint32_t currency;  // id of the currency name
 };
 
+// A vector in fixed-size chunks: growing never copies, so holding tens of millions of records
+// costs their size, not up to three times it while a vector reallocates.
+template <class T>
+class ChunkedVector {
+ public:
+  static constexpr size_t kChunkBits = 16;
+  static constexpr size_t kChunk = size_t{1} << kChunkBits;
+
+  void push_back(const T& x) {
+    if ((size_ & (kChunk - 1)) == 0) {
+      chunks_.push_back(std::make_unique_for_overwrite<T[]>(kChunk));
+    }
+    chunks_.back()[size_ & (kChunk - 1)] = x;
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  const T& operator[](size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  // Calls f(T&) on every item, in order.
+  template <class F>
+  void ForEach(F f) {
+    for (size_t i = 0; i < size_; ++i) f((*this)[i]);
+  }
+  // Appends items [begin, end) to `out`.
+  void AppendTo(size_t begin, size_t end, std::vector<T>* out) const {
+    while (begin < end) {
+      const size_t in_chunk = std::min(end - begin, kChunk - (begin & (kChunk - 1)));
+      const T* p = &(*this)[begin];
+      out->insert(out->end(), p, p + in_chunk);
+      begin += in_chunk;
+    }
+  }
+
+ private:
+  std::vector<std::unique_ptr<T[]>> chunks_;
+  size_t size_ = 0;
+};
+
 // What a classification id stands for.
 struct ClassInfo {
   std::string source, medium, campaign, term, content, rule_id;
@@ -61,8 +101,8 @@ class ParseWorker : public ingest::MessageSink {
   void Reject(const ingest::Rejection& r) override;
 
   // Outputs.
-  std::vector<EventRecord> events;
-  std::vector<ConversionRecord> conversions;
+  ChunkedVector<EventRecord> events;
+  ChunkedVector<ConversionRecord> conversions;
   std::vector<identity::Link> links;
   Interner<ClassInfo> classes;
   Interner<char> currencies;
@@ -71,6 +111,7 @@ class ParseWorker : public ingest::MessageSink {
 
  private:
   uint32_t Classify(const ingest::Message& m, uint32_t* flags);
+  uint32_t ClassifyUncached(const ingest::Message& m, uint32_t* flags);
   uint32_t InternClass(const Classification& c);
   void AddLink(const identity::Link& link);
 
@@ -83,9 +124,10 @@ class ParseWorker : public ingest::MessageSink {
   Classification classification_;
   std::string class_key_, last_class_key_, url_;
   uint32_t last_class_ = 0;
+  std::string last_url_, last_referrer_;  // the last classified event's …
+  uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
   uint32_t source_ = 0;
   uint64_t line_ = 0;
-  bool in_batch_ = false;
 };
 
 // The key a classification is interned under.
