@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# attrib report / compare / config as a user meets them: batch analysis of Segment JSON lines,
+# output formats, bad lines reported by number while the rest is analysed, configuration files.
+# Usage: report_test.sh PATH_TO_ATTRIB
+set -uo pipefail
+attrib=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+check() {  # name, then a command that must succeed
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name" >&2
+  fi
+}
+run() {  # attrib ARGS…: stdout in $out, stderr in $err, exit status in $rc
+  "$attrib" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+}
+
+d=$work/d.jsonl
+"$attrib" demo --out "$d" --visitors 400 --seed 3 2>/dev/null
+check "demo wrote messages" test "$(wc -l <"$d")" -gt 1000
+
+run compare --input "$d"
+check "compare exits 0" test "$rc" = 0
+check "compare shows every model" grep -q 'first_touch.*last_touch.*last_non_direct.*linear.*time_decay.*u_shaped.*w_shaped.*participation' "$work/out"
+# Every model but participation shares out exactly the conversions: equal totals.
+totals=$(grep '^total' "$work/out" | tr -s ' ' | cut -d' ' -f2-8 | tr ' ' '\n' | sort -u | wc -l)
+check "compare: the seven share-out models have one total" test "$totals" = 1
+check "compare: summary on stderr" grep -q '^attrib: [0-9,]* messages: [0-9,]* accepted, 0 duplicates, 0 rejected$' "$work/err"
+compare_plain=$out
+
+run report --input "$d" --model first_touch --by source_medium
+check "report exits 0" test "$rc" = 0
+check "report table header" grep -q '^source / medium *touchpoints *visitors *conversions *revenue *conv. rate$' "$work/out"
+check "report names the model" grep -q '^first_touch attribution by source_medium$' "$work/out"
+
+run report --input "$d" --model linear --format csv
+check "csv header" test "$(head -1 "$work/out")" = "model,channel,conversions,revenue,touchpoints,visitors,conversion_rate"
+check "csv rows are linear" test "$(tail -n +2 "$work/out" | cut -d, -f1 | sort -u)" = linear
+
+run report --input "$d" --model linear --format json --by source_medium
+check "json rows carry model, both fields and the columns" \
+  grep -q '"conversion_rate": .*' "$work/out"
+check "json has source and medium" grep -q '"medium": "organic"' "$work/out"
+check "json starts an array" test "$(head -c1 "$work/out")" = "["
+
+run compare --input "$d" --format json
+check "compare json has all models" test "$(grep -o '"model": "[a-z_]*"' "$work/out" | sort -u | wc -l)" = 8
+
+# Same data through gzip and stdin: the same answer.
+gzip -c "$d" >"$work/d.jsonl.gz"
+run compare --input "$work/d.jsonl.gz"
+check "gzip input gives the same report" test "$out" = "$compare_plain"
+"$attrib" compare --input - <"$d" >"$work/stdin.out" 2>/dev/null
+check "stdin input gives the same report" test "$(cat "$work/stdin.out")" = "$compare_plain"
+# Split over two files: the same answer (people span the files).
+split -n l/2 "$d" "$work/part."
+run compare --input "$work/part.aa" "$work/part.ab"
+check "two files give the same report" test "$out" = "$compare_plain"
+
+# Bad lines are reported with their line numbers; the rest is analysed as before.
+{
+  head -n 2 "$d"
+  echo '{"type":"track","anonymousId":"x"'
+  echo '{"type":"track","anonymousId":"x","timestamp":"2026-10-01T00:00:00Z"}'
+  printf '{"type":"page","anonymousId":"y","timestamp":"2026-10-01T00:00:00Z","padding":"%s"}\n' "$(head -c 600000 /dev/zero | tr '\0' a)"
+  tail -n +3 "$d"
+} >"$work/bad.jsonl"
+run compare --input "$work/bad.jsonl"
+check "bad lines: exit 0" test "$rc" = 0
+check "bad lines: same report for the good ones" test "$out" = "$compare_plain"
+check "bad line 3 named" grep -q "^attrib: rejected $work/bad.jsonl:3: invalid_json: " "$work/err"
+check "bad line 4 named" grep -q "^attrib: rejected $work/bad.jsonl:4: missing_event: no event$" "$work/err"
+check "over-long line 5 named" grep -q "^attrib: rejected $work/bad.jsonl:5: batch_too_large: " "$work/err"
+check "summary counts the rejects" grep -q ' 3 rejected (1 invalid_json, 1 batch_too_large, 1 missing_event)$' "$work/err"
+
+# Duplicated input: each message counted once.
+run compare --input "$d" "$d"
+check "the same file twice gives the same report" test "$out" = "$compare_plain"
+check "the duplicates are counted" grep -q "accepted, [1-9][0-9,]* duplicates, 0 rejected" "$work/err"
+
+# Filters.
+run report --input "$d" --conversion "Signed Up" --format csv
+check "--conversion narrows the conversions" test "$rc" = 0
+signed=$(grep -o '[0-9,]* conversions' "$work/err")
+run report --input "$d" --format csv
+all=$(grep -o '[0-9,]* conversions' "$work/err")
+check "--conversion gives fewer conversions" test "${signed%% *}" != "${all%% *}"
+run report --input "$d" --from 2026-10-20 --to 2026-10-10
+check "empty window refused" test "$rc-$err" = "2-attrib: error: the report window is empty: --from is not before --to"
+run report --input "$d" --from yesterday
+check "bad --from named" grep -q '^attrib: error: --from: invalid timestamp' "$work/err"
+run report --input "$work/missing.jsonl"
+check "missing file" test "$rc" = 1
+check "missing file named" grep -q "cannot open $work/missing.jsonl" "$work/err"
+
+# Configuration.
+cat >"$work/c.toml" <<'TOML'
+[conversions]
+lookback_days = 7
+counting = "every_event"
+[sessions]
+timeout_minutes = 45
+TOML
+run config --config "$work/c.toml"
+check "config shows the file's values" grep -q '^conversions.lookback_days *integer *7 ' "$work/out"
+check "config lists every key" test "$(grep -c '^[a-z_]*\.[a-z_]* ' "$work/out")" = 13
+run compare --input "$d" --config "$work/c.toml"
+check "config changes the answer" test "$rc" = 0 -a "$out" != "$compare_plain"
+ATTRIB_CONFIG=$work/c.toml "$attrib" compare --input "$d" >"$work/env.out" 2>/dev/null
+check "ATTRIB_CONFIG is read" test "$(cat "$work/env.out")" = "$out"
+printf '[sessions]\ntimeout_minuts = 45\n' >"$work/typo.toml"
+run compare --input "$d" --config "$work/typo.toml"
+check "unknown key refused" test "$rc-$err" = "2-attrib: error: $work/typo.toml: sessions.timeout_minuts: unknown key (see \`attrib config\` for the keys)"
+printf '[conversions]\ncounting = "sometimes"\n' >"$work/bad.toml"
+run compare --input "$d" --config "$work/bad.toml"
+check "bad value named" test "$err" = "attrib: error: $work/bad.toml: conversions.counting: expected once_per_user, once_per_session or every_event"
+printf '[sessions\n' >"$work/broken.toml"
+run config --config "$work/broken.toml"
+check "TOML syntax error has a position" grep -q "^attrib: error: $work/broken.toml:1:" "$work/err"
+
+echo "report: $passed passed, $failed failed"
+test "$failed" = 0
