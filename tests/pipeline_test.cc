@@ -99,7 +99,6 @@ class PipelineTest : public ::testing::Test {
     Result<AnalysisResult> r = Analyze(classifier_, options, kNow, [&](InputBlock* block) {
       if (next >= lines.size()) return false;
       block->bytes.clear();
-      block->first_line = next + 1;
       block->source = 0;
       for (int i = 0; i < lines_per_block && next < lines.size(); ++i) block->bytes += lines[next++];
       block->size = block->bytes.size();

@@ -56,7 +56,6 @@ bool BlockReader::Open() {
       fd_ = fd;
     }
     eof_ = false;
-    line_ = 1;
   }
   return true;
 }
@@ -116,12 +115,10 @@ bool BlockReader::Next(query::InputBlock* block) {
       const size_t end = buf.find('\n');
       buf.erase(0, end == std::string::npos ? buf.size() : end + 1);
       skipping_ = false;
-      ++line_;
       pending_.swap(buf);
       continue;
     }
     block->source = static_cast<uint32_t>(current_);
-    block->first_line = line_;
     if (last_nl == std::string::npos && buf.size() > kMaxLine) {
       pending_.clear();
       buf.resize(kMaxLine);
@@ -131,12 +128,6 @@ bool BlockReader::Next(query::InputBlock* block) {
       const size_t end = (last_nl == std::string::npos || eof_) ? buf.size() : last_nl + 1;
       pending_.assign(buf, end, std::string::npos);
       block->size = end;
-      for (const char* p = buf.data(); (p = static_cast<const char*>(
-                                           std::memchr(p, '\n', buf.data() + end - p)));
-           ++p) {
-        ++line_;
-      }
-      if (end > 0 && buf[end - 1] != '\n') ++line_;
     }
     if (block->size == 0) continue;
     buf.resize(block->size + simdjson::SIMDJSON_PADDING);

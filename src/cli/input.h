@@ -21,7 +21,7 @@ class BlockReader {
 
   // Fills `block` with the next whole lines of the inputs, in order; false at the end or on an
   // error (see status()). A line longer than any valid document is cut to a prefix that the
-  // parser rejects as too large, and the rest of it skipped.
+  // parser rejects as too large, and the rest of it skipped (it still counts as one line).
   bool Next(query::InputBlock* block);
 
   const Status& status() const { return status_; }
@@ -40,7 +40,6 @@ class BlockReader {
   bool eof_ = true;          // the open input is exhausted (or none is open)
   std::string pending_;      // bytes read after the last complete line
   bool skipping_ = false;    // inside an over-long line, until its end
-  uint64_t line_ = 1;        // number of the next line in the current input
   uint64_t bytes_read_ = 0;
   Status status_;
 };

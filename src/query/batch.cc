@@ -320,6 +320,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   }
 
   // 1. Parse and classify, block by block, on every thread.
+  std::vector<uint32_t> block_sources;  // by block sequence number
   const sessionize::ReferralExclusions exclusions(options.sessions.referral_exclusions);
   std::vector<std::unique_ptr<ParseWorker>> workers;
   for (int t = 0; t < threads; ++t) {
@@ -332,11 +333,14 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
     const auto work = [&](ParseWorker* w) {
       InputBlock block;
       for (;;) {
+        uint64_t sequence;
         {
           std::lock_guard lock(input);
           if (!next(&block)) return;
+          sequence = block_sources.size();
+          block_sources.push_back(block.source);
         }
-        w->ParseBlock(block);
+        w->ParseBlock(block, sequence);
       }
     };
     for (int t = 1; t < threads; ++t) pool.emplace_back(work, workers[t].get());
@@ -352,6 +356,17 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   std::vector<std::string> currency_names;
   FlatStringMap<uint32_t> currency_ids;
   std::vector<identity::Link> links;
+  // Where each block starts: lines of the earlier blocks of its input.
+  std::vector<uint64_t> first_line(block_sources.size(), 0);
+  for (const auto& w : workers) {
+    for (const auto& [sequence, lines] : w->block_lines) first_line[sequence] = lines;
+  }
+  for (size_t b = 0, line = 1; b < first_line.size(); ++b) {
+    if (b > 0 && block_sources[b] != block_sources[b - 1]) line = 1;
+    const uint64_t lines = first_line[b];
+    first_line[b] = line;
+    line += lines;
+  }
   for (int t = 0; t < threads; ++t) {
     ParseWorker& w = *workers[t];
     for (size_t i = 0; i < w.classes.keys.size(); ++i) {
@@ -381,7 +396,10 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
     in.skew_corrected += w.counts.skew_corrected;
     in.future_clamped += w.counts.future_clamped;
     in.unclassified_urls += w.counts.unclassified_urls;
-    result.rejections.insert(result.rejections.end(), w.rejections.begin(), w.rejections.end());
+    for (size_t i = 0; i < w.rejections.size(); ++i) {
+      result.rejections.push_back(std::move(w.rejections[i]));
+      result.rejections.back().line += first_line[w.rejection_blocks[i]] - 1;
+    }
   }
   std::sort(result.rejections.begin(), result.rejections.end(),
             [](const RejectedMessage& a, const RejectedMessage& b) {

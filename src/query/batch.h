@@ -57,11 +57,11 @@ struct AnalysisOptions {
 
 // Whole lines of JSON, each a Segment message or a batch envelope, followed by at least
 // simdjson::SIMDJSON_PADDING more readable bytes.
+// Blocks of one input come in order; line numbers are counted from them.
 struct InputBlock {
   std::string bytes;    // the lines, then the padding
   size_t size = 0;      // bytes of lines
   uint32_t source = 0;  // which input (file) they come from
-  uint64_t first_line = 1;
 };
 
 struct RejectedMessage {

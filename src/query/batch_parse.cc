@@ -33,9 +33,10 @@ ParseWorker::ParseWorker(const Classifier& classifier, const AnalysisOptions& op
   context_.now = now;
 }
 
-void ParseWorker::ParseBlock(const InputBlock& block) {
+void ParseWorker::ParseBlock(const InputBlock& block, uint64_t sequence) {
   source_ = block.source;
-  line_ = block.first_line;
+  block_ = sequence;
+  line_ = 1;
   const char* p = block.bytes.data();
   const char* end = p + block.size;
   while (p < end) {
@@ -47,6 +48,7 @@ void ParseWorker::ParseBlock(const InputBlock& block) {
     p = line_end + 1;
     ++line_;
   }
+  block_lines.emplace_back(sequence, line_ - 1);
 }
 
 void ParseWorker::Reject(const ingest::Rejection& r) {
@@ -55,6 +57,7 @@ void ParseWorker::Reject(const ingest::Rejection& r) {
   if (rejections.size() < options_.max_rejection_details) {
     rejections.push_back(RejectedMessage{source_, line_, r.index, r.in_batch && !r.whole_document,
                                          r.reason, std::string(r.message_id), r.detail});
+    rejection_blocks.push_back(block_);
   }
 }
 

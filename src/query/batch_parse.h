@@ -95,7 +95,9 @@ class ParseWorker : public ingest::MessageSink {
               const sessionize::ReferralExclusions& exclusions,
               const FlatStringMap<uint32_t>& conversion_kinds, Micros now);
 
-  void ParseBlock(const InputBlock& block);
+  // Parses the block numbered `sequence` (in reading order); rejections record their line
+  // within the block until Analyze knows where the block starts.
+  void ParseBlock(const InputBlock& block, uint64_t sequence);
 
   void Accept(const ingest::Message& m) override;
   void Reject(const ingest::Rejection& r) override;
@@ -107,7 +109,9 @@ class ParseWorker : public ingest::MessageSink {
   Interner<ClassInfo> classes;
   Interner<char> currencies;
   IngestCounts counts;  // rejected and accepted (duplicates are found later)
-  std::vector<RejectedMessage> rejections;
+  std::vector<RejectedMessage> rejections;  // `line`: within the block `blocks`
+  std::vector<uint64_t> rejection_blocks;   // … the sequence number of each one's block
+  std::vector<std::pair<uint64_t, uint64_t>> block_lines;  // (sequence, lines) of each block
 
  private:
   uint32_t Classify(const ingest::Message& m, uint32_t* flags);
@@ -127,7 +131,8 @@ class ParseWorker : public ingest::MessageSink {
   std::string last_url_, last_referrer_;  // the last classified event's …
   uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
   uint32_t source_ = 0;
-  uint64_t line_ = 0;
+  uint64_t line_ = 0;  // within the block
+  uint64_t block_ = 0;
 };
 
 // The key a classification is interned under.
