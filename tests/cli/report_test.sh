@@ -4,6 +4,7 @@
 # Usage: report_test.sh PATH_TO_ATTRIB
 set -uo pipefail
 attrib=$1
+here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -119,6 +120,9 @@ run compare --input "$d" --config "$work/c.toml"
 check "config changes the answer" test "$rc" = 0 -a "$out" != "$compare_plain"
 ATTRIB_CONFIG=$work/c.toml "$attrib" compare --input "$d" >"$work/env.out" 2>/dev/null
 check "ATTRIB_CONFIG is read" test "$(cat "$work/env.out")" = "$out"
+for key in $("$attrib" config | grep -o '^[a-z_]*\.[a-z_]*'); do
+  check "docs/configuration.md documents $key" grep -q "^| \`$key\` |" "$here/docs/configuration.md"
+done
 printf '[sessions]\ntimeout_minuts = 45\n' >"$work/typo.toml"
 run compare --input "$d" --config "$work/typo.toml"
 check "unknown key refused" test "$rc-$err" = "2-attrib: error: $work/typo.toml: sessions.timeout_minuts: unknown key (see \`attrib config\` for the keys)"
