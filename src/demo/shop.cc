@@ -18,6 +18,8 @@
 namespace attrib::demo {
 namespace {
 
+using std::string_view_literals::operator""sv;
+
 constexpr Micros kMilli = 1'000;
 constexpr Micros kSecond = 1'000'000;
 constexpr Micros kMinute = 60 * kSecond;
@@ -95,7 +97,7 @@ constexpr int kMaxSessions = 20;              // per person
 constexpr Micros kSessionGap = 35 * kMinute;  // between a person's session starts, at least
 constexpr double kKeenShare = 0.25;           // persons who mean to buy: more sessions, more orders
 constexpr double kLoginChance = 0.5;          // a known person logs in on a new device's session
-constexpr double kAliasChance = 0.35;         // an identify is followed by an alias
+constexpr double kAliasChance = 0.45;         // an identify is followed by an alias
 constexpr double kEarlyUserChance = 0.05;     // the userId is stamped before the identify is sent
 constexpr double kBatchChance = 0.02;         // a message starts a batch envelope
 constexpr Micros kBatchSpan = 30 * kSecond;   // a batch holds messages this close to its first
@@ -145,10 +147,10 @@ struct Timing {
   Micros original, timestamp, sent, received;
 };
 
-// A line of the current person's, in `lines_`, to be written in `key` order.
+// A line of the current person's, at [begin, end) of the output, to be written in `key` order.
 struct Span {
   Micros key;
-  uint32_t begin, end;
+  size_t begin, end;
 };
 
 // splitmix64's finalizer: a bijection, so distinct inputs give distinct outputs.
@@ -167,7 +169,14 @@ void AppendHex(uint64_t v, int digits, std::string* out) {
 
 // "12.30" for 1230 cents: a JSON number with two decimals.
 void AppendCents(int64_t cents, std::string* out) {
-  fmt::format_to(std::back_inserter(*out), "{}.{:02}", cents / 100, cents % 100);
+  char buf[24];
+  char* p = buf + sizeof buf;
+  int64_t v = cents;
+  for (int digits = 0; digits < 3 || v > 0; ++digits, v /= 10) {
+    if (digits == 2) *--p = '.';
+    *--p = static_cast<char>('0' + v % 10);
+  }
+  out->append(p, static_cast<size_t>(buf + sizeof buf - p));
 }
 
 bool IsReturningChannel(Channel c) { return c == Channel::kDirect || c == Channel::kEmail; }
@@ -221,7 +230,7 @@ class ShopGenerator::Simulator {
   bool bought_ = false;
   bool member_ = false;
   bool keen_ = false;
-  std::string lines_;  // their lines, written in `spans_` key order when the person is done
+  std::string* lines_ = nullptr;  // the output; their lines are put in `spans_` key order
   std::vector<Span> spans_;
 
   // The current session.
@@ -234,16 +243,18 @@ class ShopGenerator::Simulator {
   std::string order_;  // the properties of the session's Order Completed
   std::string scratch_;
 
-  // AppendTime's memo: a day (since the epoch) and its "YYYY-MM-DDT".
+  // AppendTime's memo: a day and a second (since the epoch), and the text of the second.
   int64_t memo_day_ = INT64_MIN;
-  std::string memo_prefix_;
+  int64_t memo_second_ = INT64_MIN;
+  std::string memo_;
 };
 
 bool ShopGenerator::Simulator::NextVisitor(std::string* out) {
   if (visitor_ >= options_.visitors) return false;
   ++visitor_;
   NewPerson();
-  lines_.clear();
+  lines_ = out;
+  const size_t base = out->size();
   spans_.clear();
   int sessions = 1;
   const double more = keen_ ? 0.62 : 0.33;
@@ -257,9 +268,14 @@ bool ShopGenerator::Simulator::NextVisitor(std::string* out) {
   }
   std::sort(starts, starts + sessions);
   for (int i = 0; i < sessions; ++i) RunSession(i, start_ + starts[i] + i * kSessionGap);
-  std::stable_sort(spans_.begin(), spans_.end(),
-                   [](const Span& a, const Span& b) { return a.key < b.key; });
-  for (const Span& s : spans_) out->append(lines_, s.begin, s.end - s.begin);
+  // Most persons' lines are in order already; the others are rewritten in order.
+  const auto by_key = [](const Span& a, const Span& b) { return a.key < b.key; };
+  if (!std::is_sorted(spans_.begin(), spans_.end(), by_key)) {
+    std::stable_sort(spans_.begin(), spans_.end(), by_key);
+    scratch_.assign(*out, base);
+    out->resize(base);
+    for (const Span& s : spans_) out->append(scratch_, s.begin - base, s.end - s.begin);
+  }
   return true;
 }
 
@@ -347,14 +363,14 @@ int ShopGenerator::Simulator::AddPage(std::string_view url, std::string referrer
       scratch_ += word_start && c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
     }
   }
-  if (!scratch_.empty()) scratch_ += " | ";
-  scratch_ += "Demo Shop";
+  if (!scratch_.empty()) scratch_ += " | "sv;
+  scratch_ += "Demo Shop"sv;
 
   p.json = "{\"path\":";
   AppendJsonString(&p.json, p.path);
-  p.json += ",\"referrer\":";
+  p.json += ",\"referrer\":"sv;
   AppendJsonString(&p.json, referrer);
-  p.json += ",\"search\":\"";
+  p.json += ",\"search\":\""sv;
   if (!parts.query.empty()) {
     p.json += '?';
     // Re-escape through AppendJsonString without its quotes.
@@ -363,9 +379,9 @@ int ShopGenerator::Simulator::AddPage(std::string_view url, std::string referrer
     p.json.erase(at, 1);
     p.json.pop_back();
   }
-  p.json += "\",\"title\":";
+  p.json += "\",\"title\":"sv;
   AppendJsonString(&p.json, scratch_);
-  p.json += ",\"url\":";
+  p.json += ",\"url\":"sv;
   AppendJsonString(&p.json, p.url);
   p.json += '}';
 
@@ -376,14 +392,16 @@ int ShopGenerator::Simulator::AddPage(std::string_view url, std::string referrer
                                                  {"utm_term", "term"},
                                                  {"utm_content", "content"}};
   p.campaign.clear();
+  const bool has_utm = parts.query.find("utm_") != std::string_view::npos;
   for (const auto& [param, field] : kUtm) {
+    if (!has_utm) break;
     QueryIterator it(parts.query);
     std::string_view name, value;
     while (it.Next(&name, &value)) {
       if (name != param) continue;
-      p.campaign += p.campaign.empty() ? ",\"campaign\":{\"" : ",\"";
+      p.campaign += p.campaign.empty() ? ",\"campaign\":{\""sv : ",\""sv;
       p.campaign += field;
-      p.campaign += "\":";
+      p.campaign += "\":"sv;
       scratch_.clear();
       PercentDecodeAppend(value, /*plus_is_space=*/true, &scratch_);
       AppendJsonString(&p.campaign, scratch_);
@@ -403,12 +421,17 @@ Micros ShopGenerator::Simulator::VisitPage(int page, Micros t, bool login) {
   const auto p = static_cast<uint8_t>(page);
   Device& dev = devices_[device_];
   events_.push_back({Kind::kPage, dev.logged_in, p, -1, t});
-  Micros dwell = Millis(rng_, 4'000, 14'000);
+  // A glance of a second or two, a read of a minute or so, now and then a long look.
+  Micros dwell = Millis(rng_, 1'000, 13'000);
   if (rng_.Chance(0.6)) dwell += Millis(rng_, 0, 50'000);
   if (rng_.Chance(0.25)) dwell += Millis(rng_, 0, 100'000);
-  if (login) Identify(page, t + Millis(rng_, 300, 1'300));
+  if (login) {
+    dwell = std::max(dwell, 2 * kSecond);
+    Identify(page, t + Millis(rng_, 300, 1'300));
+  }
   const int product = pages_[static_cast<size_t>(page)].product;
   if (product >= 0 && rng_.Chance(0.6)) {
+    dwell = std::max(dwell, 4 * kSecond);
     const auto id = static_cast<int8_t>(product);
     events_.push_back({Kind::kProductViewed, dev.logged_in, p, id, t + Millis(rng_, 1'500, 3'000)});
     if (rng_.Chance(0.3)) {
@@ -456,7 +479,7 @@ void ShopGenerator::Simulator::Checkout(int page, Micros t) {
 void ShopGenerator::Simulator::BuildOrder() {
   LineItem items[8];
   int count = 0;
-  // What was put in the cart this session, else what was put there before.
+  // What was added to the cart this session, else a few products (added on an earlier visit).
   for (const LineItem& c : cart_) {
     int i = 0;
     while (i < count && items[i].product != c.product) ++i;
@@ -542,7 +565,8 @@ void ShopGenerator::Simulator::RunSession(int ordinal, Micros start) {
 void ShopGenerator::Simulator::WriteSession() {
   const Micros skew = devices_[device_].skew;
   for (size_t i = 0; i < events_.size();) {
-    const auto begin = static_cast<uint32_t>(lines_.size());
+    std::string& out = *lines_;
+    const size_t begin = out.size();
     const Micros t = events_[i].t;
     const Micros latency = Millis(rng_, 10, 300);
     size_t n = 1;
@@ -560,18 +584,18 @@ void ShopGenerator::Simulator::WriteSession() {
       WriteMessage(events_[i], {t + skew, t + latency, t + skew + delay, t + delay + latency});
     } else {
       const Micros sent = events_[i + n - 1].t + ClientDelay();  // true time
-      lines_ += "{\"batch\":[";
+      out += "{\"batch\":["sv;
       for (size_t k = i; k < i + n; ++k) {
-        if (k > i) lines_ += ',';
+        if (k > i) out += ',';
         const Micros tk = events_[k].t;
         WriteMessage(events_[k], {tk + skew, tk + latency, sent + skew, sent + latency});
       }
-      lines_ += "],\"sentAt\":\"";
-      AppendTime(sent + skew, &lines_);
-      lines_ += "\"}";
+      out += "],\"sentAt\":\""sv;
+      AppendTime(sent + skew, &out);
+      out += "\"}"sv;
     }
-    lines_ += '\n';
-    spans_.push_back({key, begin, static_cast<uint32_t>(lines_.size())});
+    out += '\n';
+    spans_.push_back({key, begin, out.size()});
     i += n;
   }
 }
@@ -583,42 +607,42 @@ void ShopGenerator::Simulator::WriteMessage(const Event& e, const Timing& timing
       "", "Product Viewed", "Product Added", "", "Signed Up", "Order Completed", ""};
   const Device& dev = devices_[device_];
   const Page& page = pages_[e.page];
-  std::string& out = lines_;
+  std::string& out = *lines_;
   const auto kind = static_cast<size_t>(e.kind);
-  out += "{\"type\":\"";
+  out += "{\"type\":\""sv;
   out += kTypes[kind];
-  out += "\",\"messageId\":\"ajs-next-";
+  out += "\",\"messageId\":\"ajs-next-"sv;
   AppendHex(Mix(messages_++ ^ id_salt_), 16, &out);
   AppendHex(rng_.Next(), 16, &out);
-  out += "\",\"anonymousId\":";
+  out += "\",\"anonymousId\":"sv;
   out += dev.anonymous_id;
   if (e.user) {
-    out += ",\"userId\":";
+    out += ",\"userId\":"sv;
     out += user_id_;
   }
   if (!kEvents[kind].empty()) {
-    out += ",\"event\":\"";
+    out += ",\"event\":\""sv;
     out += kEvents[kind];
     out += '"';
   }
   switch (e.kind) {
     case Kind::kPage:
       if (!page.name.empty()) {
-        out += ",\"name\":\"";
+        out += ",\"name\":\""sv;
         out += page.name;
         out += '"';
       }
-      out += ",\"properties\":";
+      out += ",\"properties\":"sv;
       out += page.json;
       break;
     case Kind::kProductViewed:
     case Kind::kProductAdded: {
       const Product& product = kCatalog[e.product];
-      out += ",\"properties\":{\"product_id\":\"";
+      out += ",\"properties\":{\"product_id\":\""sv;
       out += product.id;
-      out += "\",\"name\":\"";
+      out += "\",\"name\":\""sv;
       out += product.name;
-      out += "\",\"price\":";
+      out += "\",\"price\":"sv;
       AppendCents(product.cents, &out);
       out += e.kind == Kind::kProductAdded ? ",\"quantity\":1,\"currency\":\"USD\"}"
                                            : ",\"currency\":\"USD\"}";
@@ -626,62 +650,66 @@ void ShopGenerator::Simulator::WriteMessage(const Event& e, const Timing& timing
     }
     case Kind::kIdentify:
       // user_id_ is "\"user-<n>\"": the email is user-<n>@example.com.
-      out += ",\"traits\":{\"email\":";
+      out += ",\"traits\":{\"email\":"sv;
       out.append(user_id_, 0, user_id_.size() - 1);
-      out += "@example.com\",\"plan\":\"";
-      out += member_ ? "member" : "guest";
-      out += "\"}";
+      out += "@example.com\",\"plan\":\""sv;
+      out += member_ ? "member"sv : "guest"sv;
+      out += "\"}"sv;
       break;
     case Kind::kSignedUp:
-      out += ",\"properties\":{\"method\":\"checkout\"}";
+      out += ",\"properties\":{\"method\":\"checkout\"}"sv;
       break;
     case Kind::kOrder:
-      out += ",\"properties\":";
+      out += ",\"properties\":"sv;
       out += order_;
       break;
     case Kind::kAlias:
-      out += ",\"previousId\":";
+      out += ",\"previousId\":"sv;
       out += dev.anonymous_id;
       break;
   }
-  out += ",\"context\":{\"page\":";
+  out += ",\"context\":{\"page\":"sv;
   out += page.json;
   out += page.campaign;
   out += dev.context;
-  out += "},\"originalTimestamp\":\"";
+  out += "},\"originalTimestamp\":\""sv;
   AppendTime(timing.original, &out);
-  out += "\",\"timestamp\":\"";
+  out += "\",\"timestamp\":\""sv;
   AppendTime(timing.timestamp, &out);
-  out += "\",\"sentAt\":\"";
+  out += "\",\"sentAt\":\""sv;
   AppendTime(timing.sent, &out);
-  out += "\",\"receivedAt\":\"";
+  out += "\",\"receivedAt\":\""sv;
   AppendTime(timing.received, &out);
-  out += "\"}";
+  out += "\"}"sv;
 }
 
-// FormatIsoTime's text, to the millisecond, with the date formatted once per day.
+// FormatIsoTime's text, to the millisecond: the date formatted by it once per day, the time of
+// day once per second, the milliseconds every time.
 void ShopGenerator::Simulator::AppendTime(Micros t, std::string* out) {
-  int64_t day = t / kDay;
-  if (t % kDay < 0) --day;
-  if (day != memo_day_) {
-    memo_day_ = day;
-    memo_prefix_ = FormatIsoTime(day * kDay).substr(0, 11);
+  int64_t second = t / kSecond;
+  if (t % kSecond < 0) --second;
+  if (second != memo_second_) {
+    memo_second_ = second;
+    int64_t day = second / 86'400;
+    if (second % 86'400 < 0) --day;
+    if (day != memo_day_) {
+      memo_day_ = day;
+      memo_ = FormatIsoTime(day * kDay);  // "YYYY-MM-DDT00:00:00.000Z"
+    }
+    const auto s = static_cast<int>(second - day * 86'400);
+    const int parts[] = {s / 3600, s / 60 % 60, s % 60};
+    char* hms = memo_.data() + memo_.size() - 13;  // "HH:MM:SS"
+    for (int i = 0; i < 3; ++i) {
+      hms[3 * i] = static_cast<char>('0' + parts[i] / 10);
+      hms[3 * i + 1] = static_cast<char>('0' + parts[i] % 10);
+    }
   }
-  const int64_t ms = (t - day * kDay) / kMilli;
-  const int64_t s = ms / 1000;
-  const int values[] = {static_cast<int>(s / 3600), static_cast<int>(s / 60 % 60),
-                        static_cast<int>(s % 60)};
-  char buf[13] = {0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 'Z'};
-  for (int i = 0; i < 3; ++i) {
-    buf[3 * i] = static_cast<char>('0' + values[i] / 10);
-    buf[3 * i + 1] = static_cast<char>('0' + values[i] % 10);
-  }
-  const int milli = static_cast<int>(ms % 1000);
-  buf[9] = static_cast<char>('0' + milli / 100);
-  buf[10] = static_cast<char>('0' + milli / 10 % 10);
-  buf[11] = static_cast<char>('0' + milli % 10);
-  out->append(memo_prefix_);
-  out->append(buf, sizeof buf);
+  const auto milli = static_cast<int>((t - second * kSecond) / kMilli);
+  char* ms = memo_.data() + memo_.size() - 4;
+  ms[0] = static_cast<char>('0' + milli / 100);
+  ms[1] = static_cast<char>('0' + milli / 10 % 10);
+  ms[2] = static_cast<char>('0' + milli % 10);
+  out->append(memo_);
 }
 
 ShopGenerator::ShopGenerator(uint64_t seed, ShopOptions options)

@@ -240,6 +240,7 @@ TEST(Shop, SomeMessagesAreWrittenLate) {
 }
 
 TEST(Shop, WindowFollowsTheOptions) {
+  EXPECT_EQ(FormatIsoTime(ShopOptions{}.end), "2026-11-01T00:00:00.000Z");
   const Micros end = kDemoEnd - 10 * 24 * 60 * kMinute;
   ShopGenerator shop(3, ShopOptions{"other.example", 50, 2, end});
   std::string out;
