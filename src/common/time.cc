@@ -72,7 +72,7 @@ bool ParseCanonical(std::string_view s, Micros* out) {
     *v = x;
     return true;
   };
-  int year, month, day, hour, minute, second, millis = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
   if (!num(0, 4, &year) || !num(5, 2, &month) || !num(8, 2, &day) || !num(11, 2, &hour) ||
       !num(14, 2, &minute) || !num(17, 2, &second) || (s.size() == 24 && !num(20, 3, &millis))) {
     return false;
