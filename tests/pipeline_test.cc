@@ -39,8 +39,8 @@ struct Msg {
   std::string extra;  // more top-level fields, with a leading comma
 
   std::string Json() const {
-    std::string s = fmt::format(R"({{"type":"{}","messageId":"{}","timestamp":"{}")", type, id,
-                                Iso(at));
+    std::string s =
+        fmt::format(R"({{"type":"{}","messageId":"{}","timestamp":"{}")", type, id, Iso(at));
     if (!anonymous.empty()) s += fmt::format(R"(,"anonymousId":"{}")", anonymous);
     if (!user.empty()) s += fmt::format(R"(,"userId":"{}")", user);
     if (!event.empty()) s += fmt::format(R"(,"event":"{}")", event);
@@ -63,7 +63,8 @@ Msg Page(std::string anonymous, Micros at, std::string url, std::string referrer
   return m;
 }
 Msg Order(std::string anonymous, Micros at, double revenue, std::string user = "") {
-  Msg m = Page(std::move(anonymous), at, "https://shop.example/thanks", "https://shop.example/cart");
+  Msg m =
+      Page(std::move(anonymous), at, "https://shop.example/thanks", "https://shop.example/cart");
   m.type = "track";
   m.user = std::move(user);
   m.event = "Order Completed";
@@ -100,7 +101,8 @@ class PipelineTest : public ::testing::Test {
       if (next >= lines.size()) return false;
       block->bytes.clear();
       block->source = 0;
-      for (int i = 0; i < lines_per_block && next < lines.size(); ++i) block->bytes += lines[next++];
+      for (int i = 0; i < lines_per_block && next < lines.size(); ++i)
+        block->bytes += lines[next++];
       block->size = block->bytes.size();
       block->bytes.append(simdjson::SIMDJSON_PADDING, ' ');
       return true;
@@ -266,7 +268,7 @@ TEST_F(PipelineTest, LookbackWindowBoundsTheJourney) {
   const AnalysisResult r = Run(Lines({
       Page("a", kT0, "https://shop.example/", "https://www.google.com/"),
       Page("a", kT0 + 20 * kDay, "https://shop.example/?utm_source=newsletter&utm_medium=email"),
-      Order("a", kT0 + 30 * kDay, 10),      // both sessions are inside 30 days
+      Order("a", kT0 + 30 * kDay, 10),         // both sessions are inside 30 days
       Order("a", kT0 + 30 * kDay + 1000, 10),  // the first one is now 1 ms too old
   }));
   EXPECT_THAT(Credits(r, Model::kFirstTouch),
@@ -292,8 +294,7 @@ TEST_F(PipelineTest, DuplicateMessagesCountOnce) {
   const Msg page = Page("a", kT0, "https://shop.example/", "https://www.google.com/");
   const Msg order = Order("a", kT0 + kMinute, 25);
   const std::string text = Lines({page, order, order, page}) +
-                           fmt::format(R"({{"batch":[{},{}]}})", order.Json(), page.Json()) +
-                           "\n";
+                           fmt::format(R"({{"batch":[{},{}]}})", order.Json(), page.Json()) + "\n";
   options.conversions.counting = journey::Counting::kEveryEvent;
   const AnalysisResult r = Run(text);
   EXPECT_EQ(r.ingest.received, 6u);
@@ -307,8 +308,8 @@ TEST_F(PipelineTest, EveryInvalidMessageIsReportedWithItsLineAndTheRestIsAnalyse
   const std::string good =
       Lines({Page("a", kT0, "https://shop.example/", "https://www.google.com/"),
              Order("a", kT0 + kMinute, 10)});
-  const std::string text = "{\"type\":\"page\"\n" + good +        // line 1: cut short
-                           "[1,2]\n" +                             // line 4: not an object
+  const std::string text = "{\"type\":\"page\"\n" + good +  // line 1: cut short
+                           "[1,2]\n" +                      // line 4: not an object
                            R"({"type":"track","anonymousId":"x","timestamp":"2026-10-01"})" +
                            "\n" +  // line 5: no event
                            R"({"batch":[{"type":"page","anonymousId":"y","timestamp":"x"},)" +

@@ -429,9 +429,10 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
     CompiledRule rule;
     ATTRIB_RETURN_IF_ERROR(compiler.CompileRule(def, &rule));
     for (const Condition& c : def.when) {
-      rule.campaign_signal |= !c.negated && ((c.field >= Field::kUtmSource && c.field <= Field::kUtmContent) ||
-                                      c.field == Field::kParam || c.field == Field::kAnyParam ||
-                                      c.field == Field::kUtm);
+      rule.campaign_signal |=
+          !c.negated &&
+          ((c.field >= Field::kUtmSource && c.field <= Field::kUtmContent) ||
+           c.field == Field::kParam || c.field == Field::kAnyParam || c.field == Field::kUtm);
     }
     Tables::FirstWord first{0, 0, false};
     for (const RuleMask& m : rule.masks) {
@@ -445,8 +446,8 @@ Status Classifier::Impl::Load(const ClassifierOptions& options) {
     tables.first_words.push_back(first);
     tables.rules.push_back(std::move(rule));
     rule_infos.push_back(RuleInfo{def.id, def.when_text, def.source.written, def.medium.written,
-                                  def.confidence, def.channel, tables.rules.back().campaign_signal, def.note,
-                                  def.origin});
+                                  def.confidence, def.channel, tables.rules.back().campaign_signal,
+                                  def.note, def.origin});
   }
   tables.query_bits.resize((tables.num_conditions + 63) / 64);
   tables.first_rule_without_query = tables.rules.size();

@@ -1,9 +1,9 @@
 #include "cli/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <cmath>
-#include <toml++/toml.h>
 
 #include "cli/io.h"
 

@@ -73,9 +73,9 @@ size_t BlockReader::Read(std::string* out, size_t n) {
   }
   if (got < 0) {
     int code;
-    status_ = Status::IoError(fmt::format(
-        "cannot read {}: {}", paths_[current_],
-        gz_ != nullptr ? gzerror(gz_, &code) : std::strerror(errno)));
+    status_ =
+        Status::IoError(fmt::format("cannot read {}: {}", paths_[current_],
+                                    gz_ != nullptr ? gzerror(gz_, &code) : std::strerror(errno)));
     out->resize(old);
     eof_ = true;
     return 0;

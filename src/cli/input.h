@@ -34,12 +34,12 @@ class BlockReader {
   size_t Read(std::string* out, size_t n);
 
   std::vector<std::string> paths_;
-  size_t current_ = 0;       // index of the open input
-  gzFile gz_ = nullptr;      // the open input when compressed (or stdin)
-  int fd_ = -1;              // … when a plain file
-  bool eof_ = true;          // the open input is exhausted (or none is open)
-  std::string pending_;      // bytes read after the last complete line
-  bool skipping_ = false;    // inside an over-long line, until its end
+  size_t current_ = 0;     // index of the open input
+  gzFile gz_ = nullptr;    // the open input when compressed (or stdin)
+  int fd_ = -1;            // … when a plain file
+  bool eof_ = true;        // the open input is exhausted (or none is open)
+  std::string pending_;    // bytes read after the last complete line
+  bool skipping_ = false;  // inside an over-long line, until its end
   uint64_t bytes_read_ = 0;
   Status status_;
 };

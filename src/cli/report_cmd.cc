@@ -1,10 +1,10 @@
 // attrib report / attrib compare --input FILE…: batch analysis of Segment JSON lines in memory —
 // one model's credits per group (report) or every model side by side (compare).
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/commands.h"
@@ -101,7 +101,8 @@ void WriteRows(const query::AnalysisResult& r, const std::vector<Model>& models,
 std::string ReportTable(const query::AnalysisResult& r, Model model, query::GroupBy by) {
   const int m = static_cast<int>(model);
   std::string header;
-  for (std::string_view f : query::GroupFields(by)) header += (header.empty() ? "" : " / ") + std::string(f);
+  for (std::string_view f : query::GroupFields(by))
+    header += (header.empty() ? "" : " / ") + std::string(f);
   TextTable table({{header},
                    {"touchpoints", true},
                    {"visitors", true},
@@ -122,7 +123,8 @@ std::string ReportTable(const query::AnalysisResult& r, Model model, query::Grou
 
 std::string CompareTable(const query::AnalysisResult& r, query::GroupBy by) {
   std::string header;
-  for (std::string_view f : query::GroupFields(by)) header += (header.empty() ? "" : " / ") + std::string(f);
+  for (std::string_view f : query::GroupFields(by))
+    header += (header.empty() ? "" : " / ") + std::string(f);
   std::vector<TextTable::Column> columns = {{header}, {"visitors", true}};
   for (int m = 0; m < kHeuristicModelCount; ++m) {
     columns.push_back({std::string(ToString(static_cast<Model>(m))), true});
@@ -140,9 +142,10 @@ std::string CompareTable(const query::AnalysisResult& r, query::GroupBy by) {
   std::vector<std::string> cells = {"total", ""};
   for (int m = 0; m < kHeuristicModelCount; ++m) cells.push_back(fmt::format("{:.1f}", total[m]));
   table.AddRow(std::move(cells));
-  return fmt::format("Attributed conversions by {}, every model (participation: 1 per channel "
-                     "in the journey)\n",
-                     ToString(by)) +
+  return fmt::format(
+             "Attributed conversions by {}, every model (participation: 1 per channel "
+             "in the journey)\n",
+             ToString(by)) +
          table.Render();
 }
 
@@ -172,10 +175,10 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
                  fmt::format("{}", fmt::join(r.currencies, ", ")).c_str());
   }
   for (const query::RejectedMessage& rej : r.rejections) {
-    const std::string where =
-        rej.in_batch ? fmt::format("{}:{}: batch message {}", reader.paths()[rej.source], rej.line,
-                                   rej.index)
-                     : fmt::format("{}:{}", reader.paths()[rej.source], rej.line);
+    const std::string where = rej.in_batch
+                                  ? fmt::format("{}:{}: batch message {}",
+                                                reader.paths()[rej.source], rej.line, rej.index)
+                                  : fmt::format("{}:{}", reader.paths()[rej.source], rej.line);
     std::fprintf(stderr, "attrib: rejected %s: %s: %s\n", where.c_str(),
                  std::string(ingest::ToString(rej.reason)).c_str(), rej.detail.c_str());
   }

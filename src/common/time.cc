@@ -82,7 +82,8 @@ bool ParseCanonical(std::string_view s, Micros* out) {
       minute > 59 || second > 59) {
     return false;  // the general parser explains what is wrong
   }
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   *out = (days * 86'400 + hour * 3'600 + minute * 60 + second) * kMicrosPerSecond + millis * 1000;
   return true;
 }

@@ -10,8 +10,7 @@
 namespace attrib::journey {
 namespace {
 
-constexpr std::string_view kCountingNames[] = {"once_per_user", "once_per_session",
-                                               "every_event"};
+constexpr std::string_view kCountingNames[] = {"once_per_user", "once_per_session", "every_event"};
 
 // A revenue value: a JSON number, or a number written in a string ("19.99").
 std::optional<double> Amount(simdjson::dom::element e) {
@@ -41,9 +40,11 @@ std::optional<Counting> ParseCounting(std::string_view s) {
 }
 
 Status ConversionOptions::Validate() const {
-  if (events.empty()) return Status::InvalidArgument("conversions.events must name at least one event");
+  if (events.empty())
+    return Status::InvalidArgument("conversions.events must name at least one event");
   for (const std::string& e : events) {
-    if (TrimAscii(e).empty()) return Status::InvalidArgument("conversions.events: an empty event name");
+    if (TrimAscii(e).empty())
+      return Status::InvalidArgument("conversions.events: an empty event name");
   }
   if (lookback < kDay || lookback > 365 * kDay) {
     return Status::InvalidArgument(fmt::format(

@@ -48,8 +48,8 @@ struct ConversionOptions {
 };
 
 struct Revenue {
-  double amount = 0;            // 0 when absent or not a finite, non-negative number
-  std::string_view currency;    // upper-cased by the caller's choice; the default when absent
+  double amount = 0;          // 0 when absent or not a finite, non-negative number
+  std::string_view currency;  // upper-cased by the caller's choice; the default when absent
 };
 
 // The revenue and currency of a conversion event's properties.

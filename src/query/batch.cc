@@ -88,8 +88,10 @@ struct TouchInfo {
 // One thread's sums over the people of the buckets it processed.
 struct Totals {
   explicit Totals(size_t groups)
-      : credit(groups * kHeuristicModelCount), revenue(groups * kHeuristicModelCount),
-        touchpoints(groups), visitors(groups) {}
+      : credit(groups * kHeuristicModelCount),
+        revenue(groups * kHeuristicModelCount),
+        touchpoints(groups),
+        visitors(groups) {}
   std::vector<Fixed> credit, revenue;  // [group * models + model]
   std::vector<uint64_t> touchpoints, visitors;
   Fixed total_revenue = 0;
@@ -149,11 +151,18 @@ class BucketWorker {
   BucketWorker(const Shared& shared, Totals* totals) : s_(shared), t_(*totals) {}
 
   void Run(std::vector<EventRecord>& events, std::vector<ConversionRecord>& conversions) {
-    const auto by_person_time = [](const auto& a, const auto& b) {
-      return a.key != b.key ? a.key < b.key : a.at != b.at ? a.at < b.at : a.fp < b.fp;
-    };
-    std::sort(events.begin(), events.end(), by_person_time);
-    std::sort(conversions.begin(), conversions.end(), by_person_time);
+    // By person and time; at the same instant page views first (they open what the events
+    // fired on the page belong to), then by fingerprint so the order never depends on input.
+    std::sort(events.begin(), events.end(), [](const EventRecord& a, const EventRecord& b) {
+      if (a.key != b.key) return a.key < b.key;
+      if (a.at != b.at) return a.at < b.at;
+      const uint32_t pa = a.touch & internal::kNotPage, pb = b.touch & internal::kNotPage;
+      return pa != pb ? pa < pb : a.fp < b.fp;
+    });
+    std::sort(conversions.begin(), conversions.end(),
+              [](const ConversionRecord& a, const ConversionRecord& b) {
+                return a.key != b.key ? a.key < b.key : a.at != b.at ? a.at < b.at : a.fp < b.fp;
+              });
     size_t c = 0;
     for (size_t i = 0; i < events.size();) {
       size_t j = i;
@@ -174,9 +183,9 @@ class BucketWorker {
     for (size_t i = 0; i < events.size(); ++i) {
       const EventRecord& e = events[i];
       if (dup_[i] || (e.touch & internal::kIdentityOnly)) continue;
-      activities_.push_back(sessionize::Activity{
-          e.at, e.touch & internal::kTouchMask,
-          static_cast<uint8_t>((e.touch >> internal::kFlagShift) & 7)});
+      activities_.push_back(
+          sessionize::Activity{e.at, e.touch & internal::kTouchMask,
+                               static_cast<uint8_t>((e.touch >> internal::kFlagShift) & 7)});
     }
     if (activities_.empty()) return;
     ++t_.people;
@@ -300,7 +309,8 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
                                Micros now, const std::function<bool(InputBlock*)>& next) {
   ATTRIB_RETURN_IF_ERROR(options.sessions.Validate());
   ATTRIB_RETURN_IF_ERROR(options.conversions.Validate());
-  if (!(options.heuristics.half_life_days > 0) || !std::isfinite(options.heuristics.half_life_days)) {
+  if (!(options.heuristics.half_life_days > 0) ||
+      !std::isfinite(options.heuristics.half_life_days)) {
     return Status::InvalidArgument("attribution.half_life_days must be a positive number");
   }
   if (options.from && options.to && *options.from >= *options.to) {

@@ -24,12 +24,12 @@
 namespace attrib::query {
 
 // X(enumerator, stable name): the dimensions a report groups touchpoints by.
-#define ATTRIB_GROUP_BYS(X)           \
-  X(kChannel, "channel")              \
-  X(kSource, "source")                \
-  X(kMedium, "medium")                \
-  X(kSourceMedium, "source_medium")   \
-  X(kCampaign, "campaign")            \
+#define ATTRIB_GROUP_BYS(X)         \
+  X(kChannel, "channel")            \
+  X(kSource, "source")              \
+  X(kMedium, "medium")              \
+  X(kSourceMedium, "source_medium") \
+  X(kCampaign, "campaign")          \
   X(kRule, "rule")
 
 enum class GroupBy : uint8_t {
@@ -80,8 +80,8 @@ struct IngestCounts {
   uint64_t duplicates = 0;  // a messageId seen before (for the same person)
   uint64_t rejected = 0;
   std::array<uint64_t, ingest::kRejectReasonCount> rejected_by_reason{};
-  uint64_t skew_corrected = 0;   // times corrected for the device's clock
-  uint64_t future_clamped = 0;   // times after receipt, set to the receipt time
+  uint64_t skew_corrected = 0;     // times corrected for the device's clock
+  uint64_t future_clamped = 0;     // times after receipt, set to the receipt time
   uint64_t unclassified_urls = 0;  // page URLs the classifier could not read (counted direct)
 };
 

@@ -162,7 +162,7 @@ void ParseWorker::Accept(const Message& m) {
                            identity::LinkKind::kAlias});
   }
   const uint64_t id_hash = m.message_id.empty() ? 0 : HashBytes(m.message_id) | 1;
-  EventRecord e{user != 0 ? user : anonymous, m.timestamp, kIdentityOnly,
+  EventRecord e{user != 0 ? user : anonymous, m.timestamp, kIdentityOnly | kNotPage,
                 static_cast<uint32_t>(id_hash >> 32) | 1};
   if (id_hash == 0) e.fp = 0;
   const bool activity = m.type == MessageType::kTrack || m.type == MessageType::kPage ||
@@ -170,7 +170,7 @@ void ParseWorker::Accept(const Message& m) {
   if (activity) {
     uint32_t flags;
     const uint32_t touch = Classify(m, &flags);
-    e.touch = touch | (flags << kFlagShift);
+    e.touch = touch | (flags << kFlagShift) | (m.type == MessageType::kPage ? 0 : kNotPage);
   }
   events.push_back(e);
   if (m.type != MessageType::kTrack) return;

@@ -14,10 +14,12 @@
 namespace attrib::query::internal {
 
 // The top bits of EventRecord::touch are flags; the rest is a classification id.
-inline constexpr uint32_t kTouchBits = 28;
+inline constexpr uint32_t kTouchBits = 27;
 inline constexpr uint32_t kTouchMask = (uint32_t{1} << kTouchBits) - 1;
-inline constexpr uint32_t kIdentityOnly = uint32_t{8} << kTouchBits;  // identify, alias, group
 inline constexpr uint32_t kFlagShift = kTouchBits;  // sessionize::k* flags above the id
+// Not a page call: at the same instant a page view comes before the events fired on it.
+inline constexpr uint32_t kNotPage = uint32_t{8} << kTouchBits;
+inline constexpr uint32_t kIdentityOnly = uint32_t{16} << kTouchBits;  // identify, alias, group
 
 // One accepted message, 24 bytes: the whole input is held as these.
 struct EventRecord {
@@ -108,7 +110,7 @@ class ParseWorker : public ingest::MessageSink {
   std::vector<identity::Link> links;
   Interner<ClassInfo> classes;
   Interner<char> currencies;
-  IngestCounts counts;  // rejected and accepted (duplicates are found later)
+  IngestCounts counts;                      // rejected and accepted (duplicates are found later)
   std::vector<RejectedMessage> rejections;  // `line`: within the block `blocks`
   std::vector<uint64_t> rejection_blocks;   // … the sequence number of each one's block
   std::vector<std::pair<uint64_t, uint64_t>> block_lines;  // (sequence, lines) of each block
@@ -128,7 +130,7 @@ class ParseWorker : public ingest::MessageSink {
   Classification classification_;
   std::string class_key_, last_class_key_, url_;
   uint32_t last_class_ = 0;
-  std::string last_url_, last_referrer_;  // the last classified event's …
+  std::string last_url_, last_referrer_;      // the last classified event's …
   uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
   uint32_t source_ = 0;
   uint64_t line_ = 0;  // within the block

@@ -13,7 +13,10 @@ Status SessionOptions::Validate() const {
         "sessions.timeout_minutes must be between 1 and 1440, not {}", timeout / kMinute));
   }
   for (const std::string& host : referral_exclusions) {
-    if (host.empty() || host.find_first_of("/: \t") != std::string::npos) {
+    // Referrer hosts never start or end with a dot: ".paypal.com" or "*.paypal.com" would
+    // silently match nothing.
+    if (host.empty() || host.find_first_of("/: \t*") != std::string::npos || host.front() == '.' ||
+        host.back() == '.') {
       return Status::InvalidArgument(fmt::format(
           "sessions.referral_exclusions: \"{}\" is not a host name like \"paypal.com\"", host));
     }

@@ -24,9 +24,9 @@ struct SessionOptions {
   bool split_on_campaign = true;  // a different click id or utm tags starts a new session
   // Referrer hosts (and their subdomains) that neither start nor classify a session.
   std::vector<std::string> referral_exclusions = {
-      "paypal.com",  "checkout.stripe.com", "klarna.com",         "pay.google.com",
-      "adyen.com",   "checkout.shopify.com", "secure.authorize.net", "sofort.com",
-      "mollie.com",  "afterpay.com",         "affirm.com",           "3dsecure.io"};
+      "paypal.com", "checkout.stripe.com",  "klarna.com",           "pay.google.com",
+      "adyen.com",  "checkout.shopify.com", "secure.authorize.net", "sofort.com",
+      "mollie.com", "afterpay.com",         "affirm.com",           "3dsecure.io"};
 
   // The options' problems, if any, named by their keys.
   Status Validate() const;
