@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <deque>
 
 #include "common/time.h"
 
@@ -91,22 +92,22 @@ class Reader {
     return s;
   }
 
-  // An identifier: a string, or a number written as text into `scratch` (some server-side
-  // libraries send numeric user ids).
-  std::string_view Id(const element* e, std::string_view name, std::string* scratch) {
+  // An identifier: a string, or a number written as text into a new string of `texts` (some
+  // server-side libraries send numeric user ids).
+  std::string_view Id(const element* e, std::string_view name, std::deque<std::string>* texts) {
     if (failed_ || e == nullptr) return {};
     if (e->is_string()) return String(e, name, kMaxIdBytes);
     int64_t i;
     uint64_t u;
     if (!e->get_int64().get(i)) {
-      *scratch = fmt::format("{}", i);
+      texts->push_back(fmt::format("{}", i));
     } else if (!e->get_uint64().get(u)) {
-      *scratch = fmt::format("{}", u);
+      texts->push_back(fmt::format("{}", u));
     } else {
       Fail(RejectReason::kInvalidField, fmt::format("{} must be a string or an integer", name));
       return {};
     }
-    return *scratch;
+    return texts->back();
   }
 
   // An object field; absent gives an empty object.
@@ -179,6 +180,7 @@ SegmentParser::SegmentParser() {
 
 void SegmentParser::Parse(std::string_view document, const ParseContext& context,
                           MessageSink& sink, bool padded) {
+  numeric_ids_.clear();
   if (document.size() > kMaxBatchBytes) {
     Reject(sink, RejectReason::kBatchTooLarge, fmt::format("the document is {} bytes, over the limit of {}", document.size(),
                        kMaxBatchBytes));
@@ -272,7 +274,7 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
   m.in_batch = envelope != nullptr;
   m.raw = e;
   const Fields f(obj, kMessageFields);
-  m.message_id = r.Id(f[kMessageId], "messageId", &id_scratch_[0]);
+  m.message_id = r.Id(f[kMessageId], "messageId", &numeric_ids_);
   const auto reject = [&](RejectReason reason, std::string detail) {
     Reject(sink, reason, std::move(detail), static_cast<long>(index), m.in_batch, m.message_id);
   };
@@ -289,12 +291,12 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
     return reject(RejectReason::kUnknownType, fmt::format("unknown type \"{}\"", type));
   }
 
-  m.anonymous_id = r.Id(f[kAnonymousId], "anonymousId", &id_scratch_[1]);
-  m.user_id = r.Id(f[kUserId], "userId", &id_scratch_[2]);
+  m.anonymous_id = r.Id(f[kAnonymousId], "anonymousId", &numeric_ids_);
+  m.user_id = r.Id(f[kUserId], "userId", &numeric_ids_);
   if (m.type == MessageType::kAlias) {
-    m.previous_id = r.Id(f[kPreviousId], "previousId", &id_scratch_[3]);
+    m.previous_id = r.Id(f[kPreviousId], "previousId", &numeric_ids_);
   }
-  if (m.type == MessageType::kGroup) m.group_id = r.Id(f[kGroupId], "groupId", &id_scratch_[3]);
+  if (m.type == MessageType::kGroup) m.group_id = r.Id(f[kGroupId], "groupId", &numeric_ids_);
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
   if (m.type == MessageType::kAlias) {
     if (m.previous_id.empty()) return reject(RejectReason::kMissingPreviousId, "no previousId");

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,7 +131,9 @@ class SegmentParser {
                     const simdjson::dom::object* envelope, MessageSink& sink);
 
   simdjson::dom::parser parser_;
-  std::string id_scratch_[4];  // numeric ids, written as text
+  // Numeric ids written as text, kept until the next Parse() like the views into the document
+  // (a deque: its strings never move).
+  std::deque<std::string> numeric_ids_;
 };
 
 }  // namespace attrib::ingest
