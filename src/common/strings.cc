@@ -83,6 +83,12 @@ void AsciiLowerInPlace(std::string* s) {
   for (char& c : *s) c = AsciiLower(c);
 }
 
+void AsciiUpperInPlace(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+}
+
 std::string AsciiLowerCopy(std::string_view s) {
   std::string out(s);
   AsciiLowerInPlace(&out);

@@ -44,6 +44,7 @@ inline bool SameBytes(std::string_view a, std::string_view b) {
   return true;
 }
 void AsciiLowerInPlace(std::string* s);
+void AsciiUpperInPlace(std::string* s);
 std::string AsciiLowerCopy(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);

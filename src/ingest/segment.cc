@@ -13,8 +13,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr std::string_view kTypeNames[] = {"track", "page",  "screen",
-                                           "identify", "group", "alias"};
+constexpr std::string_view kTypeNames[] = {"track", "page", "screen", "identify", "group", "alias"};
 constexpr std::string_view kReasonCodes[] = {
 #define ATTRIB_X(name, code) code,
     ATTRIB_REJECT_REASONS(ATTRIB_X)
@@ -85,8 +84,7 @@ class Reader {
       return {};
     }
     if (s.size() > limit) {
-      Fail(too_long,
-           fmt::format("{} is {} bytes, over the limit of {}", name, s.size(), limit));
+      Fail(too_long, fmt::format("{} is {} bytes, over the limit of {}", name, s.size(), limit));
       return {};
     }
     return s;
@@ -178,11 +176,12 @@ SegmentParser::SegmentParser() {
   }
 }
 
-void SegmentParser::Parse(std::string_view document, const ParseContext& context,
-                          MessageSink& sink, bool padded) {
+void SegmentParser::Parse(std::string_view document, const ParseContext& context, MessageSink& sink,
+                          bool padded) {
   numeric_ids_.clear();
   if (document.size() > kMaxBatchBytes) {
-    Reject(sink, RejectReason::kBatchTooLarge, fmt::format("the document is {} bytes, over the limit of {}", document.size(),
+    Reject(sink, RejectReason::kBatchTooLarge,
+           fmt::format("the document is {} bytes, over the limit of {}", document.size(),
                        kMaxBatchBytes));
     return;
   }
@@ -191,7 +190,8 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     if (error == simdjson::DEPTH_ERROR) {
       Reject(sink, RejectReason::kTooDeep, fmt::format("nested deeper than {} levels", kMaxDepth));
     } else {
-      Reject(sink, RejectReason::kInvalidJson, fmt::format("invalid JSON: {}", simdjson::error_message(error)));
+      Reject(sink, RejectReason::kInvalidJson,
+             fmt::format("invalid JSON: {}", simdjson::error_message(error)));
     }
     return;
   }
@@ -203,7 +203,8 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
   element batch;
   if (obj["batch"].get(batch)) {
     if (document.size() > kMaxMessageBytes) {
-      Reject(sink, RejectReason::kMessageTooLarge, fmt::format("the message is {} bytes, over the limit of {}", document.size(),
+      Reject(sink, RejectReason::kMessageTooLarge,
+             fmt::format("the message is {} bytes, over the limit of {}", document.size(),
                          kMaxMessageBytes));
       return;
     }
@@ -216,7 +217,8 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     return;
   }
   if (messages.size() > kMaxBatchMessages) {
-    Reject(sink, RejectReason::kTooManyMessages, fmt::format("the batch has {} messages, over the limit of {}", messages.size(),
+    Reject(sink, RejectReason::kTooManyMessages,
+           fmt::format("the batch has {} messages, over the limit of {}", messages.size(),
                        kMaxBatchMessages));
     return;
   }
@@ -227,10 +229,10 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     if (measure) {
       const size_t bytes = simdjson::minify(message).size();
       if (bytes > kMaxMessageBytes) {
-        Reject(sink, RejectReason::kMessageTooLarge,
-               fmt::format("the message is {} bytes, over the limit of {}", bytes,
-                           kMaxMessageBytes),
-               static_cast<long>(index), true);
+        Reject(
+            sink, RejectReason::kMessageTooLarge,
+            fmt::format("the message is {} bytes, over the limit of {}", bytes, kMaxMessageBytes),
+            static_cast<long>(index), true);
         ++index;
         continue;
       }
@@ -242,12 +244,25 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
 
 // The fields read, by object.
 constexpr std::string_view kMessageFields[] = {
-    "messageId", "type",       "anonymousId", "userId",    "previousId",        "groupId",
-    "event",     "name",       "properties",  "traits",    "context",           "timestamp",
-    "sentAt",    "receivedAt", "originalTimestamp"};
+    "messageId", "type",      "anonymousId", "userId",     "previousId",
+    "groupId",   "event",     "name",        "properties", "traits",
+    "context",   "timestamp", "sentAt",      "receivedAt", "originalTimestamp"};
 enum MessageField {
-  kMessageId, kType, kAnonymousId, kUserId, kPreviousId, kGroupId, kEvent, kName,
-  kProperties, kTraits, kContext, kTimestamp, kSentAt, kReceivedAt, kOriginalTimestamp
+  kMessageId,
+  kType,
+  kAnonymousId,
+  kUserId,
+  kPreviousId,
+  kGroupId,
+  kEvent,
+  kName,
+  kProperties,
+  kTraits,
+  kContext,
+  kTimestamp,
+  kSentAt,
+  kReceivedAt,
+  kOriginalTimestamp
 };
 constexpr std::string_view kEnvelopeFields[] = {"context", "sentAt"};
 constexpr std::string_view kContextFields[] = {"page", "campaign", "userAgent", "traits"};
@@ -335,9 +350,8 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
     }
   }
   const Fields campaign(r.Object(ctx[1], "context.campaign"), kCampaignFields);
-  std::string_view* campaign_fields[] = {&m.campaign.name, &m.campaign.source,
-                                         &m.campaign.medium, &m.campaign.term,
-                                         &m.campaign.content};
+  std::string_view* campaign_fields[] = {&m.campaign.name, &m.campaign.source, &m.campaign.medium,
+                                         &m.campaign.term, &m.campaign.content};
   for (size_t i = 0; i < std::size(campaign_fields); ++i) {
     *campaign_fields[i] = r.String(campaign[i], kCampaignNames[i], kMaxNameBytes);
   }

@@ -17,37 +17,37 @@
 namespace attrib::ingest {
 
 // Input limits (each tested at limit + 1). The message and batch sizes are Segment's own.
-inline constexpr size_t kMaxMessageBytes = 32 * 1024;   // one message, as JSON text
-inline constexpr size_t kMaxBatchBytes = 500 * 1024;    // one document (a batch envelope)
-inline constexpr size_t kMaxBatchMessages = 2500;       // messages in one envelope
-inline constexpr size_t kMaxDepth = 64;                 // nesting of arrays and objects
-inline constexpr size_t kMaxIdBytes = 1024;             // messageId, userId, anonymousId, …
-inline constexpr size_t kMaxNameBytes = 1024;           // event and page names
-inline constexpr size_t kMaxPageUrlBytes = 16 * 1024;   // context.page.url and .referrer
+inline constexpr size_t kMaxMessageBytes = 32 * 1024;  // one message, as JSON text
+inline constexpr size_t kMaxBatchBytes = 500 * 1024;   // one document (a batch envelope)
+inline constexpr size_t kMaxBatchMessages = 2500;      // messages in one envelope
+inline constexpr size_t kMaxDepth = 64;                // nesting of arrays and objects
+inline constexpr size_t kMaxIdBytes = 1024;            // messageId, userId, anonymousId, …
+inline constexpr size_t kMaxNameBytes = 1024;          // event and page names
+inline constexpr size_t kMaxPageUrlBytes = 16 * 1024;  // context.page.url and .referrer
 
 enum class MessageType : uint8_t { kTrack, kPage, kScreen, kIdentify, kGroup, kAlias };
 std::string_view ToString(MessageType t);
 std::optional<MessageType> ParseMessageType(std::string_view s);
 
 // X(enumerator, stable code). The codes are stored with bad rows and served: never rename one.
-#define ATTRIB_REJECT_REASONS(X)                                                      \
-  X(kInvalidJson, "invalid_json")           /* not JSON, or more than one document */ \
-  X(kNotAnObject, "not_an_object")          /* the document or message */             \
-  X(kTooDeep, "too_deep")                   /* nesting beyond kMaxDepth */            \
-  X(kMessageTooLarge, "message_too_large")  /* over kMaxMessageBytes */               \
-  X(kBatchTooLarge, "batch_too_large")      /* over kMaxBatchBytes */                 \
-  X(kTooManyMessages, "too_many_messages")  /* over kMaxBatchMessages */              \
-  X(kInvalidBatch, "invalid_batch")         /* "batch" is not an array */             \
-  X(kMissingType, "missing_type")                                                     \
-  X(kUnknownType, "unknown_type")                                                     \
-  X(kMissingId, "missing_id")       /* neither userId nor anonymousId */              \
-  X(kMissingEvent, "missing_event") /* a track without its event name */              \
-  X(kMissingPreviousId, "missing_previous_id") /* an alias without previousId */      \
-  X(kMissingUserId, "missing_user_id")         /* an alias without userId */          \
-  X(kInvalidField, "invalid_field")            /* a field of the wrong JSON type */   \
-  X(kFieldTooLong, "field_too_long")           /* an id or name over its limit */     \
-  X(kUrlTooLong, "url_too_long")               /* over kMaxPageUrlBytes */            \
-  X(kInvalidTimestamp, "invalid_timestamp")    /* not ISO 8601, or out of range */    \
+#define ATTRIB_REJECT_REASONS(X)                                                     \
+  X(kInvalidJson, "invalid_json")          /* not JSON, or more than one document */ \
+  X(kNotAnObject, "not_an_object")         /* the document or message */             \
+  X(kTooDeep, "too_deep")                  /* nesting beyond kMaxDepth */            \
+  X(kMessageTooLarge, "message_too_large") /* over kMaxMessageBytes */               \
+  X(kBatchTooLarge, "batch_too_large")     /* over kMaxBatchBytes */                 \
+  X(kTooManyMessages, "too_many_messages") /* over kMaxBatchMessages */              \
+  X(kInvalidBatch, "invalid_batch")        /* "batch" is not an array */             \
+  X(kMissingType, "missing_type")                                                    \
+  X(kUnknownType, "unknown_type")                                                    \
+  X(kMissingId, "missing_id")                  /* neither userId nor anonymousId */  \
+  X(kMissingEvent, "missing_event")            /* a track without its event name */  \
+  X(kMissingPreviousId, "missing_previous_id") /* an alias without previousId */     \
+  X(kMissingUserId, "missing_user_id")         /* an alias without userId */         \
+  X(kInvalidField, "invalid_field")            /* a field of the wrong JSON type */  \
+  X(kFieldTooLong, "field_too_long")           /* an id or name over its limit */    \
+  X(kUrlTooLong, "url_too_long")               /* over kMaxPageUrlBytes */           \
+  X(kInvalidTimestamp, "invalid_timestamp")    /* not ISO 8601, or out of range */   \
   X(kMissingTimestamp, "missing_timestamp")    /* no time at all */
 
 enum class RejectReason : uint8_t {
@@ -68,22 +68,22 @@ struct Campaign {
 // the parser's next Parse() call.
 struct Message {
   MessageType type = MessageType::kTrack;
-  size_t index = 0;      // position in its batch envelope
-  bool in_batch = false;  // it came in a batch envelope
+  size_t index = 0;             // position in its batch envelope
+  bool in_batch = false;        // it came in a batch envelope
   std::string_view message_id;  // may be empty: such messages cannot be deduplicated
   std::string_view anonymous_id, user_id;
-  std::string_view previous_id;  // alias
-  std::string_view group_id;     // group
-  std::string_view event;        // track: the event name; page and screen: the name
+  std::string_view previous_id;                  // alias
+  std::string_view group_id;                     // group
+  std::string_view event;                        // track: the event name; page and screen: the name
   std::string_view url, referrer, path, search;  // context.page.*, else page properties.*
-  Campaign campaign;                              // context.campaign
-  std::string_view user_agent;                    // context.userAgent
-  simdjson::dom::object properties;               // empty object when absent
-  simdjson::dom::object traits;                   // identify/group traits (or context.traits)
-  simdjson::dom::element raw;                     // the message itself
+  Campaign campaign;                             // context.campaign
+  std::string_view user_agent;                   // context.userAgent
+  simdjson::dom::object properties;              // empty object when absent
+  simdjson::dom::object traits;                  // identify/group traits (or context.traits)
+  simdjson::dom::element raw;                    // the message itself
 
-  Micros timestamp = 0;     // when it happened, corrected for the device's clock skew
-  Micros received_at = 0;   // when the server received it (see ParseContext)
+  Micros timestamp = 0;         // when it happened, corrected for the device's clock skew
+  Micros received_at = 0;       // when the server received it (see ParseContext)
   bool skew_corrected = false;  // timestamp = receivedAt − (sentAt − originalTimestamp)
   bool future_clamped = false;  // the time was after receivedAt; it was set to receivedAt
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -49,6 +50,12 @@ Status ConversionOptions::Validate() const {
   if (lookback < kDay || lookback > 365 * kDay) {
     return Status::InvalidArgument(fmt::format(
         "conversions.lookback_days must be between 1 and 365, not {}", lookback / kDay));
+  }
+  for (const auto& [event, mode] : counting_by_event) {
+    if (std::find(events.begin(), events.end(), event) == events.end()) {
+      return Status::InvalidArgument(fmt::format(
+          "conversions.counting_by_event: \"{}\" is not one of conversions.events", event));
+    }
   }
   if (default_currency.empty()) {
     return Status::InvalidArgument("conversions.default_currency must not be empty");

@@ -43,13 +43,15 @@ struct ConversionOptions {
   std::map<std::string, Counting> counting_by_event;  // overrides `counting` per event name
   Micros lookback = 30 * kDay;  // sessions this long before a conversion are its journey
 
+  // Problems named by their keys; counting_by_event may only name events of `events`.
   Status Validate() const;
   Counting CountingOf(std::string_view event) const;
 };
 
 struct Revenue {
-  double amount = 0;          // 0 when absent or not a finite, non-negative number
-  std::string_view currency;  // upper-cased by the caller's choice; the default when absent
+  double amount = 0;  // 0 when absent or not a finite, non-negative number
+  std::string_view
+      currency;  // as written, trimmed (callers compare it upper-cased); else the default
 };
 
 // The revenue and currency of a conversion event's properties.

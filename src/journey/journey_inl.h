@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 
 namespace attrib::journey {
 
@@ -33,9 +34,8 @@ void BuildJourneys(std::span<const sessionize::Session> sessions,
   const sessionize::Session* end = begin + sessions.size();
   const sessionize::Session* first = begin;  // first session inside the window
   const sessionize::Session* last = begin;   // one past the last session started by then
-  Micros last_conversion = 0;
-  bool any = false;
   for (const Conversion& c : conversions) {
+    assert(c.kind < counting_by_kind.size());
     while (last != end && last->start <= c.at) ++last;
     const size_t session = static_cast<size_t>(last - begin);  // 1-based; 0: none started
     Seen* s = find_seen(c.kind);
@@ -55,14 +55,13 @@ void BuildJourneys(std::span<const sessionize::Session> sessions,
     }
     while (first != last && first->start < c.at - options.lookback) ++first;
     on_journey(Journey{std::span(first, last), &c});
-    last_conversion = c.at;
-    any = true;
   }
-  // Sessions after the last counted conversion: a journey that has not converted (yet), over
-  // the lookback window that ends at its last session.
+  // Sessions after the last conversion event (counted or not: the sessions before a repeat
+  // purchase did convert): a journey that has not converted (yet), over the lookback window
+  // that ends at its last session.
   const sessionize::Session* after = begin;
-  if (any) {
-    while (after != end && after->start <= last_conversion) ++after;
+  if (!conversions.empty()) {
+    while (after != end && after->start <= conversions.back().at) ++after;
   }
   if (after == end) return;
   const Micros window_end = (end - 1)->start;

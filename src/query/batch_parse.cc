@@ -177,9 +177,11 @@ void ParseWorker::Accept(const Message& m) {
   const uint32_t* kind = conversion_kinds_.Find(m.event);
   if (kind == nullptr) return;
   const journey::Revenue revenue = journey::ExtractRevenue(m.properties, options_.conversions);
-  uint32_t& currency = currencies.ids[revenue.currency];
+  currency_.assign(revenue.currency);
+  AsciiUpperInPlace(&currency_);
+  uint32_t& currency = currencies.ids[currency_];
   if (currency == 0) {
-    currencies.keys.emplace_back(revenue.currency);
+    currencies.keys.push_back(currency_);
     currencies.infos.push_back(0);
     currency = static_cast<uint32_t>(currencies.keys.size());
   }

@@ -128,7 +128,7 @@ class ParseWorker : public ingest::MessageSink {
   ingest::SegmentParser parser_;
   ingest::ParseContext context_;
   Classification classification_;
-  std::string class_key_, last_class_key_, url_;
+  std::string class_key_, last_class_key_, url_, currency_;
   uint32_t last_class_ = 0;
   std::string last_url_, last_referrer_;      // the last classified event's …
   uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result

@@ -52,7 +52,9 @@ void Sessionize(std::span<const Activity> activities, const SessionOptions& opti
     bool start = out->size() == first_session;
     if (!start) {
       const Session& s = out->back();
-      start = (a.at - s.end > options.timeout && !(a.flags & kExcludedReferrer)) ||
+      const Micros gap = a.at - s.end;
+      const bool excluded_return = (a.flags & kExcludedReferrer) && gap <= kMaxExcludedReturn;
+      start = (gap > options.timeout && !excluded_return) ||
               (options.split_on_campaign && classified && (a.flags & kCampaignSignal) &&
                a.touch != s.touch);
     }

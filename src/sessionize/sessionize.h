@@ -1,8 +1,9 @@
 // Sessions: a person's activity split into visits. A session ends after `timeout` of
 // inactivity; a new one also starts when an event brings a campaign signal (a click id or utm
 // tags) that differs from the session's entry, as Google Analytics does. Referrers on the
-// exclusion list (payment providers returning the buyer to the shop) never start a session and
-// never classify one. The session's touchpoint is the classification of its first event with a
+// exclusion list (payment providers returning the buyer to the shop) never classify a session
+// and do not start one by inactivity within kMaxExcludedReturn (the event's own click ids or utm
+// tags still count). The session's touchpoint is the classification of its first event with a
 // page URL.
 #pragma once
 
@@ -18,6 +19,9 @@
 namespace attrib::sessionize {
 
 inline constexpr Micros kMinute = 60'000'000;
+// How long after the last event a return from an excluded referrer still continues the session
+// (a payment takes minutes; a click on a receipt link days later is a new visit).
+inline constexpr Micros kMaxExcludedReturn = 24 * 60 * kMinute;
 
 struct SessionOptions {
   Micros timeout = 30 * kMinute;  // inactivity that ends a session; 1 minute … 24 hours
