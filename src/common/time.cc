@@ -77,13 +77,20 @@ bool ParseCanonical(std::string_view s, Micros* out) {
       !num(14, 2, &minute) || !num(17, 2, &second) || (s.size() == 24 && !num(20, 3, &millis))) {
     return false;
   }
-  if (year < 1 || month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return false;  // the general parser explains what is wrong
+  if (hour > 23 || minute > 59 || second > 59) return false;  // the general parser explains
+  // Events come in runs of the same day: remember the last date's day number.
+  thread_local int last_date = -1;
+  thread_local int64_t last_days = 0;
+  const int date = (year * 100 + month) * 100 + day;
+  if (date != last_date) {
+    if (year < 1 || month < 1 || month > 12 || day < 1 ||
+        static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month))) {
+      return false;
+    }
+    last_days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    last_date = date;
   }
-  const int64_t days =
-      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days = last_days;
   *out = (days * 86'400 + hour * 3'600 + minute * 60 + second) * kMicrosPerSecond + millis * 1000;
   return true;
 }

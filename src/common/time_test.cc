@@ -1,6 +1,9 @@
 #include "common/time.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 namespace attrib {
 namespace {
@@ -9,6 +12,24 @@ Micros Parse(std::string_view s) {
   auto r = ParseIsoTime(s);
   EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
   return r.ok() ? *r : 0;
+}
+
+// The form SDKs send ("…T12:30:00.123Z") has a fast path of its own; it must agree with the
+// general parser, which reads the same instant written with an explicit offset.
+RC_GTEST_PROP(IsoTime, FastPathAgreesWithTheGeneralParser, ()) {
+  const int year = *rc::gen::inRange(1, 10000);
+  const int month = *rc::gen::inRange(1, 13);
+  const int day = *rc::gen::inRange(1, 32);  // some invalid: both must refuse them
+  const int hour = *rc::gen::inRange(0, 25), minute = *rc::gen::inRange(0, 61);
+  const int second = *rc::gen::inRange(0, 61), millis = *rc::gen::inRange(0, 1000);
+  const std::string body =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", year, month, day, hour, minute, second);
+  for (const std::string& fraction : {fmt::format(".{:03}", millis), std::string()}) {
+    const Result<Micros> fast = ParseIsoTime(body + fraction + "Z");
+    const Result<Micros> general = ParseIsoTime(body + fraction + "+00:00");
+    RC_ASSERT(fast.ok() == general.ok());
+    if (fast.ok()) RC_ASSERT(*fast == *general);
+  }
 }
 
 TEST(IsoTime, ParsesTheUsualForms) {

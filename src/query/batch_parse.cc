@@ -89,18 +89,31 @@ uint32_t ParseWorker::InternClass(const Classification& c) {
 uint32_t ParseWorker::Classify(const Message& m, uint32_t* flags) {
   *flags = 0;
   if (m.url.empty()) return 0;
-  // A page's track events repeat its URL and referrer: classify each page once.
+  // A page's track events repeat its URL and referrer, and moves between a site's pages repeat
+  // all day: classify each (url, referrer) once. Failures are not cached, so that every
+  // unreadable URL is counted.
   const bool cacheable = m.campaign.source.empty();
-  if (cacheable && SameBytes(m.url, last_url_) && SameBytes(m.referrer, last_referrer_)) {
-    *flags = last_flags_;
-    return last_touch_;
+  if (cacheable) {
+    if (SameBytes(m.url, last_url_) && SameBytes(m.referrer, last_referrer_)) {
+      *flags = last_flags_;
+      return last_touch_;
+    }
+    visit_key_.assign(m.url);
+    visit_key_ += '\0';
+    visit_key_.append(m.referrer);
+    if (const uint64_t* hit = visits_.Find(visit_key_)) {
+      *flags = static_cast<uint32_t>(*hit >> 32);
+      return static_cast<uint32_t>(*hit);
+    }
   }
   const uint32_t touch = ClassifyUncached(m, flags);
-  if (cacheable) {
+  if (cacheable && (*flags & sessionize::kHasUrl)) {
     last_url_.assign(m.url);
     last_referrer_.assign(m.referrer);
     last_flags_ = *flags;
     last_touch_ = touch;
+    if (visits_.size() >= kMaxCachedVisits) visits_ = FlatStringMap<uint64_t>();
+    visits_[visit_key_] = (uint64_t{*flags} << 32) | touch;
   }
   return touch;
 }
