@@ -132,7 +132,7 @@ class ParseWorker : public ingest::MessageSink {
   uint32_t last_class_ = 0;
   std::string last_url_, last_referrer_;      // the last classified event's …
   uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
-  static constexpr size_t kMaxCachedVisits = 1 << 16;
+  static constexpr size_t kMaxCachedVisits = 1 << 14;
   FlatStringMap<uint64_t> visits_;  // url '\0' referrer → flags << 32 | touch
   std::string visit_key_;
   uint32_t source_ = 0;
