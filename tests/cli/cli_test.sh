@@ -1,31 +1,8 @@
 #!/usr/bin/env bash
 # The attrib CLI as a user meets it: output, exit statuses and messages of classify, rules, demo
 # and credit. Usage: cli_test.sh PATH_TO_ATTRIB
-set -uo pipefail
 attrib=$1
-here=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {  # name, then a command that must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name" >&2
-  fi
-}
-# run CMD...: runs attrib, leaving stdout in $out, stderr in $err and the exit status in $rc.
-run() {
-  "$attrib" "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-}
+source "$(dirname "$0")/harness.sh"
 strip_version() { sed 's/,"rules_version":"[0-9a-f]*"//'; }
 
 run --version

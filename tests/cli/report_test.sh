@@ -2,31 +2,8 @@
 # attrib report / compare / config as a user meets them: batch analysis of Segment JSON lines,
 # output formats, bad lines reported by number while the rest is analysed, configuration files.
 # Usage: report_test.sh PATH_TO_ATTRIB
-set -uo pipefail
 attrib=$1
-here=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {  # name, then a command that must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name" >&2
-  fi
-}
-run() {  # attrib ARGS…: stdout in $out, stderr in $err, exit status in $rc
-  "$attrib" "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-}
-
+source "$(dirname "$0")/harness.sh"
 d=$work/d.jsonl
 "$attrib" demo --out "$d" --visitors 400 --seed 3 2>/dev/null
 check "demo wrote messages" test "$(wc -l <"$d")" -gt 1000
