@@ -377,6 +377,66 @@ TEST_F(PipelineTest, ResultDoesNotDependOnInputOrderOrThreads) {
   }
 }
 
+TEST_F(PipelineTest, AConversionsOwnSessionIsInItsJourneyHoweverLongItLasts) {
+  // One visit kept alive for 31 days by an app's heartbeat, then an order.
+  std::vector<Msg> msgs = {
+      Page("a", kT0, "https://shop.example/?utm_source=google&utm_medium=cpc")};
+  for (Micros t = kT0 + 20 * kMinute; t < kT0 + 31 * kDay; t += 20 * kMinute) {
+    Msg beat = Page("a", t, "");
+    beat.type = "track";
+    beat.event = "Heartbeat";
+    msgs.push_back(beat);
+  }
+  msgs.push_back(Order("a", kT0 + 31 * kDay, 100));
+  const AnalysisResult r = Run(Lines(msgs));
+  EXPECT_EQ(r.sessions, 1u);
+  EXPECT_THAT(Credits(r, Model::kLinear), ElementsAre(Pair("paid_search", 1.0)));
+}
+
+TEST_F(PipelineTest, MessageIdsWhoseShortFingerprintsCollideAreNotDuplicates) {
+  // These two ids share the 32 bits of hash an event record keeps.
+  Msg page = Page("a", kT0, "https://shop.example/", "https://www.google.com/");
+  page.id = "m-33335";
+  Msg order = Order("a", kT0 + kMinute, 10);
+  order.id = "m-70440";
+  const AnalysisResult r = Run(Lines({page, order}));
+  EXPECT_EQ(r.ingest.accepted, 2u);
+  EXPECT_EQ(r.ingest.duplicates, 0u);
+  EXPECT_THAT(Credits(r, Model::kLinear), ElementsAre(Pair("organic_search", 1.0)));
+}
+
+TEST_F(PipelineTest, ImplausibleRevenueIsIgnoredNotOverflowed) {
+  options.conversions.counting = journey::Counting::kEveryEvent;
+  std::vector<Msg> msgs = {Page("a", kT0, "https://shop.example/", "https://www.google.com/")};
+  for (int i = 0; i < 3; ++i) msgs.push_back(Order("a", kT0 + (i + 1) * kMinute, 1e26));
+  msgs.push_back(Order("a", kT0 + 5 * kMinute, 25));
+  const AnalysisResult r = Run(Lines(msgs));
+  EXPECT_EQ(r.conversions, 4u);
+  EXPECT_DOUBLE_EQ(r.revenue, 25.0);
+}
+
+TEST_F(PipelineTest, EventsAtTheSameInstantGiveTheSameSessionsInAnyOrder) {
+  Msg ad = Page("a", kT0, "https://shop.example/?utm_source=google&utm_medium=cpc");
+  Msg social = Page("a", kT0, "https://shop.example/", "https://m.facebook.com/");
+  ad.id = social.id = "";  // no messageIds: nothing to tell them apart by but their content
+  const Msg order = Order("a", kT0 + kMinute, 10);
+  const AnalysisResult one = Run(Lines({ad, social, order}));
+  const AnalysisResult other = Run(Lines({social, ad, order}));
+  EXPECT_EQ(one.sessions, other.sessions);
+  EXPECT_EQ(Credits(one, Model::kLinear), Credits(other, Model::kLinear));
+}
+
+TEST_F(PipelineTest, CampaignOfAnEventWithoutAPageClassifiesItsSession) {
+  Msg open = Page("a", kT0, "");
+  open.type = "track";
+  open.event = "Application Opened";
+  open.extra = R"(,"context":{"campaign":{"source":"newsletter","medium":"email"}})";
+  Msg order = Order("a", kT0 + kMinute, 10);
+  order.url.clear();
+  const AnalysisResult r = Run(Lines({open, order}));
+  EXPECT_THAT(Credits(r, Model::kLastTouch), ElementsAre(Pair("email", 1.0)));
+}
+
 TEST_F(PipelineTest, ReachAndConversionRateInputs) {
   // Two people reached by google (one twice), one converts.
   const AnalysisResult r = Run(Lines({

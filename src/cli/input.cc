@@ -82,6 +82,14 @@ size_t BlockReader::Read(std::string* out, size_t n) {
   }
   out->resize(old + static_cast<size_t>(got));
   bytes_read_ += static_cast<size_t>(got);
+  if (got == 0 && gz_ != nullptr) {
+    int code = Z_OK;
+    gzerror(gz_, &code);
+    if (code != Z_OK) {  // Z_BUF_ERROR: the stream stopped mid-way (a cut download)
+      status_ = Status::IoError(fmt::format(
+          "cannot read {}: the compressed data ends early (a truncated file?)", paths_[current_]));
+    }
+  }
   if (got == 0) eof_ = true;
   return static_cast<size_t>(got);
 }

@@ -285,8 +285,10 @@ void AddCommand(CLI::App* app, int* exit_code, bool compare) {
   cmd->add_option("--by", args->by, "Group touchpoints by")
       ->check(CLI::IsMember({"channel", "source", "medium", "source_medium", "campaign", "rule"}))
       ->capture_default_str();
-  cmd->add_option("--from", args->from, "Only conversions and sessions at or after this time");
-  cmd->add_option("--to", args->to, "Only conversions and sessions before this time");
+  cmd->add_option("--from", args->from,
+                  "Report conversions (and count touchpoints) from this time; journeys may reach "
+                  "back before it");
+  cmd->add_option("--to", args->to, "Report conversions (and count touchpoints) before this time");
   cmd->add_option("--conversion", args->conversions,
                   "Only these conversion events (default: conversions.events)");
   cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");

@@ -74,7 +74,7 @@ Revenue ExtractRevenue(simdjson::dom::object properties, const ConversionOptions
     simdjson::dom::element e;
     if (properties[key].get(e)) continue;
     const std::optional<double> amount = Amount(e);
-    if (amount && std::isfinite(*amount) && *amount >= 0) {
+    if (amount && std::isfinite(*amount) && *amount >= 0 && *amount <= kMaxRevenue) {
       r.amount = *amount;
       break;
     }

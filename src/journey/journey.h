@@ -48,8 +48,11 @@ struct ConversionOptions {
   Counting CountingOf(std::string_view event) const;
 };
 
+// Larger amounts are not a real order (a price in cents of cents, a test value): ignored.
+inline constexpr double kMaxRevenue = 1e12;
+
 struct Revenue {
-  double amount = 0;  // 0 when absent or not a finite, non-negative number
+  double amount = 0;  // 0 when absent or not a finite number in [0, kMaxRevenue]
   std::string_view
       currency;  // as written, trimmed (callers compare it upper-cased); else the default
 };

@@ -53,7 +53,9 @@ void BuildJourneys(std::span<const sessionize::Session> sessions,
     } else {
       s->session = session;
     }
-    while (first != last && first->start < c.at - options.lookback) ++first;
+    // The window's sessions, and always the conversion's own (the last one started by then),
+    // however long ago it started.
+    while (first != last && first + 1 != last && first->start < c.at - options.lookback) ++first;
     on_journey(Journey{std::span(first, last), &c});
   }
   // Sessions after the last conversion event (counted or not: the sessions before a repeat

@@ -76,8 +76,11 @@ TEST(JourneyBuild, ConversionWithoutAnEarlierSessionGetsAnEmptyJourney) {
   EXPECT_EQ(Build({At(Day(5)), At(Day(6))}, {Conv(Day(1))}, kOncePerUser),
             (Texts{"c0[]", "-[0,1]"}));
   EXPECT_EQ(Build({}, {Conv(Day(1))}, kOncePerUser), (Texts{"c0[]"}));
-  // Sessions only outside the window also leave it empty.
-  EXPECT_EQ(Build({At(Day(0))}, {Conv(Day(31))}, kOncePerUser), (Texts{"c0[]"}));
+  // The conversion's own session (the last one started before it) is always in its journey,
+  // however long ago it started; earlier ones outside the window are not.
+  EXPECT_EQ(Build({At(Day(0))}, {Conv(Day(31))}, kOncePerUser), (Texts{"c0[0]"}));
+  EXPECT_EQ(Build({At(Day(0)), At(Day(0) + kHour)}, {Conv(Day(31))}, kOncePerUser),
+            (Texts{"c0[1]"}));
 }
 
 TEST(JourneyBuild, NothingForNothing) { EXPECT_TRUE(Build({}, {}, kOncePerUser).empty()); }
@@ -221,6 +224,13 @@ Texts Reference(const std::vector<Session>& sessions, const std::vector<Conversi
     if (!counts) continue;
     counted.push_back(i);
     journey(fmt::format("c{}", i), c.at - lookback, c.at, std::numeric_limits<Micros>::min());
+    // … and always the conversion's own session (the last one started by then).
+    const size_t own = session_of(c.at);
+    if (own > 0 && sessions[own - 1].start < c.at - lookback) {
+      out.back().back() = ',';
+      if (out.back().ends_with("[,")) out.back().pop_back();
+      out.back() += fmt::format("{}]", own - 1);
+    }
   }
   // The journey that has not converted starts after the last conversion event, counted or not.
   const Micros after =
@@ -277,7 +287,9 @@ TEST(JourneyRevenue, NumbersAndNumericStrings) {
   EXPECT_EQ(Extract(R"({"revenue":19.99,"currency":"EUR"})"), (Money{19.99, "EUR"}));
   EXPECT_EQ(Extract(R"({"revenue":42})"), (Money{42, "USD"}));
   EXPECT_EQ(Extract(R"({"revenue":0})"), (Money{0, "USD"}));
-  EXPECT_EQ(Extract(R"({"revenue":18446744073709551615})"), (Money{18446744073709551615.0, "USD"}));
+  EXPECT_EQ(Extract(R"({"revenue":1e12})"), (Money{1e12, "USD"}));       // kMaxRevenue
+  EXPECT_EQ(Extract(R"({"revenue":1.0000001e12})"), (Money{0, "USD"}));  // implausible
+  EXPECT_EQ(Extract(R"({"revenue":18446744073709551615})"), (Money{0, "USD"}));
   EXPECT_EQ(Extract(R"({"revenue":"19.99"})"), (Money{19.99, "USD"}));
   EXPECT_EQ(Extract(R"({"revenue":" 5 "})"), (Money{5, "USD"}));
   EXPECT_EQ(Extract(R"({"revenue":"1e3"})"), (Money{1000, "USD"}));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cmath>
 #include <mutex>
 #include <thread>
@@ -39,7 +40,8 @@ size_t BucketOf(uint64_t person) {
 constexpr double kCreditScale = 0x1p60;
 constexpr double kRevenueScale = 0x1p40;
 using Fixed = __int128;
-Fixed ToFixed(double x, double scale) { return static_cast<Fixed>(x * scale); }
+// Rounded to nearest; |x| ≤ kMaxRevenue (journey.h), so no sum of them can overflow.
+Fixed ToFixed(double x, double scale) { return static_cast<Fixed>(std::nearbyint(x * scale)); }
 double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale; }
 
 // Reorders `items` in place so that each bucket's items are contiguous, in bucket order, and
@@ -111,7 +113,15 @@ bool InWindow(const AnalysisOptions& o, Micros t) {
   return (!o.from || t >= *o.from) && (!o.to || t < *o.to);
 }
 
-// Marks repeats of a fingerprint (≠ 0) among items[0..n) by setting `dup[i]`; the first of each
+// What makes two records of one person the same message (0: no messageId, never a duplicate).
+// An event keeps 32 bits of its messageId's hash; with its classification and session flags
+// beside them, two different messages of one person are essentially never taken for one.
+uint64_t DedupeKey(const EventRecord& e) {
+  return e.fp == 0 ? 0 : (uint64_t{e.fp} << 32) | e.touch;
+}
+uint64_t DedupeKey(const ConversionRecord& c) { return c.fp; }  // 64 bits of the hash
+
+// Marks repeats of a dedupe key (≠ 0) among items[0..n) by setting `dup[i]`; the first of each
 // stays. People have few events: pairwise for small n, sorted otherwise.
 template <class T>
 size_t MarkDuplicates(const T* items, size_t n, std::vector<uint8_t>* dup,
@@ -120,9 +130,10 @@ size_t MarkDuplicates(const T* items, size_t n, std::vector<uint8_t>* dup,
   size_t found = 0;
   if (n <= 32) {
     for (size_t i = 1; i < n; ++i) {
-      if (items[i].fp == 0) continue;
+      const uint64_t key = DedupeKey(items[i]);
+      if (key == 0) continue;
       for (size_t j = 0; j < i; ++j) {
-        if (!(*dup)[j] && items[j].fp == items[i].fp) {
+        if (!(*dup)[j] && DedupeKey(items[j]) == key) {
           (*dup)[i] = 1;
           ++found;
           break;
@@ -133,7 +144,7 @@ size_t MarkDuplicates(const T* items, size_t n, std::vector<uint8_t>* dup,
   }
   scratch->clear();
   for (uint32_t i = 0; i < n; ++i) {
-    if (items[i].fp != 0) scratch->emplace_back(items[i].fp, i);
+    if (const uint64_t key = DedupeKey(items[i]); key != 0) scratch->emplace_back(key, i);
   }
   std::sort(scratch->begin(), scratch->end());
   for (size_t i = 1; i < scratch->size(); ++i) {
@@ -157,11 +168,13 @@ class BucketWorker {
       if (a.key != b.key) return a.key < b.key;
       if (a.at != b.at) return a.at < b.at;
       const uint32_t pa = a.touch & internal::kNotPage, pb = b.touch & internal::kNotPage;
-      return pa != pb ? pa < pb : a.fp < b.fp;
+      if (pa != pb) return pa < pb;
+      return a.fp != b.fp ? a.fp < b.fp : a.touch < b.touch;  // equal records are identical
     });
     std::sort(conversions.begin(), conversions.end(),
               [](const ConversionRecord& a, const ConversionRecord& b) {
-                return a.key != b.key ? a.key < b.key : a.at != b.at ? a.at < b.at : a.fp < b.fp;
+                return std::tie(a.key, a.at, a.fp, a.kind, a.revenue, a.currency) <
+                       std::tie(b.key, b.at, b.fp, b.kind, b.revenue, b.currency);
               });
     size_t c = 0;
     for (size_t i = 0; i < events.size();) {
@@ -233,6 +246,7 @@ class BucketWorker {
     t_.currency_used[c.currency] = true;
     // Never empty: the conversion event is activity, so its own session is in the journey.
     const size_t n = j.sessions.size();
+    assert(n > 0);
     touchpoints_.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const TouchInfo& info = s_.touch[j.sessions[i].touch];

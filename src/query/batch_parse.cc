@@ -88,7 +88,7 @@ uint32_t ParseWorker::InternClass(const Classification& c) {
 // The event's classification id, with its sessionize flags in `*flags`.
 uint32_t ParseWorker::Classify(const Message& m, uint32_t* flags) {
   *flags = 0;
-  if (m.url.empty()) return 0;
+  if (m.url.empty() && m.campaign.source.empty()) return 0;
   // A page's track events repeat its URL and referrer, and moves between a site's pages repeat
   // all day: classify each (url, referrer) once. Failures are not cached, so that every
   // unreadable URL is counted.
@@ -127,7 +127,8 @@ uint32_t ParseWorker::ClassifyUncached(const Message& m, uint32_t* flags) {
   // Server-side libraries send utm tags in context.campaign rather than in the URL.
   std::string_view url = m.url;
   if (!m.campaign.source.empty() && url.find("utm_") == std::string_view::npos) {
-    url_.assign(url);
+    // An app's or a server's event has no page: its campaign alone classifies it.
+    url_.assign(url.empty() ? std::string_view("https://app.invalid/") : url);
     char sep = url_.find('?') == std::string::npos ? '?' : '&';
     const auto add = [&](std::string_view name, std::string_view value) {
       if (value.empty()) return;

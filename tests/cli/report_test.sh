@@ -41,6 +41,11 @@ run compare --input "$work/d.jsonl.gz"
 check "gzip input gives the same report" test "$out" = "$compare_plain"
 "$attrib" compare --input - <"$d" >"$work/stdin.out" 2>/dev/null
 check "stdin input gives the same report" test "$(cat "$work/stdin.out")" = "$compare_plain"
+size=$(stat -c %s "$work/d.jsonl.gz")
+head -c $((size - 4)) "$work/d.jsonl.gz" >"$work/cut.jsonl.gz"
+run compare --input "$work/cut.jsonl.gz"
+check "a truncated gzip file is an error, not a short report" test "$rc" = 1
+check "the truncation is named" grep -q "cannot read $work/cut.jsonl.gz: the compressed data ends early" "$work/err"
 # Split over two files: the same answer (people span the files).
 split -n l/2 "$d" "$work/part."
 run compare --input "$work/part.aa" "$work/part.ab"
