@@ -307,8 +307,9 @@ void ShopGenerator::Simulator::NewPerson() {
     d.context += rng_.Pick(kLocales);
     d.context += '"';
     d.skew = 0;
-    if (rng_.Chance(0.05)) {  // a clock off by a minute to two hours, either way
-      d.skew = Millis(rng_, 60'000, 7'200'000) * (rng_.Chance(0.5) ? 1 : -1);
+    if (rng_.Chance(0.05)) {                     // a clock off by a minute to two hours, either way
+      d.skew = Millis(rng_, 60'000, 7'200'000);  // one draw per statement (evaluation order)
+      if (rng_.Chance(0.5)) d.skew = -d.skew;
     }
     d.logged_in = false;
   }

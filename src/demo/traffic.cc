@@ -147,9 +147,11 @@ PageView TrafficGenerator::Entry() {
     referrer = rng_.Chance(0.8) ? "https://l.facebook.com/" : "https://lm.facebook.com/";
   } else if (take(35)) {  // Facebook ads tagged by hand
     channel = Channel::kPaidSocial;
-    query = fmt::format("utm_source={}&utm_medium={}&utm_campaign={}",
-                        rng_.Chance(0.7) ? "facebook" : "fb",
-                        rng_.Chance(0.5) ? "paid_social" : "cpc", campaign);
+    // One draw per statement: the order in which a call's arguments are evaluated is up to the
+    // compiler, and the same seed must give the same traffic with every compiler.
+    const char* source = rng_.Chance(0.7) ? "facebook" : "fb";
+    const char* medium = rng_.Chance(0.5) ? "paid_social" : "cpc";
+    query = fmt::format("utm_source={}&utm_medium={}&utm_campaign={}", source, medium, campaign);
     if (rng_.Chance(0.5)) query += fmt::format("&fbclid={}", ClickId(rng_));
   } else if (take(30)) {  // organic Facebook
     channel = Channel::kOrganicSocial;
@@ -172,7 +174,8 @@ PageView TrafficGenerator::Entry() {
     query = fmt::format("li_fat_id={}", ClickId(rng_));
   } else if (take(5)) {
     channel = Channel::kPaidSocial;
-    query = fmt::format("{}={}", rng_.Chance(0.5) ? "twclid" : "rdt_cid", ClickId(rng_));
+    const char* param = rng_.Chance(0.5) ? "twclid" : "rdt_cid";
+    query = fmt::format("{}={}", param, ClickId(rng_));
   } else if (take(55)) {
     referrer = std::string(rng_.Pick(kSocial));
     channel = referrer.find("youtube") != std::string::npos ? Channel::kOrganicVideo
