@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "cli/io.h"
 
@@ -192,8 +193,12 @@ Status Apply(const Reader& r, Config* config) {
 
 }  // namespace
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<Config> LoadConfig(std::string path) {
+  if (path.empty()) {
+    if (const char* env = std::getenv(std::string(kConfigEnv).c_str())) path = env;
+  }
   Config config;
+  config.file = path;
   if (path.empty()) return config;
   std::string text;
   ATTRIB_RETURN_IF_ERROR(ReadFile(path, 1 << 20, &text));

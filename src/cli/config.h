@@ -24,14 +24,16 @@ extern const std::vector<ConfigKey> kConfigKeys;
 inline constexpr std::string_view kConfigEnv = "ATTRIB_CONFIG";  // the default --config file
 
 struct Config {
+  std::string file;  // the file read; empty: the defaults
   query::AnalysisOptions analysis;
   std::vector<std::string> rules_files;  // classifier.rules: the user's rules files
   int threads = 0;                       // analysis.threads; 0: one per core
 };
 
-// The defaults overlaid with the file at `path` (none when empty). Errors name the file, the
-// key and the problem.
-Result<Config> LoadConfig(const std::string& path);
+// The defaults overlaid with the file at `path` (--config), or when that is empty the file the
+// ATTRIB_CONFIG environment variable names, if any. Errors name the file, the key and the
+// problem.
+Result<Config> LoadConfig(std::string path);
 
 // The value of `key` in `config`, written as TOML (for `attrib config`).
 std::string ConfigValue(const Config& config, std::string_view key);

@@ -1,8 +1,6 @@
 // attrib config: every configuration key with its type, effective value and meaning.
 #include <fmt/format.h>
 
-#include <cstdlib>
-
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "cli/io.h"
@@ -16,11 +14,7 @@ void AddConfigCommand(CLI::App* app, int* exit_code) {
       "config", "List every configuration key with its value (defaults, or --config FILE)");
   cmd->add_option("--config", *path, "Configuration file (TOML)");
   cmd->callback([path, exit_code] {
-    std::string file = *path;
-    if (file.empty()) {
-      if (const char* env = std::getenv(std::string(kConfigEnv).c_str())) file = env;
-    }
-    Result<Config> config = LoadConfig(file);
+    Result<Config> config = LoadConfig(*path);
     if (!config.ok()) {
       PrintError(config.status());
       *exit_code = 2;
@@ -35,7 +29,9 @@ void AddConfigCommand(CLI::App* app, int* exit_code) {
     out += fmt::format(
         "\nThe file: TOML, with these keys in their sections ([sessions], [conversions], …);\n"
         "given by --config FILE or the {} environment variable. {}\n",
-        kConfigEnv, file.empty() ? "None is in use: these are the defaults." : "In use: " + file);
+        kConfigEnv,
+        config->file.empty() ? "None is in use: these are the defaults."
+                             : "In use: " + config->file);
     std::fputs(out.c_str(), stdout);
   });
 }

@@ -81,7 +81,6 @@ size_t BlockReader::Read(std::string* out, size_t n) {
     return 0;
   }
   out->resize(old + static_cast<size_t>(got));
-  bytes_read_ += static_cast<size_t>(got);
   if (got == 0 && gz_ != nullptr) {
     int code = Z_OK;
     gzerror(gz_, &code);

@@ -26,7 +26,6 @@ class BlockReader {
 
   const Status& status() const { return status_; }
   const std::vector<std::string>& paths() const { return paths_; }
-  uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   bool Open();
@@ -40,7 +39,6 @@ class BlockReader {
   bool eof_ = true;        // the open input is exhausted (or none is open)
   std::string pending_;    // bytes read after the last complete line
   bool skipping_ = false;  // inside an over-long line, until its end
-  uint64_t bytes_read_ = 0;
   Status status_;
 };
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -48,9 +47,7 @@ std::vector<const query::GroupRow*> Ordered(const query::AnalysisResult& r, Mode
 }
 
 std::string KeyText(const query::GroupRow& row) {
-  std::string out;
-  for (size_t i = 0; i < row.key.size(); ++i) out += (i ? " / " : "") + row.key[i];
-  return out;
+  return fmt::format("{}", fmt::join(row.key, " / "));
 }
 
 std::string CsvField(std::string_view s) {
@@ -100,9 +97,7 @@ void WriteRows(const query::AnalysisResult& r, const std::vector<Model>& models,
 
 std::string ReportTable(const query::AnalysisResult& r, Model model, query::GroupBy by) {
   const int m = static_cast<int>(model);
-  std::string header;
-  for (std::string_view f : query::GroupFields(by))
-    header += (header.empty() ? "" : " / ") + std::string(f);
+  const std::string header = fmt::format("{}", fmt::join(query::GroupFields(by), " / "));
   TextTable table({{header},
                    {"touchpoints", true},
                    {"visitors", true},
@@ -122,9 +117,7 @@ std::string ReportTable(const query::AnalysisResult& r, Model model, query::Grou
 }
 
 std::string CompareTable(const query::AnalysisResult& r, query::GroupBy by) {
-  std::string header;
-  for (std::string_view f : query::GroupFields(by))
-    header += (header.empty() ? "" : " / ") + std::string(f);
+  const std::string header = fmt::format("{}", fmt::join(query::GroupFields(by), " / "));
   std::vector<TextTable::Column> columns = {{header}, {"visitors", true}};
   for (int m = 0; m < kHeuristicModelCount; ++m) {
     columns.push_back({std::string(ToString(static_cast<Model>(m))), true});
@@ -169,6 +162,16 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
                WithThousands(r.conversions).c_str(), Money(r.revenue).c_str(),
                r.currencies.empty() ? "-" : fmt::format("{}", fmt::join(r.currencies, "+")).c_str(),
                WithThousands(r.non_converting_journeys).c_str());
+  // What was corrected or left out along the way, when anything was.
+  std::string notes;
+  for (const auto& [n, what] :
+       {std::pair{in.future_clamped, "future times set to the time of receipt"},
+        std::pair{in.unclassified_urls, "unreadable page URLs (their visits count as direct)"},
+        std::pair{r.refused_identity_links,
+                  "shared-device links not followed (they would have merged two users)"}}) {
+    if (n != 0) notes += fmt::format("{}{} {}", notes.empty() ? "" : ", ", WithThousands(n), what);
+  }
+  if (!notes.empty()) std::fprintf(stderr, "attrib: %s\n", notes.c_str());
   if (r.currencies.size() > 1) {
     std::fprintf(stderr,
                  "attrib: warning: revenue mixes currencies (%s); amounts are added unconverted\n",
@@ -195,11 +198,7 @@ Result<Micros> TimeArg(const std::string& text, std::string_view name) {
 }
 
 int Run(const ReportArgs& args) {
-  std::string config_path = args.config;
-  if (config_path.empty()) {
-    if (const char* env = std::getenv(std::string(kConfigEnv).c_str())) config_path = env;
-  }
-  Result<Config> config = LoadConfig(config_path);
+  Result<Config> config = LoadConfig(args.config);
   if (!config.ok()) {
     PrintError(config.status());
     return 2;

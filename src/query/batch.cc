@@ -351,63 +351,45 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
     workers.push_back(
         std::make_unique<ParseWorker>(classifier, options, exclusions, kind_ids, now));
   }
-  {
-    std::mutex input;
-    std::vector<std::thread> pool;
-    const auto work = [&](ParseWorker* w) {
-      InputBlock block;
-      for (;;) {
-        uint64_t sequence;
-        {
-          std::lock_guard lock(input);
-          if (!next(&block)) return;
-          sequence = block_sources.size();
-          block_sources.push_back(block.source);
-        }
-        w->ParseBlock(block, sequence);
+  std::mutex input;
+  ParallelFor(static_cast<size_t>(threads), threads, [&](int, size_t t) {
+    InputBlock block;
+    for (;;) {
+      uint64_t sequence;
+      {
+        std::lock_guard lock(input);
+        if (!next(&block)) return;
+        sequence = block_sources.size();
+        block_sources.push_back(block.source);
       }
-    };
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work, workers[t].get());
-    work(workers[0].get());
-    for (std::thread& t : pool) t.join();
-  }
+      workers[t]->ParseBlock(block, sequence);
+    }
+  });
 
   // 2. One table of classifications and currencies; people from the identity links.
   AnalysisResult result;
   std::vector<ClassInfo> classes;
-  FlatStringMap<uint32_t> class_ids;
+  internal::Interner class_ids, currency_ids;
   std::vector<std::vector<uint32_t>> class_remap(threads), currency_remap(threads);
-  std::vector<std::string> currency_names;
-  FlatStringMap<uint32_t> currency_ids;
   std::vector<identity::Link> links;
   // Where each block starts: lines of the earlier blocks of its input.
-  std::vector<uint64_t> first_line(block_sources.size(), 0);
+  std::vector<uint64_t> lines_in(block_sources.size(), 0), first_line(block_sources.size(), 1);
   for (const auto& w : workers) {
-    for (const auto& [sequence, lines] : w->block_lines) first_line[sequence] = lines;
+    for (const auto& [sequence, lines] : w->block_lines) lines_in[sequence] = lines;
   }
-  for (size_t b = 0, line = 1; b < first_line.size(); ++b) {
-    if (b > 0 && block_sources[b] != block_sources[b - 1]) line = 1;
-    const uint64_t lines = first_line[b];
-    first_line[b] = line;
-    line += lines;
+  for (size_t b = 1; b < first_line.size(); ++b) {
+    if (block_sources[b] == block_sources[b - 1])
+      first_line[b] = first_line[b - 1] + lines_in[b - 1];
   }
   for (int t = 0; t < threads; ++t) {
     ParseWorker& w = *workers[t];
-    for (size_t i = 0; i < w.classes.keys.size(); ++i) {
-      uint32_t& id = class_ids[w.classes.keys[i]];
-      if (id == 0) {
-        classes.push_back(std::move(w.classes.infos[i]));
-        id = static_cast<uint32_t>(classes.size());
-      }
-      class_remap[t].push_back(id - 1);
+    for (size_t i = 0; i < w.classes.keys().size(); ++i) {
+      bool added;
+      class_remap[t].push_back(class_ids.Intern(w.classes.keys()[i], &added));
+      if (added) classes.push_back(std::move(w.class_infos[i]));
     }
-    for (const std::string& name : w.currencies.keys) {
-      uint32_t& id = currency_ids[name];
-      if (id == 0) {
-        currency_names.push_back(name);
-        id = static_cast<uint32_t>(currency_names.size());
-      }
-      currency_remap[t].push_back(id - 1);
+    for (const std::string& name : w.currencies.keys()) {
+      currency_remap[t].push_back(currency_ids.Intern(name));
     }
     links.insert(links.end(), w.links.begin(), w.links.end());
     w.links = {};
@@ -437,14 +419,10 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   if (!direct.ok()) return direct.status();
   std::string direct_key;
   internal::ClassKey(*direct, &direct_key);
-  uint32_t& direct_id = class_ids[direct_key];
-  if (direct_id == 0) {
-    classes.push_back(ClassInfo{direct->source, direct->medium, direct->campaign, direct->term,
-                                direct->content, std::string(direct->rule_id), direct->channel,
-                                direct->confidence});
-    direct_id = static_cast<uint32_t>(classes.size());
-  }
-  const uint32_t no_url_touch = direct_id - 1;
+  bool added;
+  const uint32_t no_url_touch = class_ids.Intern(direct_key, &added);
+  if (added) classes.push_back(internal::ToClassInfo(*direct));
+  const std::vector<std::string>& currency_names = currency_ids.keys();
   const identity::IdentityGraph graph(std::move(links));
   result.refused_identity_links = graph.refused_links();
 

@@ -70,19 +70,17 @@ void ParseWorker::AddLink(const identity::Link& link) {
   links.push_back(link);
 }
 
+ClassInfo ToClassInfo(const Classification& c) {
+  return ClassInfo{c.source,  c.medium,    c.campaign, c.term, c.content, std::string(c.rule_id),
+                   c.channel, c.confidence};
+}
+
 uint32_t ParseWorker::InternClass(const Classification& c) {
   ClassKey(c, &class_key_);
-  if (class_key_ == last_class_key_) return last_class_;
-  uint32_t& id = classes.ids[class_key_];
-  if (id == 0) {
-    classes.infos.push_back(ClassInfo{c.source, c.medium, c.campaign, c.term, c.content,
-                                      std::string(c.rule_id), c.channel, c.confidence});
-    classes.keys.push_back(class_key_);
-    id = static_cast<uint32_t>(classes.infos.size());
-  }
-  last_class_key_ = class_key_;
-  last_class_ = id - 1;
-  return id - 1;
+  bool added;
+  const uint32_t id = classes.Intern(class_key_, &added);
+  if (added) class_infos.push_back(ToClassInfo(c));
+  return id;
 }
 
 // The event's classification id, with its sessionize flags in `*flags`.
@@ -193,14 +191,9 @@ void ParseWorker::Accept(const Message& m) {
   const journey::Revenue revenue = journey::ExtractRevenue(m.properties, options_.conversions);
   currency_.assign(revenue.currency);
   AsciiUpperInPlace(&currency_);
-  uint32_t& currency = currencies.ids[currency_];
-  if (currency == 0) {
-    currencies.keys.push_back(currency_);
-    currencies.infos.push_back(0);
-    currency = static_cast<uint32_t>(currencies.keys.size());
-  }
+  const uint32_t currency = currencies.Intern(currency_);
   conversions.push_back(
-      ConversionRecord{e.key, m.timestamp, id_hash, revenue.amount, *kind, currency - 1});
+      ConversionRecord{e.key, m.timestamp, id_hash, revenue.amount, *kind, currency});
 }
 
 }  // namespace attrib::query::internal

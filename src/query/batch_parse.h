@@ -83,12 +83,26 @@ struct ClassInfo {
   Confidence confidence = Confidence::kLow;
 };
 
-// Interns values to dense ids.
-template <class Info>
-struct Interner {
-  FlatStringMap<uint32_t> ids;  // key → id + 1
-  std::vector<Info> infos;
-  std::vector<std::string> keys;
+ClassInfo ToClassInfo(const Classification& c);
+
+// Interns strings to dense ids 0, 1, 2, … in the order they first appear.
+class Interner {
+ public:
+  // The id of `key`; `*added` says whether it was new.
+  uint32_t Intern(std::string_view key, bool* added = nullptr) {
+    uint32_t& id = ids_[key];  // id + 1; 0: new
+    if (added != nullptr) *added = id == 0;
+    if (id == 0) {
+      keys_.emplace_back(key);
+      id = static_cast<uint32_t>(keys_.size());
+    }
+    return id - 1;
+  }
+  const std::vector<std::string>& keys() const { return keys_; }
+
+ private:
+  FlatStringMap<uint32_t> ids_;
+  std::vector<std::string> keys_;
 };
 
 class ParseWorker : public ingest::MessageSink {
@@ -108,10 +122,11 @@ class ParseWorker : public ingest::MessageSink {
   ChunkedVector<EventRecord> events;
   ChunkedVector<ConversionRecord> conversions;
   std::vector<identity::Link> links;
-  Interner<ClassInfo> classes;
-  Interner<char> currencies;
+  Interner classes;                    // by ClassKey
+  std::vector<ClassInfo> class_infos;  // … what each stands for
+  Interner currencies;
   IngestCounts counts;                      // rejected and accepted (duplicates are found later)
-  std::vector<RejectedMessage> rejections;  // `line`: within the block `blocks`
+  std::vector<RejectedMessage> rejections;  // `line`: within its block, until Analyze knows
   std::vector<uint64_t> rejection_blocks;   // … the sequence number of each one's block
   std::vector<std::pair<uint64_t, uint64_t>> block_lines;  // (sequence, lines) of each block
 
@@ -128,8 +143,7 @@ class ParseWorker : public ingest::MessageSink {
   ingest::SegmentParser parser_;
   ingest::ParseContext context_;
   Classification classification_;
-  std::string class_key_, last_class_key_, url_, currency_;
-  uint32_t last_class_ = 0;
+  std::string class_key_, url_, currency_;
   std::string last_url_, last_referrer_;      // the last classified event's …
   uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
   static constexpr size_t kMaxCachedVisits = 1 << 14;

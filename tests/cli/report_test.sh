@@ -15,6 +15,7 @@ check "compare shows every model" grep -q 'first_touch.*last_touch.*last_non_dir
 totals=$(grep '^total' "$work/out" | tr -s ' ' | cut -d' ' -f2-8 | tr ' ' '\n' | sort -u | wc -l)
 check "compare: the seven share-out models have one total" test "$totals" = 1
 check "compare: summary on stderr" grep -q '^attrib: [0-9,]* messages: [0-9,]* accepted, 0 duplicates, 0 rejected$' "$work/err"
+check "compare: nothing to note on clean data" test "$(grep -c 'future times\|unreadable' "$work/err")" = 0
 compare_plain=$out
 
 run report --input "$d" --model first_touch --by source_medium
@@ -66,6 +67,11 @@ check "bad line 3 named" grep -q "^attrib: rejected $work/bad.jsonl:3: invalid_j
 check "bad line 4 named" grep -q "^attrib: rejected $work/bad.jsonl:4: missing_event: no event$" "$work/err"
 check "over-long line 5 named" grep -q "^attrib: rejected $work/bad.jsonl:5: batch_too_large: " "$work/err"
 check "summary counts the rejects" grep -q ' 3 rejected (1 invalid_json, 1 batch_too_large, 1 missing_event)$' "$work/err"
+
+# A time in the future is set to the time of receipt, and the user is told.
+printf '{"type":"page","anonymousId":"z","timestamp":"2999-01-01T00:00:00Z","context":{"page":{"url":"https://shop.example/"}}}\n' >"$work/future.jsonl"
+run report --input "$work/future.jsonl"
+check "future time reported" grep -q '^attrib: 1 future times set to the time of receipt$' "$work/err"
 
 # Duplicated input: each message counted once.
 run compare --input "$d" "$d"
