@@ -76,9 +76,7 @@ TEST_P(GoldenJourneys, MatchesHandComputedCredits) {
       query::Analyze(classifier, options, 1'900'000'000'000'000, [&](query::InputBlock* block) {
         if (fed) return false;
         fed = true;
-        block->bytes = s.messages;
-        block->size = s.messages.size();
-        block->bytes.append(simdjson::SIMDJSON_PADDING, ' ');
+        block->Assign(s.messages);
         return true;
       });
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -99,12 +99,10 @@ class PipelineTest : public ::testing::Test {
     size_t next = 0;
     Result<AnalysisResult> r = Analyze(classifier_, options, kNow, [&](InputBlock* block) {
       if (next >= lines.size()) return false;
-      block->bytes.clear();
+      std::string text;
+      for (int i = 0; i < lines_per_block && next < lines.size(); ++i) text += lines[next++];
       block->source = 0;
-      for (int i = 0; i < lines_per_block && next < lines.size(); ++i)
-        block->bytes += lines[next++];
-      block->size = block->bytes.size();
-      block->bytes.append(simdjson::SIMDJSON_PADDING, ' ');
+      block->Assign(text);
       return true;
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();

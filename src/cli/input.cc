@@ -12,14 +12,6 @@
 #include "ingest/segment.h"
 
 namespace attrib::cli {
-namespace {
-
-constexpr size_t kBlockBytes = 2 << 20;
-// Longer lines cannot be a valid document; they are cut to this to be rejected as too large.
-constexpr size_t kMaxLine = ingest::kMaxBatchBytes + 1;
-
-}  // namespace
-
 BlockReader::~BlockReader() {
   if (gz_ != nullptr) gzclose(gz_);
   if (fd_ >= 0) close(fd_);
@@ -60,15 +52,18 @@ bool BlockReader::Open() {
   return true;
 }
 
-size_t BlockReader::Read(std::string* out, size_t n) {
-  const size_t old = out->size();
-  out->resize(old + n);
+size_t BlockReader::Read(std::string* buf, size_t* used, size_t n) {
+  // Grown, never shrunk: bytes once allocated are not zeroed again.
+  if (buf->size() < *used + n + simdjson::SIMDJSON_PADDING) {
+    buf->resize(*used + n + simdjson::SIMDJSON_PADDING);
+  }
+  char* at = buf->data() + *used;
   long got;
   if (gz_ != nullptr) {
-    got = gzread(gz_, out->data() + old, static_cast<unsigned>(n));
+    got = gzread(gz_, at, static_cast<unsigned>(n));
   } else {
     do {
-      got = read(fd_, out->data() + old, n);
+      got = read(fd_, at, n);
     } while (got < 0 && errno == EINTR);
   }
   if (got < 0) {
@@ -76,11 +71,10 @@ size_t BlockReader::Read(std::string* out, size_t n) {
     status_ =
         Status::IoError(fmt::format("cannot read {}: {}", paths_[current_],
                                     gz_ != nullptr ? gzerror(gz_, &code) : std::strerror(errno)));
-    out->resize(old);
     eof_ = true;
     return 0;
   }
-  out->resize(old + static_cast<size_t>(got));
+  *used += static_cast<size_t>(got);
   if (got == 0 && gz_ != nullptr) {
     int code = Z_OK;
     gzerror(gz_, &code);
@@ -94,50 +88,55 @@ size_t BlockReader::Read(std::string* out, size_t n) {
 }
 
 bool BlockReader::Next(query::InputBlock* block) {
+  block->owner.reset();
+  std::string& buf = block->buffer;
+  constexpr size_t npos = std::string::npos;
+  const auto line_end = [&](size_t from, size_t to, bool last) -> size_t {
+    const char* b = buf.data();
+    const void* nl =
+        last ? memrchr(b + from, '\n', to - from) : std::memchr(b + from, '\n', to - from);
+    return nl == nullptr ? npos : static_cast<size_t>(static_cast<const char*>(nl) - b);
+  };
   for (;;) {
     if (!status_.ok()) return false;
     if (eof_ && pending_.empty() && !Open()) return false;
-    std::string& buf = block->bytes;
-    buf.swap(pending_);
+    // The block starts with the bytes read after the last block's last line.
+    size_t used = pending_.size();
+    if (buf.size() < used + simdjson::SIMDJSON_PADDING) {
+      buf.resize(used + simdjson::SIMDJSON_PADDING);
+    }
+    std::memcpy(buf.data(), pending_.data(), used);
     pending_.clear();
     // Read until the block holds at least one line end (or the input ends).
-    size_t last_nl = std::string::npos;
+    size_t last_nl = npos;
     while (!eof_) {
-      if (last_nl != std::string::npos && (buf.size() >= kBlockBytes || skipping_)) break;
-      if (!skipping_ && last_nl == std::string::npos && buf.size() > kMaxLine) break;
-      if (skipping_ && buf.size() > kBlockBytes) {  // the over-long line's bytes: drop them
-        buf.clear();
-      }
-      Read(&buf, std::max(kBlockBytes, buf.size() / 2));
+      if (last_nl != npos && (used >= kBlockBytes || skipping_)) break;
+      if (!skipping_ && last_nl == npos && used > kMaxLine) break;
+      if (skipping_ && used > kBlockBytes) used = 0;  // the over-long line's bytes: drop them
+      const size_t before = used;
+      Read(&buf, &used, std::max(kBlockBytes, used / 2));
       if (!status_.ok()) return false;
-      const size_t at = buf.rfind('\n');
-      if (at != std::string::npos) last_nl = at;
+      if (const size_t at = line_end(before, used, true); at != npos) last_nl = at;
     }
-    if (last_nl == std::string::npos) last_nl = buf.rfind('\n');
+    if (last_nl == npos) last_nl = line_end(0, used, true);
     if (skipping_) {  // drop the rest of an over-long line
-      if (last_nl == std::string::npos && !eof_) {
-        buf.clear();
-        continue;
-      }
-      const size_t end = buf.find('\n');
-      buf.erase(0, end == std::string::npos ? buf.size() : end + 1);
+      if (last_nl == npos && !eof_) continue;
+      const size_t end = line_end(0, used, false);
+      if (end != npos) pending_.assign(buf.data() + end + 1, used - end - 1);
       skipping_ = false;
-      pending_.swap(buf);
       continue;
     }
     block->source = static_cast<uint32_t>(current_);
-    if (last_nl == std::string::npos && buf.size() > kMaxLine) {
-      pending_.clear();
-      buf.resize(kMaxLine);
-      block->size = kMaxLine;
+    size_t size;
+    if (last_nl == npos && used > kMaxLine) {
+      size = kMaxLine;
       skipping_ = true;
     } else {
-      const size_t end = (last_nl == std::string::npos || eof_) ? buf.size() : last_nl + 1;
-      pending_.assign(buf, end, std::string::npos);
-      block->size = end;
+      size = (last_nl == npos || eof_) ? used : last_nl + 1;
+      pending_.assign(buf.data() + size, used - size);
     }
-    if (block->size == 0) continue;
-    buf.resize(block->size + simdjson::SIMDJSON_PADDING);
+    if (size == 0) continue;
+    block->lines = std::string_view(buf.data(), size);
     return true;
   }
 }

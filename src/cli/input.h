@@ -8,12 +8,17 @@
 #include <vector>
 
 #include "attrib/status.h"
+#include "ingest/segment.h"
 #include "query/batch.h"
 
 namespace attrib::cli {
 
 class BlockReader {
  public:
+  static constexpr size_t kBlockBytes = 2 << 20;  // read at a time
+  // Longer lines cannot be a valid document; they are cut to this to be rejected as too large.
+  static constexpr size_t kMaxLine = ingest::kMaxBatchBytes + 1;
+
   explicit BlockReader(std::vector<std::string> paths) : paths_(std::move(paths)) {}
   ~BlockReader();
   BlockReader(const BlockReader&) = delete;
@@ -29,8 +34,9 @@ class BlockReader {
 
  private:
   bool Open();
-  // Appends up to `n` bytes from the current input to `out`; 0 at its end.
-  size_t Read(std::string* out, size_t n);
+  // Reads up to `n` bytes of the current input into `buf` after its first `*used`, which it
+  // advances; 0 at the input's end.
+  size_t Read(std::string* buf, size_t* used, size_t n);
 
   std::vector<std::string> paths_;
   size_t current_ = 0;     // index of the open input

@@ -11,8 +11,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attrib/attribution.h"
@@ -59,9 +61,18 @@ struct AnalysisOptions {
 // simdjson::SIMDJSON_PADDING more readable bytes.
 // Blocks of one input come in order; line numbers are counted from them.
 struct InputBlock {
-  std::string bytes;    // the lines, then the padding
-  size_t size = 0;      // bytes of lines
-  uint32_t source = 0;  // which input (file) they come from
+  std::string_view lines;             // in `buffer` or in the bytes `owner` keeps
+  uint32_t source = 0;                // which input (file) they come from
+  std::string buffer;                 // the lines and padding, when copied
+  std::shared_ptr<const void> owner;  // keeps the lines readable, when they are not copied
+
+  // Copies `text` (whole lines) into the buffer, padded.
+  void Assign(std::string_view text) {
+    owner.reset();
+    buffer.assign(text);
+    buffer.append(simdjson::SIMDJSON_PADDING, ' ');
+    lines = std::string_view(buffer.data(), text.size());
+  }
 };
 
 struct RejectedMessage {

@@ -37,8 +37,8 @@ void ParseWorker::ParseBlock(const InputBlock& block, uint64_t sequence) {
   source_ = block.source;
   block_ = sequence;
   line_ = 1;
-  const char* p = block.bytes.data();
-  const char* end = p + block.size;
+  const char* p = block.lines.data();
+  const char* end = p + block.lines.size();
   while (p < end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* line_end = nl ? nl : end;
