@@ -17,6 +17,19 @@ BlockReader::~BlockReader() {
   if (fd_ >= 0) close(fd_);
 }
 
+Status BlockReader::CheckInputs() const {
+  for (const std::string& path : paths_) {
+    if (path == "-") continue;
+    // O_NONBLOCK: opening a named pipe must not wait for its writer.
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      return Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    }
+    close(fd);
+  }
+  return Status::Ok();
+}
+
 bool BlockReader::Open() {
   while (eof_) {
     if (gz_ != nullptr || fd_ >= 0) {

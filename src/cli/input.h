@@ -15,7 +15,7 @@ namespace attrib::cli {
 
 class BlockReader {
  public:
-  static constexpr size_t kBlockBytes = 2 << 20;  // read at a time
+  static constexpr size_t kBlockBytes = 2048 << 10;  // read at a time
   // Longer lines cannot be a valid document; they are cut to this to be rejected as too large.
   static constexpr size_t kMaxLine = ingest::kMaxBatchBytes + 1;
 
@@ -28,6 +28,10 @@ class BlockReader {
   // error (see status()). A line longer than any valid document is cut to a prefix that the
   // parser rejects as too large, and the rest of it skipped (it still counts as one line).
   bool Next(query::InputBlock* block);
+
+  // Whether every input can be opened, so that a missing second file is reported before the
+  // first one is read.
+  Status CheckInputs() const;
 
   const Status& status() const { return status_; }
   const std::vector<std::string>& paths() const { return paths_; }

@@ -135,6 +135,7 @@ TEST_F(BlockReaderTest, SeveralInputsKeepTheirLinesApart) {
 
 TEST_F(BlockReaderTest, MissingInputIsNamed) {
   BlockReader reader({Write("a", "one\n"), dir_ + "/missing"});
+  EXPECT_NE(reader.CheckInputs().message().find(dir_ + "/missing"), std::string::npos);
   query::InputBlock block;
   EXPECT_TRUE(reader.Next(&block));
   EXPECT_FALSE(reader.Next(&block));

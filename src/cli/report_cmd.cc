@@ -227,6 +227,10 @@ int Run(const ReportArgs& args) {
     return 2;
   }
   BlockReader reader(args.inputs);
+  if (Status s = reader.CheckInputs(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
   Result<query::AnalysisResult> result =
       query::Analyze(*classifier, options, SystemClock().Now(),
                      [&reader](query::InputBlock* block) { return reader.Next(block); });

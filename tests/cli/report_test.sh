@@ -92,6 +92,11 @@ check "bad --from named" grep -q '^attrib: error: --from: invalid timestamp' "$w
 run report --input "$work/missing.jsonl"
 check "missing file" test "$rc" = 1
 check "missing file named" grep -q "cannot open $work/missing.jsonl" "$work/err"
+# The first input a pipe no one writes to: it is never read when the second is missing.
+mkfifo "$work/fifo"
+timeout 20 "$attrib" report --input "$work/fifo" "$work/missing.jsonl" >/dev/null 2>"$work/err"
+check "a missing second file is named before the first is read" \
+  test "$?-$(cat "$work/err")" = "1-attrib: error: cannot open $work/missing.jsonl: No such file or directory"
 
 # Configuration.
 cat >"$work/c.toml" <<'TOML'
