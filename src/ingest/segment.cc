@@ -55,6 +55,7 @@ class Fields {
       }
     }
   }
+  bool Has(size_t i) const { return present_ >> i & 1; }
   // The field's value; nullptr when absent or null.
   const element* operator[](size_t i) const {
     return (present_ >> i & 1) && !values_[i].is_null() ? &values_[i] : nullptr;
@@ -79,15 +80,22 @@ class Reader {
                           RejectReason too_long = RejectReason::kFieldTooLong) {
     if (failed_ || e == nullptr) return {};
     std::string_view s;
-    if (e->get_string().get(s)) {
-      Fail(RejectReason::kInvalidField, fmt::format("{} must be a string", name));
-      return {};
-    }
-    if (s.size() > limit) {
-      Fail(too_long, fmt::format("{} is {} bytes, over the limit of {}", name, s.size(), limit));
-      return {};
+    if (e->get_string().get(s) || s.size() > limit) [[unlikely]] {
+      return BadString(*e, name, limit, too_long);
     }
     return s;
+  }
+
+  // String()'s failure, kept out of its inlined fast path.
+  [[gnu::cold, gnu::noinline]] std::string_view BadString(const element& e, std::string_view name,
+                                                          size_t limit, RejectReason too_long) {
+    std::string_view s;
+    if (e.get_string().get(s)) {
+      Fail(RejectReason::kInvalidField, fmt::format("{} must be a string", name));
+    } else {
+      Fail(too_long, fmt::format("{} is {} bytes, over the limit of {}", name, s.size(), limit));
+    }
+    return {};
   }
 
   // An identifier: a string, or a number written as text into a new string of `texts` (some
@@ -112,11 +120,14 @@ class Reader {
   object Object(const element* e, std::string_view name) {
     if (failed_ || e == nullptr) return EmptyObject();
     object o;
-    if (e->get_object().get(o)) {
-      Fail(RejectReason::kInvalidField, fmt::format("{} must be an object", name));
-      return EmptyObject();
+    if (e->get_object().get(o)) [[unlikely]] {
+      return NotAnObject(name);
     }
     return o;
+  }
+  [[gnu::cold, gnu::noinline]] object NotAnObject(std::string_view name) {
+    Fail(RejectReason::kInvalidField, fmt::format("{} must be an object", name));
+    return EmptyObject();
   }
 
   // An ISO 8601 time field.
@@ -150,103 +161,11 @@ void Reject(MessageSink& sink, RejectReason reason, std::string detail, long ind
   sink.Reject(r);
 }
 
-}  // namespace
-
-std::string_view ToString(MessageType t) { return kTypeNames[static_cast<int>(t)]; }
-
-std::optional<MessageType> ParseMessageType(std::string_view s) {
-  for (size_t i = 0; i < std::size(kTypeNames); ++i) {
-    if (s == kTypeNames[i]) return static_cast<MessageType>(i);
-  }
-  return std::nullopt;
-}
-
-std::string_view ToString(RejectReason r) { return kReasonCodes[static_cast<int>(r)]; }
-
-std::optional<RejectReason> ParseRejectReason(std::string_view s) {
-  for (int i = 0; i < kRejectReasonCount; ++i) {
-    if (s == kReasonCodes[i]) return static_cast<RejectReason>(i);
-  }
-  return std::nullopt;
-}
-
-SegmentParser::SegmentParser() {
-  if (parser_.allocate(kMaxBatchBytes, kMaxDepth) != simdjson::SUCCESS) {
-    throw std::bad_alloc();
-  }
-}
-
-void SegmentParser::Parse(std::string_view document, const ParseContext& context, MessageSink& sink,
-                          bool padded) {
-  numeric_ids_.clear();
-  if (document.size() > kMaxBatchBytes) {
-    Reject(sink, RejectReason::kBatchTooLarge,
-           fmt::format("the document is {} bytes, over the limit of {}", document.size(),
-                       kMaxBatchBytes));
-    return;
-  }
-  element root;
-  if (auto error = parser_.parse(document.data(), document.size(), !padded).get(root)) {
-    if (error == simdjson::DEPTH_ERROR) {
-      Reject(sink, RejectReason::kTooDeep, fmt::format("nested deeper than {} levels", kMaxDepth));
-    } else {
-      Reject(sink, RejectReason::kInvalidJson,
-             fmt::format("invalid JSON: {}", simdjson::error_message(error)));
-    }
-    return;
-  }
-  object obj;
-  if (root.get_object().get(obj)) {
-    Reject(sink, RejectReason::kNotAnObject, "the document is not a JSON object");
-    return;
-  }
-  element batch;
-  if (obj["batch"].get(batch)) {
-    if (document.size() > kMaxMessageBytes) {
-      Reject(sink, RejectReason::kMessageTooLarge,
-             fmt::format("the message is {} bytes, over the limit of {}", document.size(),
-                         kMaxMessageBytes));
-      return;
-    }
-    ParseMessage(root, 0, context, nullptr, sink);
-    return;
-  }
-  simdjson::dom::array messages;
-  if (batch.get_array().get(messages)) {
-    Reject(sink, RejectReason::kInvalidBatch, "\"batch\" must be an array");
-    return;
-  }
-  if (messages.size() > kMaxBatchMessages) {
-    Reject(sink, RejectReason::kTooManyMessages,
-           fmt::format("the batch has {} messages, over the limit of {}", messages.size(),
-                       kMaxBatchMessages));
-    return;
-  }
-  // Below the message limit as a whole, no member can be over it: skip measuring them.
-  const bool measure = document.size() > kMaxMessageBytes;
-  size_t index = 0;
-  for (element message : messages) {
-    if (measure) {
-      const size_t bytes = simdjson::minify(message).size();
-      if (bytes > kMaxMessageBytes) {
-        Reject(
-            sink, RejectReason::kMessageTooLarge,
-            fmt::format("the message is {} bytes, over the limit of {}", bytes, kMaxMessageBytes),
-            static_cast<long>(index), true);
-        ++index;
-        continue;
-      }
-    }
-    ParseMessage(message, index, context, &obj, sink);
-    ++index;
-  }
-}
-
 // The fields read, by object.
 constexpr std::string_view kMessageFields[] = {
-    "messageId", "type",      "anonymousId", "userId",     "previousId",
-    "groupId",   "event",     "name",        "properties", "traits",
-    "context",   "timestamp", "sentAt",      "receivedAt", "originalTimestamp"};
+    "messageId", "type",       "anonymousId",       "userId", "previousId", "groupId",
+    "event",     "name",       "properties",        "traits", "context",    "timestamp",
+    "sentAt",    "receivedAt", "originalTimestamp", "batch"};
 enum MessageField {
   kMessageId,
   kType,
@@ -262,7 +181,8 @@ enum MessageField {
   kTimestamp,
   kSentAt,
   kReceivedAt,
-  kOriginalTimestamp
+  kOriginalTimestamp,
+  kBatch  // a document's: it is an envelope
 };
 constexpr std::string_view kEnvelopeFields[] = {"context", "sentAt"};
 constexpr std::string_view kContextFields[] = {"page", "campaign", "userAgent", "traits"};
@@ -274,22 +194,21 @@ constexpr std::string_view kCampaignNames[] = {"context.campaign.name", "context
 constexpr std::string_view kPagePropertyNames[] = {"properties.url", "properties.referrer",
                                                    "properties.path", "properties.search"};
 
-void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& context,
-                                 const object* envelope, MessageSink& sink) {
-  object obj;
-  if (e.get_object().get(obj)) {
-    Reject(sink, RejectReason::kNotAnObject, "the message is not an object",
-           static_cast<long>(index), envelope != nullptr);
-    return;
-  }
+using MessageFields = Fields<std::size(kMessageFields)>;
+using EnvelopeFields = Fields<std::size(kEnvelopeFields)>;
+
+// Reads message `e` (its fields `f`), the `index`th of its document, and tells `sink`.
+// `envelope`: the fields of its batch envelope, if any. Numeric ids are written to `numeric_ids`.
+void ParseMessage(element e, const MessageFields& f, size_t index, const ParseContext& context,
+                  const EnvelopeFields* envelope, std::deque<std::string>* numeric_ids,
+                  MessageSink& sink) {
   Problem problem;
   Reader r(&problem);
   Message m;
   m.index = index;
   m.in_batch = envelope != nullptr;
   m.raw = e;
-  const Fields f(obj, kMessageFields);
-  m.message_id = r.Id(f[kMessageId], "messageId", &numeric_ids_);
+  m.message_id = r.Id(f[kMessageId], "messageId", numeric_ids);
   const auto reject = [&](RejectReason reason, std::string detail) {
     Reject(sink, reason, std::move(detail), static_cast<long>(index), m.in_batch, m.message_id);
   };
@@ -306,12 +225,12 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
     return reject(RejectReason::kUnknownType, fmt::format("unknown type \"{}\"", type));
   }
 
-  m.anonymous_id = r.Id(f[kAnonymousId], "anonymousId", &numeric_ids_);
-  m.user_id = r.Id(f[kUserId], "userId", &numeric_ids_);
+  m.anonymous_id = r.Id(f[kAnonymousId], "anonymousId", numeric_ids);
+  m.user_id = r.Id(f[kUserId], "userId", numeric_ids);
   if (m.type == MessageType::kAlias) {
-    m.previous_id = r.Id(f[kPreviousId], "previousId", &numeric_ids_);
+    m.previous_id = r.Id(f[kPreviousId], "previousId", numeric_ids);
   }
-  if (m.type == MessageType::kGroup) m.group_id = r.Id(f[kGroupId], "groupId", &numeric_ids_);
+  if (m.type == MessageType::kGroup) m.group_id = r.Id(f[kGroupId], "groupId", numeric_ids);
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
   if (m.type == MessageType::kAlias) {
     if (m.previous_id.empty()) return reject(RejectReason::kMissingPreviousId, "no previousId");
@@ -328,8 +247,7 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
   }
   m.properties = r.Object(f[kProperties], "properties");
 
-  std::optional<Fields<std::size(kEnvelopeFields)>> env;
-  if (envelope != nullptr) env.emplace(*envelope, kEnvelopeFields);
+  const EnvelopeFields* env = envelope;
   const element* context_field = f[kContext];
   if (context_field == nullptr && env) context_field = (*env)[0];
   const Fields ctx(r.Object(context_field, "context"), kContextFields);
@@ -391,6 +309,106 @@ void SegmentParser::ParseMessage(element e, size_t index, const ParseContext& co
     m.future_clamped = true;
   }
   sink.Accept(m);
+}
+
+}  // namespace
+
+std::string_view ToString(MessageType t) { return kTypeNames[static_cast<int>(t)]; }
+
+std::optional<MessageType> ParseMessageType(std::string_view s) {
+  for (size_t i = 0; i < std::size(kTypeNames); ++i) {
+    if (s == kTypeNames[i]) return static_cast<MessageType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view ToString(RejectReason r) { return kReasonCodes[static_cast<int>(r)]; }
+
+std::optional<RejectReason> ParseRejectReason(std::string_view s) {
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    if (s == kReasonCodes[i]) return static_cast<RejectReason>(i);
+  }
+  return std::nullopt;
+}
+
+SegmentParser::SegmentParser() {
+  if (parser_.allocate(kMaxBatchBytes, kMaxDepth) != simdjson::SUCCESS) {
+    throw std::bad_alloc();
+  }
+}
+
+void SegmentParser::Parse(std::string_view document, const ParseContext& context, MessageSink& sink,
+                          bool padded) {
+  numeric_ids_.clear();
+  if (document.size() > kMaxBatchBytes) {
+    Reject(sink, RejectReason::kBatchTooLarge,
+           fmt::format("the document is {} bytes, over the limit of {}", document.size(),
+                       kMaxBatchBytes));
+    return;
+  }
+  element root;
+  if (auto error = parser_.parse(document.data(), document.size(), !padded).get(root)) {
+    if (error == simdjson::DEPTH_ERROR) {
+      Reject(sink, RejectReason::kTooDeep, fmt::format("nested deeper than {} levels", kMaxDepth));
+    } else {
+      Reject(sink, RejectReason::kInvalidJson,
+             fmt::format("invalid JSON: {}", simdjson::error_message(error)));
+    }
+    return;
+  }
+  object obj;
+  if (root.get_object().get(obj)) {
+    Reject(sink, RejectReason::kNotAnObject, "the document is not a JSON object");
+    return;
+  }
+  const MessageFields f(obj, kMessageFields);
+  if (!f.Has(kBatch)) {
+    if (document.size() > kMaxMessageBytes) {
+      Reject(sink, RejectReason::kMessageTooLarge,
+             fmt::format("the message is {} bytes, over the limit of {}", document.size(),
+                         kMaxMessageBytes));
+      return;
+    }
+    ParseMessage(root, f, 0, context, nullptr, &numeric_ids_, sink);
+    return;
+  }
+  simdjson::dom::array messages;
+  if (f[kBatch] == nullptr || f[kBatch]->get_array().get(messages)) {
+    Reject(sink, RejectReason::kInvalidBatch, "\"batch\" must be an array");
+    return;
+  }
+  if (messages.size() > kMaxBatchMessages) {
+    Reject(sink, RejectReason::kTooManyMessages,
+           fmt::format("the batch has {} messages, over the limit of {}", messages.size(),
+                       kMaxBatchMessages));
+    return;
+  }
+  const EnvelopeFields envelope(obj, kEnvelopeFields);
+  // Below the message limit as a whole, no member can be over it: skip measuring them.
+  const bool measure = document.size() > kMaxMessageBytes;
+  size_t index = 0;
+  for (element message : messages) {
+    if (measure) {
+      const size_t bytes = simdjson::minify(message).size();
+      if (bytes > kMaxMessageBytes) {
+        Reject(
+            sink, RejectReason::kMessageTooLarge,
+            fmt::format("the message is {} bytes, over the limit of {}", bytes, kMaxMessageBytes),
+            static_cast<long>(index), true);
+        ++index;
+        continue;
+      }
+    }
+    object member;
+    if (message.get_object().get(member)) {
+      Reject(sink, RejectReason::kNotAnObject, "the message is not an object",
+             static_cast<long>(index), true);
+    } else {
+      ParseMessage(message, MessageFields(member, kMessageFields), index, context, &envelope,
+                   &numeric_ids_, sink);
+    }
+    ++index;
+  }
 }
 
 }  // namespace attrib::ingest

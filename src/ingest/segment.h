@@ -127,9 +127,6 @@ class SegmentParser {
              bool padded = false);
 
  private:
-  void ParseMessage(simdjson::dom::element e, size_t index, const ParseContext& context,
-                    const simdjson::dom::object* envelope, MessageSink& sink);
-
   simdjson::dom::parser parser_;
   // Numeric ids written as text, kept until the next Parse() like the views into the document
   // (a deque: its strings never move).
