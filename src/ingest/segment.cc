@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <deque>
+#include <utility>
 
 #include "common/time.h"
 
@@ -40,19 +41,20 @@ object EmptyObject() {
 }
 
 // The fields of a JSON object that the parser reads, found in one pass over its keys (simdjson's
-// at_key scans the keys on every call). A duplicated key: the first one counts, as at_key does.
-template <size_t N>
+// at_key scans the keys on every call). kNames is a template argument so that every comparison is
+// with a constant. A duplicated key: the first one counts, as at_key does.
+template <const auto& kNames>
 class Fields {
+  static constexpr size_t N = std::size(kNames);
+  static_assert(N <= 32);
+
  public:
-  Fields(const object& obj, const std::string_view (&names)[N]) {
+  explicit Fields(const object& obj) {
     for (const simdjson::dom::key_value_pair field : obj) {
-      for (size_t i = 0; i < N; ++i) {
-        if (field.key.size() == names[i].size() && !(present_ >> i & 1) && field.key == names[i]) {
-          values_[i] = field.value;
-          present_ |= uint32_t{1} << i;
-          break;
-        }
+      [&]<size_t... I>(std::index_sequence<I...>) {
+        ((field.key == kNames[I] && !(present_ >> I & 1) && Set(I, field.value)) || ...);
       }
+      (std::make_index_sequence<N>());
     }
   }
   bool Has(size_t i) const { return present_ >> i & 1; }
@@ -62,9 +64,14 @@ class Fields {
   }
 
  private:
+  bool Set(size_t i, element value) {
+    values_[i] = value;
+    present_ |= uint32_t{1} << i;
+    return true;
+  }
+
   element values_[N];
   uint32_t present_ = 0;
-  static_assert(N <= 32);
 };
 
 // Field access with the message's problem recorded on first failure. `name` is the field's
@@ -194,8 +201,8 @@ constexpr std::string_view kCampaignNames[] = {"context.campaign.name", "context
 constexpr std::string_view kPagePropertyNames[] = {"properties.url", "properties.referrer",
                                                    "properties.path", "properties.search"};
 
-using MessageFields = Fields<std::size(kMessageFields)>;
-using EnvelopeFields = Fields<std::size(kEnvelopeFields)>;
+using MessageFields = Fields<kMessageFields>;
+using EnvelopeFields = Fields<kEnvelopeFields>;
 
 // Reads message `e` (its fields `f`), the `index`th of its document, and tells `sink`.
 // `envelope`: the fields of its batch envelope, if any. Numeric ids are written to `numeric_ids`.
@@ -250,8 +257,8 @@ void ParseMessage(element e, const MessageFields& f, size_t index, const ParseCo
   const EnvelopeFields* env = envelope;
   const element* context_field = f[kContext];
   if (context_field == nullptr && env) context_field = (*env)[0];
-  const Fields ctx(r.Object(context_field, "context"), kContextFields);
-  const Fields page(r.Object(ctx[0], "context.page"), kPageFields);
+  const Fields<kContextFields> ctx(r.Object(context_field, "context"));
+  const Fields<kPageFields> page(r.Object(ctx[0], "context.page"));
   constexpr RejectReason kUrlTooLong = RejectReason::kUrlTooLong;
   m.url = r.String(page[0], "context.page.url", kMaxPageUrlBytes, kUrlTooLong);
   m.referrer = r.String(page[1], "context.page.referrer", kMaxPageUrlBytes, kUrlTooLong);
@@ -259,7 +266,7 @@ void ParseMessage(element e, const MessageFields& f, size_t index, const ParseCo
   m.search = r.String(page[3], "context.page.search", kMaxPageUrlBytes, kUrlTooLong);
   if (m.type == MessageType::kPage && (m.url.empty() || m.referrer.empty())) {
     // Page calls repeat the page in their properties.
-    const Fields props(m.properties, kPageFields);
+    const Fields<kPageFields> props(m.properties);
     std::string_view* fields[] = {&m.url, &m.referrer, &m.path, &m.search};
     for (size_t i = 0; i < std::size(fields); ++i) {
       if (fields[i]->empty()) {
@@ -267,7 +274,7 @@ void ParseMessage(element e, const MessageFields& f, size_t index, const ParseCo
       }
     }
   }
-  const Fields campaign(r.Object(ctx[1], "context.campaign"), kCampaignFields);
+  const Fields<kCampaignFields> campaign(r.Object(ctx[1], "context.campaign"));
   std::string_view* campaign_fields[] = {&m.campaign.name, &m.campaign.source, &m.campaign.medium,
                                          &m.campaign.term, &m.campaign.content};
   for (size_t i = 0; i < std::size(campaign_fields); ++i) {
@@ -361,7 +368,7 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     Reject(sink, RejectReason::kNotAnObject, "the document is not a JSON object");
     return;
   }
-  const MessageFields f(obj, kMessageFields);
+  const MessageFields f(obj);
   if (!f.Has(kBatch)) {
     if (document.size() > kMaxMessageBytes) {
       Reject(sink, RejectReason::kMessageTooLarge,
@@ -383,7 +390,7 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
                        kMaxBatchMessages));
     return;
   }
-  const EnvelopeFields envelope(obj, kEnvelopeFields);
+  const EnvelopeFields envelope(obj);
   // Below the message limit as a whole, no member can be over it: skip measuring them.
   const bool measure = document.size() > kMaxMessageBytes;
   size_t index = 0;
@@ -404,8 +411,7 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
       Reject(sink, RejectReason::kNotAnObject, "the message is not an object",
              static_cast<long>(index), true);
     } else {
-      ParseMessage(message, MessageFields(member, kMessageFields), index, context, &envelope,
-                   &numeric_ids_, sink);
+      ParseMessage(message, MessageFields(member), index, context, &envelope, &numeric_ids_, sink);
     }
     ++index;
   }
