@@ -144,11 +144,14 @@ class ParseWorker : public ingest::MessageSink {
   ingest::ParseContext context_;
   Classification classification_;
   std::string class_key_, url_, currency_;
-  std::string last_url_, last_referrer_;      // the last classified event's …
-  uint32_t last_flags_ = 0, last_touch_ = 0;  // … and its result
-  static constexpr size_t kMaxCachedVisits = 1 << 14;
-  FlatStringMap<uint64_t> visits_;  // url '\0' referrer → flags << 32 | touch
-  std::string visit_key_;
+  // Recent classifications by the hash of (url, referrer), one per slot (512 KiB: held in the
+  // core's L2 cache).
+  struct CachedVisit {
+    uint64_t hash = 0;  // 0: empty
+    uint32_t touch = 0, flags = 0;
+  };
+  static constexpr int kVisitCacheBits = 15;
+  std::vector<CachedVisit> visits_ = std::vector<CachedVisit>(size_t{1} << kVisitCacheBits);
   uint32_t source_ = 0;
   uint64_t line_ = 0;  // within the block
   uint64_t block_ = 0;
