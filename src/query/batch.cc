@@ -448,8 +448,14 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   std::vector<std::vector<size_t>> event_bounds(threads), conversion_bounds(threads);
   ParallelFor(static_cast<size_t>(threads), threads, [&](int, size_t t) {
     ParseWorker& w = *workers[t];
+    // A visitor's events mostly come one after another: look up each run's person once.
+    uint64_t last_key = 0, last_person = 0;
     w.events.ForEach([&](EventRecord& e) {
-      e.key = graph.PersonOf(e.key);
+      if (e.key != last_key) {
+        last_key = e.key;
+        last_person = graph.PersonOf(e.key);
+      }
+      e.key = last_person;
       if (!(e.touch & internal::kIdentityOnly)) {
         const uint32_t flags = e.touch & ~internal::kTouchMask;
         const uint32_t local = e.touch & internal::kTouchMask;
