@@ -16,6 +16,7 @@ namespace attrib::query {
 using internal::ClassInfo;
 using internal::ConversionRecord;
 using internal::EventRecord;
+using internal::EventStream;
 using internal::ParseWorker;
 
 namespace {
@@ -444,13 +445,16 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
         classes[i].channel == Channel::kDirect || classes[i].channel == Channel::kInternal;
   }
 
-  // 3. Each record to its person and global ids; then partition people into buckets.
-  std::vector<std::vector<size_t>> event_bounds(threads), conversion_bounds(threads);
+  // 3. Each record to its person and global ids, and to its person's bucket.
+  std::vector<std::vector<EventStream>> event_buckets(threads);
+  std::vector<std::vector<size_t>> conversion_bounds(threads);
   ParallelFor(static_cast<size_t>(threads), threads, [&](int, size_t t) {
     ParseWorker& w = *workers[t];
+    std::vector<EventStream>& buckets = event_buckets[t];
+    buckets.resize(kBuckets);
     // A visitor's events mostly come one after another: look up each run's person once.
     uint64_t last_key = 0, last_person = 0;
-    w.events.ForEach([&](EventRecord& e) {
+    w.events.Drain([&](EventRecord e) {
       if (e.key != last_key) {
         last_key = e.key;
         last_person = graph.PersonOf(e.key);
@@ -462,12 +466,12 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
         const bool has_url = (flags >> internal::kFlagShift) & sessionize::kHasUrl;
         e.touch = (has_url ? class_remap[t][local] : no_url_touch) | flags;
       }
+      buckets[BucketOf(e.key)].Append(e);
     });
     w.conversions.ForEach([&](ConversionRecord& c) {
       c.key = graph.PersonOf(c.key);
       c.currency = currency_remap[t][c.currency];
     });
-    event_bounds[t] = PartitionByBucket(&w.events);
     conversion_bounds[t] = PartitionByBucket(&w.conversions);
   });
 
@@ -478,8 +482,8 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
     std::vector<EventRecord> events;
     std::vector<ConversionRecord> conversions;
     for (int t = 0; t < threads; ++t) {
+      event_buckets[t][b].Drain([&events](const EventRecord& e) { events.push_back(e); });
       const ParseWorker& w = *workers[t];
-      w.events.AppendTo(event_bounds[t][b], event_bounds[t][b + 1], &events);
       w.conversions.AppendTo(conversion_bounds[t][b], conversion_bounds[t][b + 1], &conversions);
     }
     BucketWorker(shared, &totals[worker]).Run(events, conversions);

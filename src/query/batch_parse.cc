@@ -175,7 +175,7 @@ void ParseWorker::Accept(const Message& m) {
     const uint32_t touch = Classify(m, &flags);
     e.touch = touch | (flags << kFlagShift) | (m.type == MessageType::kPage ? 0 : kNotPage);
   }
-  events.push_back(e);
+  events.Append(e);
   if (m.type != MessageType::kTrack) return;
   const uint32_t* kind = conversion_kinds_.Find(m.event);
   if (kind == nullptr) return;

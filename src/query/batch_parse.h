@@ -10,24 +10,9 @@
 #include "common/flat_map.h"
 #include "identity/identity.h"
 #include "query/batch.h"
+#include "query/event_stream.h"
 
 namespace attrib::query::internal {
-
-// The top bits of EventRecord::touch are flags; the rest is a classification id.
-inline constexpr uint32_t kTouchBits = 27;
-inline constexpr uint32_t kTouchMask = (uint32_t{1} << kTouchBits) - 1;
-inline constexpr uint32_t kFlagShift = kTouchBits;  // sessionize::k* flags above the id
-// Not a page call: at the same instant a page view comes before the events fired on it.
-inline constexpr uint32_t kNotPage = uint32_t{8} << kTouchBits;
-inline constexpr uint32_t kIdentityOnly = uint32_t{16} << kTouchBits;  // identify, alias, group
-
-// One accepted message, 24 bytes: the whole input is held as these.
-struct EventRecord {
-  uint64_t key;    // the person (after identity resolution; before: the event's own id key)
-  Micros at;       // the event's time
-  uint32_t touch;  // classification id | sessionize flags << kFlagShift | kIdentityOnly
-  uint32_t fp;     // the messageId's fingerprint; 0 when there is none
-};
 
 struct ConversionRecord {
   uint64_t key;
@@ -119,7 +104,7 @@ class ParseWorker : public ingest::MessageSink {
   void Reject(const ingest::Rejection& r) override;
 
   // Outputs.
-  ChunkedVector<EventRecord> events;
+  EventStream events;
   ChunkedVector<ConversionRecord> conversions;
   std::vector<identity::Link> links;
   Interner classes;                    // by ClassKey
