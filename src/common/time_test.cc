@@ -32,6 +32,21 @@ RC_GTEST_PROP(IsoTime, FastPathAgreesWithTheGeneralParser, ()) {
   }
 }
 
+// Any byte of the SDK form changed to anything: the fast path and the general parser still agree.
+RC_GTEST_PROP(IsoTime, FastPathAgreesOnMangledText, ()) {
+  std::string text = *rc::gen::element<std::string>("2026-05-01T12:30:59.123Z",
+                                                    "1999-12-31T23:59:59Z", "0001-01-01T00:00:00Z");
+  const size_t at = *rc::gen::inRange<size_t>(0, text.size());
+  text[at] = *rc::gen::element('0', '9', '/', ':', '-', '.', 'T', 'Z', ' ', '\x80', 'A', 'z');
+  const Result<Micros> fast = ParseIsoTime(text);
+  std::string explicit_offset = text;
+  if (explicit_offset.back() == 'Z')
+    explicit_offset.replace(explicit_offset.size() - 1, 1, "+00:00");
+  const Result<Micros> general = ParseIsoTime(explicit_offset);
+  RC_ASSERT(fast.ok() == general.ok());
+  if (fast.ok()) RC_ASSERT(*fast == *general);
+}
+
 TEST(IsoTime, ParsesTheUsualForms) {
   const Micros base = 1'777'638'600'000'000;  // 2026-05-01T12:30:00Z
   EXPECT_EQ(Parse("2026-05-01T12:30:00Z"), base);
