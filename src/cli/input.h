@@ -16,8 +16,8 @@ namespace attrib::cli {
 class BlockReader {
  public:
   static constexpr size_t kBlockBytes = 2048 << 10;  // read at a time
-  // Longer lines cannot be a valid document; they are cut to this to be rejected as too large.
-  static constexpr size_t kMaxLine = ingest::kMaxBatchBytes + 1;
+  // Longer lines cannot be a valid document; they may be cut to this to be rejected as too large.
+  static constexpr size_t kMaxLine = ingest::kMaxLineBytes;
 
   explicit BlockReader(std::vector<std::string> paths) : paths_(std::move(paths)) {}
   ~BlockReader();

@@ -348,8 +348,10 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
                           bool padded) {
   numeric_ids_.clear();
   if (document.size() > kMaxBatchBytes) {
+    // Readers of long lines stop one byte past the limit (kMaxLineBytes): say no more than that.
     Reject(sink, RejectReason::kBatchTooLarge,
-           fmt::format("the document is {} bytes, over the limit of {}", document.size(),
+           fmt::format("the document is {}{} bytes, over the limit of {}",
+                       document.size() == kMaxLineBytes ? "at least " : "", document.size(),
                        kMaxBatchBytes));
     return;
   }

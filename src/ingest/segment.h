@@ -20,6 +20,8 @@ namespace attrib::ingest {
 inline constexpr size_t kMaxMessageBytes = 32 * 1024;  // one message, as JSON text
 inline constexpr size_t kMaxBatchBytes = 500 * 1024;   // one document (a batch envelope)
 inline constexpr size_t kMaxBatchMessages = 2500;      // messages in one envelope
+// Longer lines cannot be a valid document: line readers may cut them to this to reject them.
+inline constexpr size_t kMaxLineBytes = kMaxBatchBytes + 1;
 inline constexpr size_t kMaxDepth = 64;                // nesting of arrays and objects
 inline constexpr size_t kMaxIdBytes = 1024;            // messageId, userId, anonymousId, …
 inline constexpr size_t kMaxNameBytes = 1024;          // event and page names

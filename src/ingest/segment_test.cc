@@ -600,7 +600,8 @@ TEST_F(SegmentLimits, BatchBytes) {
   const Rejected r = Rejection(at + " ");
   EXPECT_EQ(r.reason, RejectReason::kBatchTooLarge);
   EXPECT_TRUE(r.whole_document);
-  EXPECT_EQ(r.detail, "the document is 512001 bytes, over the limit of 512000");
+  EXPECT_EQ(r.detail, "the document is at least 512001 bytes, over the limit of 512000");
+  EXPECT_EQ(Rejection(at + "  ").detail, "the document is 512002 bytes, over the limit of 512000");
 }
 
 TEST_F(SegmentLimits, BatchMessages) {
