@@ -43,7 +43,8 @@ void ParseWorker::ParseBlock(const InputBlock& block, uint64_t sequence) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* line_end = nl ? nl : end;
     std::string_view line(p, static_cast<size_t>(line_end - p));
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // A CRLF line end; a line cut for length keeps its last byte, to stay over the limit.
+    if (nl != nullptr && !line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!TrimAscii(line).empty()) parser_.Parse(line, context_, *this, /*padded=*/true);
     p = line_end + 1;
     ++line_;

@@ -4,9 +4,11 @@
 // instead of 24.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "attrib/clock.h"
@@ -33,8 +35,11 @@ struct EventRecord {
 class EventStream {
  public:
   void Append(const EventRecord& e) {
-    if (blocks_.empty() || blocks_.back().size + kMaxRecordBytes > kBlockBytes) {
-      blocks_.push_back(Block{std::make_unique_for_overwrite<uint8_t[]>(kBlockBytes), 0});
+    if (blocks_.empty() || blocks_.back().size + kMaxRecordBytes > blocks_.back().capacity) {
+      // Small at first (many streams hold few records), doubling up to kMaxBlockBytes.
+      const size_t capacity =
+          blocks_.empty() ? kMinBlockBytes : std::min(2 * blocks_.back().capacity, kMaxBlockBytes);
+      blocks_.push_back(Block{std::make_unique_for_overwrite<uint8_t[]>(capacity), 0, capacity});
     }
     Block& block = blocks_.back();
     uint8_t* p = block.bytes.get() + block.size;
@@ -92,7 +97,7 @@ class EventStream {
           std::memcpy(&e.fp, p, sizeof e.fp);
           p += sizeof e.fp;
         }
-        f(e);
+        f(std::as_const(e));  // `e` is the state the next record is decoded from
       }
       block.bytes.reset();
     }
@@ -102,12 +107,12 @@ class EventStream {
 
  private:
   static_assert(kTouchBits == 27, "the tag byte holds the 5 flag bits above the id");
-  static constexpr size_t kBlockBytes = 16 << 10;
+  static constexpr size_t kMinBlockBytes = 256, kMaxBlockBytes = 16 << 10;
   static constexpr size_t kMaxRecordBytes = 1 + 8 + 10 + 5 + 4;  // tag key at id fp
 
   struct Block {
     std::unique_ptr<uint8_t[]> bytes;
-    size_t size = 0;
+    size_t size = 0, capacity = 0;
   };
 
   static uint64_t ZigZag(int64_t x) {

@@ -97,6 +97,28 @@ mkfifo "$work/fifo"
 timeout 20 "$attrib" report --input "$work/fifo" "$work/missing.jsonl" >/dev/null 2>"$work/err"
 check "a missing second file is named before the first is read" \
   test "$?-$(cat "$work/err")" = "1-attrib: error: cannot open $work/missing.jsonl: No such file or directory"
+# A named pipe after a file: checking it is there must not cut off its writer.
+head -n 50 "$d" >"$work/head.jsonl"
+run compare --input "$d" "$work/head.jsonl"
+from_file=$out
+timeout 20 cat "$work/head.jsonl" >"$work/fifo" &
+writer=$!
+timeout 20 "$attrib" compare --input "$d" "$work/fifo" >"$work/out" 2>"$work/err"
+rc=$?
+wait "$writer"
+check "a named pipe is read whole" test "$rc-$?-$(cat "$work/out")" = "0-0-$from_file"
+
+# A line too long to hold is cut and rejected as too large, even when the cut ends in a CR.
+{
+  printf '{"a":"'
+  head -c 511994 /dev/zero | tr '\0' a
+  printf '\r'
+  head -c 3000000 /dev/zero | tr '\0' b
+  printf '"}\n'
+  head -n 3 "$d"
+} >"$work/long.jsonl"
+run compare --input "$work/long.jsonl"
+check "a cut line is too large" grep -q "^attrib: rejected $work/long.jsonl:1: batch_too_large: the document is at least 512001 bytes, over the limit of 512000$" "$work/err"
 
 # Configuration.
 cat >"$work/c.toml" <<'TOML'
