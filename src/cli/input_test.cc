@@ -55,7 +55,9 @@ class BlockReaderTest : public ::testing::Test {
         rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
       }
       // A block ends at a line end, except the last of an input or a cut over-long line.
-      if (!whole) EXPECT_TRUE(lines[block.source].back().size() <= kMaxLine);
+      if (!whole) {
+        EXPECT_LE(lines[block.source].back().size(), kMaxLine);
+      }
     }
     EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
     return lines;
