@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -19,11 +20,11 @@ constexpr size_t kMaxLine = BlockReader::kMaxLine;
 class BlockReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/attrib-input-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
+    std::string dir = (std::filesystem::temp_directory_path() / "attrib-input-XXXXXX").string();
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
     dir_ = dir;
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Write(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
