@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,15 @@ constexpr bool IsAsciiSpace(char c) {
 constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The enumerator named `s`, where names[i] is the name of enumerator i; nullopt for none.
+template <class E, size_t N>
+std::optional<E> EnumByName(std::string_view s, const std::string_view (&names)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    if (s == names[i]) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
 
 std::string_view TrimAsciiSlow(std::string_view s);
 // `s` without leading and trailing ASCII white space.

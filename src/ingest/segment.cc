@@ -6,6 +6,7 @@
 #include <deque>
 #include <utility>
 
+#include "common/strings.h"
 #include "common/time.h"
 
 namespace attrib::ingest {
@@ -323,19 +324,13 @@ void ParseMessage(element e, const MessageFields& f, size_t index, const ParseCo
 std::string_view ToString(MessageType t) { return kTypeNames[static_cast<int>(t)]; }
 
 std::optional<MessageType> ParseMessageType(std::string_view s) {
-  for (size_t i = 0; i < std::size(kTypeNames); ++i) {
-    if (s == kTypeNames[i]) return static_cast<MessageType>(i);
-  }
-  return std::nullopt;
+  return EnumByName<MessageType>(s, kTypeNames);
 }
 
 std::string_view ToString(RejectReason r) { return kReasonCodes[static_cast<int>(r)]; }
 
 std::optional<RejectReason> ParseRejectReason(std::string_view s) {
-  for (int i = 0; i < kRejectReasonCount; ++i) {
-    if (s == kReasonCodes[i]) return static_cast<RejectReason>(i);
-  }
-  return std::nullopt;
+  return EnumByName<RejectReason>(s, kReasonCodes);
 }
 
 SegmentParser::SegmentParser() {

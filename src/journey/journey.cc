@@ -34,10 +34,7 @@ std::optional<double> Amount(simdjson::dom::element e) {
 std::string_view ToString(Counting c) { return kCountingNames[static_cast<int>(c)]; }
 
 std::optional<Counting> ParseCounting(std::string_view s) {
-  for (size_t i = 0; i < std::size(kCountingNames); ++i) {
-    if (s == kCountingNames[i]) return static_cast<Counting>(i);
-  }
-  return std::nullopt;
+  return EnumByName<Counting>(s, kCountingNames);
 }
 
 Status ConversionOptions::Validate() const {

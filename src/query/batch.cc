@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/strings.h"
 #include "query/batch_parse.h"
 
 namespace attrib::query {
@@ -309,10 +310,7 @@ std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
 std::string_view ToString(GroupBy g) { return kGroupByNames[static_cast<int>(g)]; }
 
 std::optional<GroupBy> ParseGroupBy(std::string_view s) {
-  for (size_t i = 0; i < std::size(kGroupByNames); ++i) {
-    if (s == kGroupByNames[i]) return static_cast<GroupBy>(i);
-  }
-  return std::nullopt;
+  return EnumByName<GroupBy>(s, kGroupByNames);
 }
 
 std::vector<std::string_view> GroupFields(GroupBy g) {
