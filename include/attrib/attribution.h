@@ -1,6 +1,8 @@
 // Attribution models: how one conversion's credit is shared among the touchpoints (sessions) of
 // its journey. The eight heuristic models are pure per-journey rules (BLUEPRINT §6,
-// docs/models.md); every model runs for every conversion.
+// docs/models.md); every model runs for every conversion. The data-driven models (markov,
+// shapley, shapley_simplified) learn from every journey, converting or not, and credit channels
+// over the whole data set (src/attribution/markov.h, shapley.h).
 #pragma once
 
 #include <cstdint>
@@ -23,12 +25,20 @@ namespace attrib {
   X(kWShaped, "w_shaped")              \
   X(kParticipation, "participation")
 
+#define ATTRIB_DATA_DRIVEN_MODELS(X) \
+  X(kMarkov, "markov")               \
+  X(kShapley, "shapley")             \
+  X(kShapleySimplified, "shapley_simplified")
+
+// The heuristic models first, in this order: Model(m) for m < kHeuristicModelCount.
 enum class Model : uint8_t {
 #define ATTRIB_X(name, text) name,
-  ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+  ATTRIB_HEURISTIC_MODELS(ATTRIB_X) ATTRIB_DATA_DRIVEN_MODELS(ATTRIB_X)
 #undef ATTRIB_X
 };
 inline constexpr int kHeuristicModelCount = 8;
+inline constexpr int kModelCount = 11;
+inline constexpr bool IsDataDriven(Model m) { return static_cast<int>(m) >= kHeuristicModelCount; }
 std::string_view ToString(Model m);
 std::optional<Model> ParseModel(std::string_view s);
 
@@ -43,7 +53,7 @@ struct HeuristicOptions {
   double half_life_days = 7.0;  // time_decay: a touchpoint this much older weighs half; > 0
 };
 
-// Writes the credit of each touchpoint of one journey under `model` to `credits` (same size as
+// Writes the credit of each touchpoint of one journey under `model`, a heuristic one, to `credits` (same size as
 // `touchpoints`, which are ordered by `at`). Credits are unrounded and sum to 1 (participation:
 // 1 per distinct channel). An empty journey gets no credits.
 void CreditJourney(Model model, std::span<const Touchpoint> touchpoints, Micros converted_at,

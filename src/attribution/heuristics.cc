@@ -48,6 +48,7 @@ std::string_view ToString(Model m) {
   case Model::name:          \
     return text;
     ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+    ATTRIB_DATA_DRIVEN_MODELS(ATTRIB_X)
 #undef ATTRIB_X
   }
   return "first_touch";
@@ -57,13 +58,14 @@ std::optional<Model> ParseModel(std::string_view s) {
 #define ATTRIB_X(name, text) \
   if (s == text) return Model::name;
   ATTRIB_HEURISTIC_MODELS(ATTRIB_X)
+  ATTRIB_DATA_DRIVEN_MODELS(ATTRIB_X)
 #undef ATTRIB_X
   return std::nullopt;
 }
 
 void CreditJourney(Model model, std::span<const Touchpoint> tps, Micros converted_at,
                    const HeuristicOptions& options, std::span<double> credits) {
-  assert(credits.size() == tps.size());
+  assert(credits.size() == tps.size() && !IsDataDriven(model));
   const size_t n = tps.size();
   if (n == 0) return;
   switch (model) {
@@ -119,6 +121,10 @@ void CreditJourney(Model model, std::span<const Touchpoint> tps, Micros converte
         seen.clear();
         for (size_t i = 0; i < n; ++i) credits[i] = seen.insert(tps[i].channel).second ? 1.0 : 0.0;
       }
+      return;
+    case Model::kMarkov:  // not per journey
+    case Model::kShapley:
+    case Model::kShapleySimplified:
       return;
   }
 }

@@ -1,0 +1,202 @@
+#include "attribution/markov.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "attribution/absorbing_chain.h"
+#include "common/flat_map.h"
+#include "common/u64_map.h"
+
+namespace attrib {
+namespace {
+
+std::string_view Bytes(std::span<const uint32_t> ids) {
+  return {reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t)};
+}
+
+// A pair of states as a U64Map key: a bijective mix (MurmurHash3's finaliser), so distinct
+// pairs have distinct keys, and never 0 because nothing steps into (start).
+uint64_t StepKey(uint32_t from, uint32_t to) {
+  uint64_t x = (uint64_t{from} << 32) | to;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// The paths with repeats collapsed (unless kept), each once, with their outcomes summed.
+// Rows without weight are left out.
+PathTable DistinctPaths(const PathTable& paths, bool keep_repeats) {
+  FlatStringMap<uint32_t> ids;  // path → 1 + its row in `distinct`
+  std::vector<std::vector<uint32_t>> rows;
+  std::vector<PathOutcome> outcomes;
+  std::vector<uint32_t> path;
+  for (size_t row = 0; row < paths.size(); ++row) {
+    const PathOutcome& o = paths.outcome(row);
+    if (!(o.conversions + o.nulls > 0)) continue;
+    path.clear();
+    for (const uint32_t c : paths.path(row)) {
+      if (keep_repeats || path.empty() || path.back() != c) path.push_back(c);
+    }
+    uint32_t& id = ids[Bytes(path)];
+    if (id == 0) {
+      rows.push_back(path);
+      outcomes.emplace_back();
+      id = static_cast<uint32_t>(rows.size());
+    }
+    PathOutcome& sum = outcomes[id - 1];
+    sum.conversions += o.conversions;
+    sum.value += o.value;
+    sum.nulls += o.nulls;
+  }
+  PathTable distinct;
+  for (size_t i = 0; i < rows.size(); ++i) distinct.Add(rows[i], outcomes[i]);
+  return distinct;
+}
+
+// Interns the chain's states and counts its steps.
+class ChainBuilder {
+ public:
+  explicit ChainBuilder(MarkovResult* result) : r_(*result) { r_.states.resize(3); }
+
+  uint32_t State(std::span<const uint32_t> channels) {
+    uint32_t& id = ids_[Bytes(channels)];  // states 0–2 have no channels: 0 means new
+    if (id == 0) {
+      id = static_cast<uint32_t>(r_.states.size());
+      r_.states.emplace_back(channels.begin(), channels.end());
+    }
+    return id;
+  }
+
+  void Step(uint32_t from, uint32_t to, double count) {
+    if (!(count > 0)) return;
+    uint32_t& i = steps_[StepKey(from, to)];
+    if (i == 0) {
+      r_.transitions.push_back(MarkovTransition{from, to, 0, 0});
+      i = static_cast<uint32_t>(r_.transitions.size());
+    }
+    r_.transitions[i - 1].count += count;
+  }
+
+ private:
+  MarkovResult& r_;
+  FlatStringMap<uint32_t> ids_;
+  U64Map<uint32_t> steps_;  // StepKey → 1 + index in r_.transitions
+};
+
+}  // namespace
+
+Status MarkovOptions::Validate() const {
+  if (order < 1 || order > kMaxMarkovOrder) {
+    return Status::InvalidArgument(
+        fmt::format("the Markov order must be between 1 and {}, not {}", kMaxMarkovOrder, order));
+  }
+  return Status::Ok();
+}
+
+Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options) {
+  ATTRIB_RETURN_IF_ERROR(options.Validate());
+  MarkovResult result;
+  const uint32_t channels = paths.channel_count();
+  result.removal_effect.assign(channels, 0.0);
+  result.value_removal_effect.assign(channels, 0.0);
+  result.credits.assign(channels, ChannelCredit{});
+
+  // 1. The chain: a path visits the windows of `order` consecutive channels (a shorter path
+  //    is one state), from (start) to (conversion) for its conversions and to (null) for the
+  //    rest. Each state remembers the value of the conversions that ended there.
+  const PathTable distinct = DistinctPaths(paths, options.keep_repeats);
+  const size_t k = static_cast<size_t>(options.order);
+  ChainBuilder chain(&result);
+  std::vector<double> ended_conversions, ended_value;  // by state
+  for (size_t row = 0; row < distinct.size(); ++row) {
+    const std::span<const uint32_t> path = distinct.path(row);
+    const PathOutcome& o = distinct.outcome(row);
+    const double weight = o.conversions + o.nulls;
+    uint32_t state = kStartState;
+    for (size_t i = 0; i == 0 || i + k <= path.size(); ++i) {
+      const uint32_t next = chain.State(path.subspan(i, std::min(k, path.size())));
+      chain.Step(state, next, weight);
+      state = next;
+    }
+    chain.Step(state, kConversionState, o.conversions);
+    chain.Step(state, kNullState, o.nulls);
+    if (ended_conversions.size() <= state) {
+      ended_conversions.resize(result.states.size());
+      ended_value.resize(result.states.size());
+    }
+    ended_conversions[state] += o.conversions;
+    ended_value[state] += o.value;
+  }
+  const auto state_count = static_cast<uint32_t>(result.states.size());
+  ended_conversions.resize(state_count);
+  ended_value.resize(state_count);
+  std::sort(result.transitions.begin(), result.transitions.end(),
+            [](const MarkovTransition& a, const MarkovTransition& b) {
+              return a.from != b.from ? a.from < b.from : a.to < b.to;
+            });
+  std::vector<double> out(state_count, 0.0);
+  for (const MarkovTransition& t : result.transitions) out[t.from] += t.count;
+  for (MarkovTransition& t : result.transitions) t.probability = t.count / out[t.from];
+
+  // 2. P(conversion) and the expected value from (start): the states' steps among
+  //    themselves, what absorption into (conversion) pays, and each state's mean value.
+  std::vector<AbsorbingChain::Step> steps;
+  std::vector<double> reward(state_count, 0.0), value(state_count, 0.0);
+  for (const MarkovTransition& t : result.transitions) {
+    if (t.to == kConversionState) {
+      reward[t.from] = t.probability;
+      const double mean = ended_value[t.from] / ended_conversions[t.from];
+      value[t.from] = t.probability * mean;
+    } else if (t.to != kNullState) {
+      steps.push_back(AbsorbingChain::Step{t.from, t.to, t.probability});
+    }
+  }
+  AbsorbingChain solver(state_count, steps, std::move(reward), std::move(value));
+  ATTRIB_ASSIGN_OR_RETURN(const AbsorbingChain::Outcome all, solver.Solve(kStartState, {}));
+  result.conversion_probability = all.reward;
+  result.expected_value = all.value;
+  if (!(all.reward > 0)) return result;
+
+  // 3. Removal effects: each channel's states made dead ends, one solve per channel.
+  std::vector<std::vector<uint32_t>> states_of(channels);
+  for (uint32_t s = kNullState + 1; s < state_count; ++s) {
+    const std::vector<uint32_t>& in = result.states[s];
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (std::find(in.begin(), in.begin() + static_cast<long>(i), in[i]) ==
+          in.begin() + static_cast<long>(i)) {
+        states_of[in[i]].push_back(s);
+      }
+    }
+  }
+  std::vector<bool> removed(state_count, false);
+  double sum = 0, value_sum = 0;
+  for (uint32_t c = 0; c < channels; ++c) {
+    if (states_of[c].empty()) continue;
+    for (const uint32_t s : states_of[c]) removed[s] = true;
+    ATTRIB_ASSIGN_OR_RETURN(const AbsorbingChain::Outcome without,
+                            solver.Solve(kStartState, removed));
+    for (const uint32_t s : states_of[c]) removed[s] = false;
+    result.removal_effect[c] = std::clamp(1.0 - without.reward / all.reward, 0.0, 1.0);
+    sum += result.removal_effect[c];
+    if (all.value > 0) {
+      result.value_removal_effect[c] = std::clamp(1.0 - without.value / all.value, 0.0, 1.0);
+      value_sum += result.value_removal_effect[c];
+    }
+  }
+
+  // 4. Credits in proportion to the removal effects.
+  const PathOutcome& totals = paths.totals();
+  for (uint32_t c = 0; c < channels; ++c) {
+    if (sum > 0) result.credits[c].conversions = result.removal_effect[c] / sum * totals.conversions;
+    if (value_sum > 0) {
+      result.credits[c].value = result.value_removal_effect[c] / value_sum * totals.value;
+    }
+  }
+  return result;
+}
+
+}  // namespace attrib

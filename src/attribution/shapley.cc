@@ -1,0 +1,290 @@
+#include "attribution/shapley.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+
+#include "common/flat_map.h"
+#include "common/rng.h"
+#include "common/u64_map.h"
+
+namespace attrib {
+namespace {
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// The distinct channel sets of the journeys, each with its journeys' outcomes, and v.
+class Game {
+ public:
+  explicit Game(const PathTable& paths) {
+    FlatStringMap<uint32_t> ids;  // sorted channel ids → 1 + set index
+    std::vector<uint32_t> set;
+    for (size_t row = 0; row < paths.size(); ++row) {
+      const PathOutcome& o = paths.outcome(row);
+      if (!(o.conversions + o.nulls > 0)) continue;
+      const std::span<const uint32_t> path = paths.path(row);
+      set.assign(path.begin(), path.end());
+      std::sort(set.begin(), set.end());
+      set.erase(std::unique(set.begin(), set.end()), set.end());
+      uint32_t& id = ids[std::string_view(reinterpret_cast<const char*>(set.data()),
+                                          set.size() * sizeof(uint32_t))];
+      if (id == 0) {
+        begin_.push_back(static_cast<uint32_t>(members_.size()));
+        members_.insert(members_.end(), set.begin(), set.end());
+        outcomes_.emplace_back();
+        id = static_cast<uint32_t>(outcomes_.size());
+      }
+      PathOutcome& sum = outcomes_[id - 1];
+      sum.conversions += o.conversions;
+      sum.value += o.value;
+      sum.nulls += o.nulls;
+    }
+    begin_.push_back(static_cast<uint32_t>(members_.size()));
+    zobrist_.resize(paths.channel_count());
+    for (uint32_t c = 0; c < zobrist_.size(); ++c) zobrist_[c] = SplitMix(c);
+    next_same_hash_.assign(size(), kNone);
+    for (uint32_t s = 0; s < size(); ++s) {
+      uint64_t h = 0;
+      for (const uint32_t c : set_of(s)) h ^= zobrist_[c];
+      uint32_t& head = by_hash_[Key(h)];  // 0: empty, else 1 + a set
+      if (head != 0) next_same_hash_[s] = head - 1;
+      head = s + 1;
+    }
+  }
+
+  uint32_t size() const { return static_cast<uint32_t>(outcomes_.size()); }
+  std::span<const uint32_t> set_of(uint32_t s) const {
+    return std::span(members_.data() + begin_[s], begin_[s + 1] - begin_[s]);
+  }
+  const PathOutcome& outcome(uint32_t s) const { return outcomes_[s]; }
+  uint64_t zobrist(uint32_t channel) const { return zobrist_[channel]; }
+  double v(uint32_t s) const {
+    const PathOutcome& o = outcomes_[s];
+    return o.conversions / (o.conversions + o.nulls);
+  }
+
+  // The set whose members hash to `hash` (XOR of their zobrist values) and satisfy
+  // `same(set)`; size() when none.
+  template <class Same>
+  uint32_t Find(uint64_t hash, Same same) const {
+    const uint32_t* head = by_hash_.Find(Key(hash));
+    if (head == nullptr) return size();
+    for (uint32_t s = *head - 1; s != kNone; s = next_same_hash_[s]) {
+      if (same(set_of(s))) return s;
+    }
+    return size();
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  static uint64_t Key(uint64_t hash) { return hash == 0 ? 1 : hash; }  // U64Map reserves 0
+
+  std::vector<uint32_t> members_;  // every set's channels, sorted, back to back
+  std::vector<uint32_t> begin_;
+  std::vector<PathOutcome> outcomes_;
+  std::vector<uint64_t> zobrist_;  // a random 64-bit value per channel
+  U64Map<uint32_t> by_hash_;
+  std::vector<uint32_t> next_same_hash_;
+};
+
+// w[s] = s! (n − 1 − s)! / n!: the weight of a coalition of s others joined by one player.
+std::vector<double> Weights(int n) {
+  std::vector<double> w(static_cast<size_t>(n) + 1, 0.0);
+  // w[0] = 1/n; w[s] = w[s − 1] · s / (n − s).
+  w[0] = 1.0 / n;
+  for (int s = 1; s < n; ++s) w[s] = w[s - 1] * s / (n - s);
+  return w;  // w[n] = 0: no player joins the whole set
+}
+
+// The Shapley values on the players of `t` (sorted channels) of the game given by its
+// non-zero coalitions (mask over t's positions, value).
+void ValuesFromCoalitions(std::span<const std::pair<uint32_t, double>> coalitions, int n,
+                          std::span<double> phi) {
+  const std::vector<double> w = Weights(n);
+  // A coalition S of size s adds v(S)·w[s − 1] to each member's value and takes v(S)·w[s]
+  // from each other player's.
+  double all = 0;
+  std::fill(phi.begin(), phi.end(), 0.0);
+  for (const auto& [mask, value] : coalitions) {
+    const int s = std::popcount(mask);
+    all -= value * w[s];
+    const double member = value * (w[s - 1] + w[s]);
+    for (uint32_t m = mask; m != 0; m &= m - 1) phi[std::countr_zero(m)] += member;
+  }
+  for (double& p : phi) p += all;
+}
+
+class Solver {
+ public:
+  Solver(const Game& game, const ShapleyOptions& options, ShapleyResult* result)
+      : game_(game), options_(options), r_(*result), rng_(options.seed) {}
+
+  void Run() {
+    std::vector<double> phi;
+    for (uint32_t s = 0; s < game_.size(); ++s) {
+      const PathOutcome& o = game_.outcome(s);
+      if (!(o.conversions > 0)) continue;
+      const std::span<const uint32_t> t = game_.set_of(s);
+      phi.assign(t.size(), 0.0);
+      if (static_cast<int>(t.size()) <= options_.max_exact_channels) {
+        Exact(t, phi);
+        ++r_.exact_sets;
+      } else {
+        Sampled(t, phi);
+        ++r_.sampled_sets;
+      }
+      Credit(t, o, phi);
+    }
+  }
+
+ private:
+  // Every subset of t, looked up by its hash.
+  void Exact(std::span<const uint32_t> t, std::span<double> phi) {
+    const int n = static_cast<int>(t.size());
+    const uint32_t subsets = uint32_t{1} << n;
+    hashes_.resize(subsets);
+    hashes_[0] = 0;
+    coalitions_.clear();
+    for (uint32_t mask = 1; mask < subsets; ++mask) {
+      hashes_[mask] = hashes_[mask & (mask - 1)] ^ game_.zobrist(t[std::countr_zero(mask)]);
+      const int size = std::popcount(mask);
+      const uint32_t found = game_.Find(hashes_[mask], [&](std::span<const uint32_t> set) {
+        if (static_cast<int>(set.size()) != size) return false;
+        size_t i = 0;  // set ⊆ {t[j] : j in mask}, both sorted
+        for (uint32_t m = mask; m != 0; m &= m - 1) {
+          if (set[i++] != t[std::countr_zero(m)]) return false;
+        }
+        return true;
+      });
+      if (found == game_.size()) continue;
+      const double v = game_.v(found);
+      if (v != 0) coalitions_.emplace_back(mask, v);
+    }
+    ValuesFromCoalitions(coalitions_, n, phi);
+  }
+
+  // Castro, Gómez & Tejada (2009): the mean marginal contribution over random orderings.
+  void Sampled(std::span<const uint32_t> t, std::span<double> phi) {
+    const size_t n = t.size();
+    order_.resize(n);
+    position_.assign(n, 0);
+    for (uint32_t k = 0; k < options_.samples; ++k) {
+      for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
+      for (size_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng_.Below(i + 1)]);
+      for (size_t i = 0; i < n; ++i) position_[order_[i]] = static_cast<uint32_t>(i);
+      uint64_t hash = 0;
+      double before = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const uint32_t player = order_[i];
+        hash ^= game_.zobrist(t[player]);
+        const uint32_t found = game_.Find(hash, [&](std::span<const uint32_t> set) {
+          if (set.size() != i + 1) return false;
+          for (const uint32_t c : set) {  // every member among the first i + 1 of the order
+            const auto at = std::lower_bound(t.begin(), t.end(), c);
+            if (at == t.end() || *at != c || position_[at - t.begin()] > i) return false;
+          }
+          return true;
+        });
+        const double now = found == game_.size() ? 0.0 : game_.v(found);
+        phi[player] += now - before;
+        before = now;
+      }
+    }
+    for (double& p : phi) p /= options_.samples;
+    // Each marginal contribution lies in [−max v, max v], over the subsets of t (v ≥ 0);
+    // Hoeffding's bound with a union over the n players, at 95 %.
+    double max_v = 0;
+    for (uint32_t s = 0; s < game_.size(); ++s) {
+      const std::span<const uint32_t> set = game_.set_of(s);
+      if (set.size() <= n && std::includes(t.begin(), t.end(), set.begin(), set.end())) {
+        max_v = std::max(max_v, game_.v(s));
+      }
+    }
+    const double error =
+        2 * max_v * std::sqrt(std::log(2.0 * static_cast<double>(n) / 0.05) / (2.0 * options_.samples));
+    r_.max_error = std::max(r_.max_error, error);
+  }
+
+  // Negative values to 0, then shares summing to 1 (equal shares when nothing is left).
+  void Credit(std::span<const uint32_t> t, const PathOutcome& o, std::span<double> phi) {
+    double sum = 0;
+    for (double& p : phi) {
+      p = std::max(p, 0.0);
+      sum += p;
+    }
+    for (size_t i = 0; i < t.size(); ++i) {
+      const double share = sum > 0 ? phi[i] / sum : 1.0 / static_cast<double>(t.size());
+      r_.credits[t[i]].conversions += share * o.conversions;
+      r_.credits[t[i]].value += share * o.value;
+    }
+  }
+
+  const Game& game_;
+  const ShapleyOptions& options_;
+  ShapleyResult& r_;
+  Rng rng_;
+  std::vector<uint64_t> hashes_;
+  std::vector<std::pair<uint32_t, double>> coalitions_;
+  std::vector<uint32_t> order_, position_;
+};
+
+}  // namespace
+
+Status ShapleyOptions::Validate() const {
+  if (max_exact_channels < 1 || max_exact_channels > kMaxExactShapleyChannels) {
+    return Status::InvalidArgument(
+        fmt::format("shapley: the exact limit must be between 1 and {} channels, not {}",
+                    kMaxExactShapleyChannels, max_exact_channels));
+  }
+  if (samples < 1) return Status::InvalidArgument("shapley: samples must be at least 1");
+  return Status::Ok();
+}
+
+Result<ShapleyResult> Shapley(const PathTable& paths, const ShapleyOptions& options) {
+  ATTRIB_RETURN_IF_ERROR(options.Validate());
+  ShapleyResult result;
+  result.credits.assign(paths.channel_count(), ChannelCredit{});
+  const Game game(paths);
+  Solver(game, options, &result).Run();
+  return result;
+}
+
+std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths) {
+  std::vector<ChannelCredit> credits(paths.channel_count());
+  std::vector<uint32_t> set;
+  for (size_t row = 0; row < paths.size(); ++row) {
+    const PathOutcome& o = paths.outcome(row);
+    if (!(o.conversions > 0)) continue;
+    const std::span<const uint32_t> path = paths.path(row);
+    set.assign(path.begin(), path.end());
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    const double share = 1.0 / static_cast<double>(set.size());
+    for (const uint32_t c : set) {
+      credits[c].conversions += share * o.conversions;
+      credits[c].value += share * o.value;
+    }
+  }
+  return credits;
+}
+
+std::vector<double> ShapleyValues(std::span<const double> v, int n) {
+  assert(n >= 0 && n <= kMaxExactShapleyChannels && v.size() == (size_t{1} << n));
+  std::vector<std::pair<uint32_t, double>> coalitions;
+  for (uint32_t mask = 1; mask < v.size(); ++mask) {  // v − v(∅) has the same values
+    if (v[mask] != v[0]) coalitions.emplace_back(mask, v[mask] - v[0]);
+  }
+  std::vector<double> phi(static_cast<size_t>(n), 0.0);
+  if (n > 0) ValuesFromCoalitions(coalitions, n, phi);
+  return phi;
+}
+
+}  // namespace attrib

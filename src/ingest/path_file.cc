@@ -1,0 +1,198 @@
+#include "ingest/path_file.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "common/strings.h"
+
+namespace attrib::ingest {
+namespace {
+
+constexpr std::string_view kColumnNames[] = {"path", "total_conversions",
+                                             "total_conversion_value", "total_null"};
+
+// Shows a field in an error message: quoted, cut when long.
+std::string Shown(std::string_view s) {
+  constexpr size_t kShown = 40;
+  return s.size() <= kShown ? fmt::format("\"{}\"", s)
+                            : fmt::format("\"{}…\"", s.substr(0, kShown));
+}
+
+// Splits a line at `delimiter` outside double quotes. A quoted field loses its quotes and ""
+// in it becomes "; a quote inside an unquoted field is kept.
+Status SplitFields(std::string_view line, char delimiter, std::vector<std::string>* fields) {
+  fields->clear();
+  size_t i = 0;
+  for (;;) {
+    std::string field;
+    size_t start = i;
+    while (start < line.size() && line[start] == ' ') ++start;
+    if (start < line.size() && line[start] == '"') {
+      size_t j = start + 1;
+      for (;; ++j) {
+        if (j >= line.size()) return Status::InvalidArgument("a quoted field is not closed");
+        if (line[j] != '"') {
+          field += line[j];
+        } else if (j + 1 < line.size() && line[j + 1] == '"') {
+          field += '"';
+          ++j;
+        } else {
+          break;
+        }
+      }
+      i = j + 1;
+      while (i < line.size() && line[i] == ' ') ++i;
+      if (i < line.size() && line[i] != delimiter) {
+        return Status::InvalidArgument("text follows a quoted field's closing quote");
+      }
+    } else {
+      const size_t end = std::min(line.find(delimiter, i), line.size());
+      field.assign(line.substr(i, end - i));
+      i = end;
+    }
+    fields->push_back(std::move(field));
+    if (i >= line.size()) return Status::Ok();
+    ++i;  // the delimiter
+  }
+}
+
+Status Number(std::string_view column, std::string_view text, double* out) {
+  const std::string_view s = TrimAscii(text);
+  if (s.empty()) return Status::InvalidArgument(fmt::format("{} is empty", column));
+  double x = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(x)) {
+    return Status::InvalidArgument(
+        fmt::format("{}: {} is not a finite number", column, Shown(s)));
+  }
+  if (x < 0) {
+    return Status::InvalidArgument(fmt::format("{}: {} is negative", column, Shown(s)));
+  }
+  *out = x;
+  return Status::Ok();
+}
+
+Status AtLine(uint64_t line, const Status& s) {
+  return Status(s.code(), fmt::format("line {}: {}", line, s.message()));
+}
+
+}  // namespace
+
+Status PathFileParser::AddLine(std::string_view line, uint64_t line_number) {
+  if (line.size() > kMaxPathRowBytes) {
+    return AtLine(line_number, Status::LimitExceeded(fmt::format(
+                                   "the line is at least {} bytes, over the limit of {}",
+                                   line.size(), kMaxPathRowBytes)));
+  }
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!started_ && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a BOM
+  if (TrimAscii(line).empty()) return Status::Ok();
+  if (!simdjson::validate_utf8(line.data(), line.size())) {
+    return AtLine(line_number, Status::InvalidArgument("the line is not valid UTF-8"));
+  }
+  if (!started_) {
+    started_ = true;
+    for (const char d : {';', '\t', ','}) {
+      if (line.find(d) != std::string_view::npos) {
+        delimiter_ = d;
+        break;
+      }
+    }
+    if (Status s = SplitFields(line, delimiter_, &fields_); !s.ok()) return AtLine(line_number, s);
+    if (!fields_.empty() && AsciiLowerCopy(TrimAscii(fields_[0])) == "path") {
+      return ReadHeader(fields_, line_number);
+    }
+  } else if (Status s = SplitFields(line, delimiter_, &fields_); !s.ok()) {
+    return AtLine(line_number, s);
+  }
+  return ReadRow(fields_, line_number);
+}
+
+Status PathFileParser::ReadHeader(const std::vector<std::string>& fields, uint64_t line_number) {
+  header_ = true;
+  columns_ = Columns{-1, -1, -1, -1, fields.size()};
+  int* slots[] = {&columns_.path, &columns_.conversions, &columns_.value, &columns_.nulls};
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string name = AsciiLowerCopy(TrimAscii(fields[i]));
+    for (size_t c = 0; c < std::size(kColumnNames); ++c) {
+      if (name != kColumnNames[c]) continue;
+      if (*slots[c] >= 0) {
+        return AtLine(line_number, Status::InvalidArgument(fmt::format(
+                                       "the header names {} twice", kColumnNames[c])));
+      }
+      *slots[c] = static_cast<int>(i);
+    }
+  }
+  for (size_t c = 0; c < 2; ++c) {
+    if (*slots[c] < 0) {
+      return AtLine(line_number,
+                    Status::InvalidArgument(fmt::format(
+                        "the header has no {} column (expected {})", kColumnNames[c],
+                        "path;total_conversions;total_conversion_value;total_null")));
+    }
+  }
+  return Status::Ok();
+}
+
+Status PathFileParser::ReadRow(const std::vector<std::string>& fields, uint64_t line_number) {
+  if (header_ && fields.size() != columns_.count) {
+    return AtLine(line_number, Status::InvalidArgument(fmt::format(
+                                   "{} fields, but the header has {}", fields.size(),
+                                   columns_.count)));
+  }
+  if (!header_ && (fields.size() < 2 || fields.size() > columns_.count)) {
+    return AtLine(line_number,
+                  Status::InvalidArgument(fmt::format(
+                      "{} field{}; a row has 2 to 4: path;total_conversions"
+                      "[;total_conversion_value[;total_null]]",
+                      fields.size(), fields.size() == 1 ? "" : "s")));
+  }
+  PathOutcome outcome;
+  const auto number = [&](int column, std::string_view name, double* out) {
+    if (column < 0 || static_cast<size_t>(column) >= fields.size()) return Status::Ok();
+    return Number(name, fields[column], out);
+  };
+  for (const auto& [column, name, out] :
+       {std::tuple{columns_.conversions, kColumnNames[1], &outcome.conversions},
+        std::tuple{columns_.value, kColumnNames[2], &outcome.value},
+        std::tuple{columns_.nulls, kColumnNames[3], &outcome.nulls}}) {
+    if (Status s = number(column, name, out); !s.ok()) return AtLine(line_number, s);
+  }
+  path_.clear();
+  std::string_view rest = fields[columns_.path];
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('>'), rest.size());
+    const std::string_view name = TrimAscii(rest.substr(0, end));
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (name.empty()) continue;
+    if (name.size() > kMaxPathChannelBytes) {
+      return AtLine(line_number, Status::LimitExceeded(fmt::format(
+                                     "a channel name of {} bytes is over the limit of {}",
+                                     name.size(), kMaxPathChannelBytes)));
+    }
+    if (path_.size() == kMaxPathLength) {
+      return AtLine(line_number, Status::LimitExceeded(fmt::format(
+                                     "the path has more than {} channels", kMaxPathLength)));
+    }
+    uint32_t& id = ids_[name];
+    if (id == 0) {
+      if (names_.size() == kMaxPathChannels) {
+        return AtLine(line_number, Status::LimitExceeded(fmt::format(
+                                       "more than {} distinct channels", kMaxPathChannels)));
+      }
+      names_.emplace_back(name);
+      id = static_cast<uint32_t>(names_.size());
+    }
+    path_.push_back(id - 1);
+  }
+  if (path_.empty()) {
+    return AtLine(line_number, Status::InvalidArgument("the path has no channels"));
+  }
+  table_.Add(path_, outcome);
+  return Status::Ok();
+}
+
+}  // namespace attrib::ingest
