@@ -53,9 +53,9 @@ struct HeuristicOptions {
   double half_life_days = 7.0;  // time_decay: a touchpoint this much older weighs half; > 0
 };
 
-// Writes the credit of each touchpoint of one journey under `model`, a heuristic one, to `credits` (same size as
-// `touchpoints`, which are ordered by `at`). Credits are unrounded and sum to 1 (participation:
-// 1 per distinct channel). An empty journey gets no credits.
+// Writes the credit of each touchpoint of one journey under `model`, a heuristic one, to `credits`
+// (same size as `touchpoints`, which are ordered by `at`). Credits are unrounded and sum to 1
+// (participation: 1 per distinct channel). An empty journey gets no credits.
 void CreditJourney(Model model, std::span<const Touchpoint> touchpoints, Micros converted_at,
                    const HeuristicOptions& options, std::span<double> credits);
 

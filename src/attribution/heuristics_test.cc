@@ -88,11 +88,15 @@ RC_GTEST_PROP(HeuristicModels, AllAtOnceEqualsOneByOne, ()) {
   }
 }
 
-TEST(HeuristicModels, NamesRoundTrip) {
-  for (int m = 0; m < kHeuristicModelCount; ++m) {
+TEST(Models, NamesRoundTrip) {
+  for (int m = 0; m < kModelCount; ++m) {
     EXPECT_EQ(ParseModel(ToString(static_cast<Model>(m))), static_cast<Model>(m));
+    EXPECT_EQ(IsDataDriven(static_cast<Model>(m)), m >= kHeuristicModelCount);
   }
-  EXPECT_FALSE(ParseModel("markov").has_value());
+  EXPECT_EQ(ParseModel("markov"), Model::kMarkov);
+  EXPECT_EQ(ParseModel("shapley_simplified"), Model::kShapleySimplified);
+  EXPECT_FALSE(ParseModel("Markov").has_value());
+  EXPECT_FALSE(ParseModel("").has_value());
 }
 
 TEST(HeuristicModels, EmptyJourneyGetsNothing) {

@@ -5,20 +5,14 @@
 #include <algorithm>
 
 #include "attribution/absorbing_chain.h"
-#include "common/flat_map.h"
 #include "common/u64_map.h"
 
 namespace attrib {
 namespace {
 
-std::string_view Bytes(std::span<const uint32_t> ids) {
-  return {reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t)};
-}
-
-// A pair of states as a U64Map key: a bijective mix (MurmurHash3's finaliser), so distinct
-// pairs have distinct keys, and never 0 because nothing steps into (start).
-uint64_t StepKey(uint32_t from, uint32_t to) {
-  uint64_t x = (uint64_t{from} << 32) | to;
+// A bijective 64-bit mix (MurmurHash3's finaliser): distinct inputs, distinct keys, and
+// spread for U64Map, which indexes by the low bits.
+uint64_t Mix(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;
@@ -27,43 +21,18 @@ uint64_t StepKey(uint32_t from, uint32_t to) {
   return x;
 }
 
-// The paths with repeats collapsed (unless kept), each once, with their outcomes summed.
-// Rows without weight are left out.
-PathTable DistinctPaths(const PathTable& paths, bool keep_repeats) {
-  FlatStringMap<uint32_t> ids;  // path → 1 + its row in `distinct`
-  std::vector<std::vector<uint32_t>> rows;
-  std::vector<PathOutcome> outcomes;
-  std::vector<uint32_t> path;
-  for (size_t row = 0; row < paths.size(); ++row) {
-    const PathOutcome& o = paths.outcome(row);
-    if (!(o.conversions + o.nulls > 0)) continue;
-    path.clear();
-    for (const uint32_t c : paths.path(row)) {
-      if (keep_repeats || path.empty() || path.back() != c) path.push_back(c);
-    }
-    uint32_t& id = ids[Bytes(path)];
-    if (id == 0) {
-      rows.push_back(path);
-      outcomes.emplace_back();
-      id = static_cast<uint32_t>(rows.size());
-    }
-    PathOutcome& sum = outcomes[id - 1];
-    sum.conversions += o.conversions;
-    sum.value += o.value;
-    sum.nulls += o.nulls;
-  }
-  PathTable distinct;
-  for (size_t i = 0; i < rows.size(); ++i) distinct.Add(rows[i], outcomes[i]);
-  return distinct;
-}
-
 // Interns the chain's states and counts its steps.
 class ChainBuilder {
  public:
-  explicit ChainBuilder(MarkovResult* result) : r_(*result) { r_.states.resize(3); }
+  ChainBuilder(int order, MarkovResult* result) : bits_(64 / order), r_(*result) {
+    r_.states.resize(3);
+  }
 
+  // The state of up to `order` channels, each < MaxChannels().
   uint32_t State(std::span<const uint32_t> channels) {
-    uint32_t& id = ids_[Bytes(channels)];  // states 0–2 have no channels: 0 means new
+    uint64_t key = 0;  // the channels + 1, side by side: distinct windows, distinct keys
+    for (const uint32_t c : channels) key = (key << bits_) | (uint64_t{c} + 1);
+    uint32_t& id = states_[Mix(key)];  // states 0–2 are never looked up: 0 means new
     if (id == 0) {
       id = static_cast<uint32_t>(r_.states.size());
       r_.states.emplace_back(channels.begin(), channels.end());
@@ -73,7 +42,8 @@ class ChainBuilder {
 
   void Step(uint32_t from, uint32_t to, double count) {
     if (!(count > 0)) return;
-    uint32_t& i = steps_[StepKey(from, to)];
+    // Never key 0: nothing steps into (start).
+    uint32_t& i = steps_[Mix((uint64_t{from} << 32) | to)];
     if (i == 0) {
       r_.transitions.push_back(MarkovTransition{from, to, 0, 0});
       i = static_cast<uint32_t>(r_.transitions.size());
@@ -81,10 +51,17 @@ class ChainBuilder {
     r_.transitions[i - 1].count += count;
   }
 
+  // Channel ids must stay below this for their windows to fit a key.
+  static uint64_t MaxChannels(int order) {
+    const int bits = 64 / order;
+    return bits >= 33 ? uint64_t{UINT32_MAX} : (uint64_t{1} << bits) - 1;
+  }
+
  private:
+  const int bits_;
   MarkovResult& r_;
-  FlatStringMap<uint32_t> ids_;
-  U64Map<uint32_t> steps_;  // StepKey → 1 + index in r_.transitions
+  U64Map<uint32_t> states_;  // Mix(packed channels) → state id
+  U64Map<uint32_t> steps_;   // Mix(from, to) → 1 + index in r_.transitions
 };
 
 }  // namespace
@@ -108,17 +85,26 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   // 1. The chain: a path visits the windows of `order` consecutive channels (a shorter path
   //    is one state), from (start) to (conversion) for its conversions and to (null) for the
   //    rest. Each state remembers the value of the conversions that ended there.
-  const PathTable distinct = DistinctPaths(paths, options.keep_repeats);
+  if (channels > ChainBuilder::MaxChannels(options.order)) {
+    return Status::LimitExceeded(fmt::format("a Markov chain of order {} takes at most {} channels",
+                                             options.order,
+                                             ChainBuilder::MaxChannels(options.order)));
+  }
   const size_t k = static_cast<size_t>(options.order);
-  ChainBuilder chain(&result);
+  ChainBuilder chain(options.order, &result);
   std::vector<double> ended_conversions, ended_value;  // by state
-  for (size_t row = 0; row < distinct.size(); ++row) {
-    const std::span<const uint32_t> path = distinct.path(row);
-    const PathOutcome& o = distinct.outcome(row);
+  std::vector<uint32_t> path;
+  for (size_t row = 0; row < paths.size(); ++row) {
+    const PathOutcome& o = paths.outcome(row);
     const double weight = o.conversions + o.nulls;
+    if (!(weight > 0)) continue;
+    path.clear();
+    for (const uint32_t c : paths.path(row)) {
+      if (options.keep_repeats || path.empty() || path.back() != c) path.push_back(c);
+    }
     uint32_t state = kStartState;
     for (size_t i = 0; i == 0 || i + k <= path.size(); ++i) {
-      const uint32_t next = chain.State(path.subspan(i, std::min(k, path.size())));
+      const uint32_t next = chain.State(std::span(path).subspan(i, std::min(k, path.size())));
       chain.Step(state, next, weight);
       state = next;
     }
@@ -191,7 +177,8 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   // 4. Credits in proportion to the removal effects.
   const PathOutcome& totals = paths.totals();
   for (uint32_t c = 0; c < channels; ++c) {
-    if (sum > 0) result.credits[c].conversions = result.removal_effect[c] / sum * totals.conversions;
+    if (sum > 0)
+      result.credits[c].conversions = result.removal_effect[c] / sum * totals.conversions;
     if (value_sum > 0) {
       result.credits[c].value = result.value_removal_effect[c] / value_sum * totals.value;
     }

@@ -29,7 +29,7 @@ inline constexpr uint32_t kConversionState = 1;
 inline constexpr uint32_t kNullState = 2;
 
 struct MarkovTransition {
-  uint32_t from = 0;       // state ids
+  uint32_t from = 0;  // state ids
   uint32_t to = 0;
   double count = 0;        // journeys that took the step (a row counts its journeys)
   double probability = 0;  // count / every step out of `from`

@@ -39,8 +39,8 @@ class PathTable {
   const PathOutcome& totals() const { return totals_; }
 
  private:
-  std::vector<uint32_t> channels_;      // every row's channels, back to back
-  std::vector<uint64_t> begin_ = {0};   // row i is channels_[begin_[i], begin_[i + 1])
+  std::vector<uint32_t> channels_;     // every row's channels, back to back
+  std::vector<uint64_t> begin_ = {0};  // row i is channels_[begin_[i], begin_[i + 1])
   std::vector<PathOutcome> outcomes_;
   PathOutcome totals_;
   uint32_t channel_count_ = 0;

@@ -209,7 +209,8 @@ class Solver {
       }
     }
     const double error =
-        2 * max_v * std::sqrt(std::log(2.0 * static_cast<double>(n) / 0.05) / (2.0 * options_.samples));
+        2 * max_v *
+        std::sqrt(std::log(2.0 * static_cast<double>(n) / 0.05) / (2.0 * options_.samples));
     r_.max_error = std::max(r_.max_error, error);
   }
 

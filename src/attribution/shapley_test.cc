@@ -141,7 +141,8 @@ RC_GTEST_PROP(ShapleySimplified, IsTheShapleyValueOfTheCoverageGame, ()) {
   const std::vector<ChannelCredit> simplified = ShapleySimplified(Table(rows));
   const std::vector<double> phi = ShapleyValues(v, n);
   for (int i = 0; i < n; ++i) {
-    const double credit = static_cast<size_t>(i) < simplified.size() ? simplified[i].conversions : 0;
+    const double credit =
+        static_cast<size_t>(i) < simplified.size() ? simplified[i].conversions : 0;
     RC_ASSERT(std::abs(credit - phi[i]) <= 1e-9);
   }
 }
@@ -181,8 +182,7 @@ RC_GTEST_PROP(Shapley, CreditsAreSharesOfTheConversionsAndFollowTheLabels, ()) {
   const Result<ShapleyResult> b = Shapley(Table(rows), ShapleyOptions{});
   RC_ASSERT(b.ok());
   for (uint32_t c = 0; c < a->credits.size(); ++c) {
-    const double other =
-        relabel[c] < b->credits.size() ? b->credits[relabel[c]].conversions : 0.0;
+    const double other = relabel[c] < b->credits.size() ? b->credits[relabel[c]].conversions : 0.0;
     RC_ASSERT(std::abs(a->credits[c].conversions - other) <= 1e-9);
   }
 }

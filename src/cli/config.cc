@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "cli/io.h"
 
@@ -34,6 +35,18 @@ const std::vector<ConfigKey> kConfigKeys = {
      "Sessions this many days before a conversion make its journey (1-365)."},
     {"attribution.half_life_days", "number",
      "time_decay: a touchpoint this many days older weighs half as much."},
+    {"attribution.markov_order", "integer",
+     "markov: a state of the chain is the last this many channels (1-4)."},
+    {"attribution.markov_keep_repeats", "boolean",
+     "markov: keep a channel's consecutive repeats (A > A > B) as steps of the chain instead of "
+     "reading them once, as ChannelAttribution does."},
+    {"attribution.shapley_max_exact_channels", "integer",
+     "shapley: journeys over at most this many distinct channels get exact values; larger ones "
+     "are estimated from sampled orderings (1-24)."},
+    {"attribution.shapley_samples", "integer",
+     "shapley: orderings sampled per channel set over the exact limit (1-10000000)."},
+    {"attribution.shapley_seed", "integer",
+     "shapley: seed of the sampling (same seed, same estimate)."},
     {"classifier.rules", "list of paths",
      "Rules files of your own, evaluated before the built-in cascade (like --rules)."},
     {"analysis.threads", "integer", "Worker threads for batch analysis; 0: one per core."},
@@ -184,6 +197,21 @@ Status Apply(const Reader& r, Config* config) {
   if (!(a.heuristics.half_life_days > 0)) {
     return r.Error("attribution.half_life_days", "must be a positive number of days");
   }
+  int64_t order = a.markov.order;
+  ATTRIB_RETURN_IF_ERROR(r.Int("attribution.markov_order", 1, kMaxMarkovOrder, &order));
+  a.markov.order = static_cast<int>(order);
+  ATTRIB_RETURN_IF_ERROR(r.Bool("attribution.markov_keep_repeats", &a.markov.keep_repeats));
+  int64_t exact = a.shapley.max_exact_channels;
+  ATTRIB_RETURN_IF_ERROR(
+      r.Int("attribution.shapley_max_exact_channels", 1, kMaxExactShapleyChannels, &exact));
+  a.shapley.max_exact_channels = static_cast<int>(exact);
+  int64_t samples = a.shapley.samples;
+  ATTRIB_RETURN_IF_ERROR(r.Int("attribution.shapley_samples", 1, 10'000'000, &samples));
+  a.shapley.samples = static_cast<uint32_t>(samples);
+  int64_t seed = static_cast<int64_t>(a.shapley.seed);
+  ATTRIB_RETURN_IF_ERROR(
+      r.Int("attribution.shapley_seed", 0, std::numeric_limits<int64_t>::max(), &seed));
+  a.shapley.seed = static_cast<uint64_t>(seed);
   ATTRIB_RETURN_IF_ERROR(r.Strings("classifier.rules", &config->rules_files));
   int64_t threads = config->threads;
   ATTRIB_RETURN_IF_ERROR(r.Int("analysis.threads", 0, 256, &threads));
@@ -238,6 +266,13 @@ std::string ConfigValue(const Config& config, std::string_view key) {
   }
   if (key == "conversions.lookback_days") return fmt::format("{}", c.lookback / journey::kDay);
   if (key == "attribution.half_life_days") return fmt::format("{}", a.heuristics.half_life_days);
+  if (key == "attribution.markov_order") return fmt::format("{}", a.markov.order);
+  if (key == "attribution.markov_keep_repeats") return a.markov.keep_repeats ? "true" : "false";
+  if (key == "attribution.shapley_max_exact_channels") {
+    return fmt::format("{}", a.shapley.max_exact_channels);
+  }
+  if (key == "attribution.shapley_samples") return fmt::format("{}", a.shapley.samples);
+  if (key == "attribution.shapley_seed") return fmt::format("{}", a.shapley.seed);
   if (key == "classifier.rules") return QuotedList(config.rules_files);
   if (key == "analysis.threads") return fmt::format("{}", config.threads);
   return "";

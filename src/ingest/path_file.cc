@@ -11,8 +11,8 @@
 namespace attrib::ingest {
 namespace {
 
-constexpr std::string_view kColumnNames[] = {"path", "total_conversions",
-                                             "total_conversion_value", "total_null"};
+constexpr std::string_view kColumnNames[] = {"path", "total_conversions", "total_conversion_value",
+                                             "total_null"};
 
 // Shows a field in an error message: quoted, cut when long.
 std::string Shown(std::string_view s) {
@@ -65,8 +65,7 @@ Status Number(std::string_view column, std::string_view text, double* out) {
   double x = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(x)) {
-    return Status::InvalidArgument(
-        fmt::format("{}: {} is not a finite number", column, Shown(s)));
+    return Status::InvalidArgument(fmt::format("{}: {} is not a finite number", column, Shown(s)));
   }
   if (x < 0) {
     return Status::InvalidArgument(fmt::format("{}: {} is negative", column, Shown(s)));
@@ -120,18 +119,17 @@ Status PathFileParser::ReadHeader(const std::vector<std::string>& fields, uint64
     for (size_t c = 0; c < std::size(kColumnNames); ++c) {
       if (name != kColumnNames[c]) continue;
       if (*slots[c] >= 0) {
-        return AtLine(line_number, Status::InvalidArgument(fmt::format(
-                                       "the header names {} twice", kColumnNames[c])));
+        return AtLine(line_number, Status::InvalidArgument(
+                                       fmt::format("the header names {} twice", kColumnNames[c])));
       }
       *slots[c] = static_cast<int>(i);
     }
   }
   for (size_t c = 0; c < 2; ++c) {
     if (*slots[c] < 0) {
-      return AtLine(line_number,
-                    Status::InvalidArgument(fmt::format(
-                        "the header has no {} column (expected {})", kColumnNames[c],
-                        "path;total_conversions;total_conversion_value;total_null")));
+      return AtLine(line_number, Status::InvalidArgument(fmt::format(
+                                     "the header has no {} column (expected {})", kColumnNames[c],
+                                     "path;total_conversions;total_conversion_value;total_null")));
     }
   }
   return Status::Ok();
@@ -139,16 +137,15 @@ Status PathFileParser::ReadHeader(const std::vector<std::string>& fields, uint64
 
 Status PathFileParser::ReadRow(const std::vector<std::string>& fields, uint64_t line_number) {
   if (header_ && fields.size() != columns_.count) {
-    return AtLine(line_number, Status::InvalidArgument(fmt::format(
-                                   "{} fields, but the header has {}", fields.size(),
-                                   columns_.count)));
+    return AtLine(line_number,
+                  Status::InvalidArgument(fmt::format("{} fields, but the header has {}",
+                                                      fields.size(), columns_.count)));
   }
   if (!header_ && (fields.size() < 2 || fields.size() > columns_.count)) {
-    return AtLine(line_number,
-                  Status::InvalidArgument(fmt::format(
-                      "{} field{}; a row has 2 to 4: path;total_conversions"
-                      "[;total_conversion_value[;total_null]]",
-                      fields.size(), fields.size() == 1 ? "" : "s")));
+    return AtLine(line_number, Status::InvalidArgument(fmt::format(
+                                   "{} field{}; a row has 2 to 4: path;total_conversions"
+                                   "[;total_conversion_value[;total_null]]",
+                                   fields.size(), fields.size() == 1 ? "" : "s")));
   }
   PathOutcome outcome;
   const auto number = [&](int column, std::string_view name, double* out) {

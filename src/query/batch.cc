@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/flat_map.h"
 #include "common/strings.h"
 #include "query/batch_parse.h"
 
@@ -45,6 +46,77 @@ using Fixed = __int128;
 // Rounded to nearest; |x| ≤ kMaxRevenue (journey.h), so no sum of them can overflow.
 Fixed ToFixed(double x, double scale) { return static_cast<Fixed>(std::nearbyint(x * scale)); }
 double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale; }
+
+// Journeys by their path of groups: how many converted, their revenue, and how many did not
+// — the data-driven models' input, one per thread, merged at the end.
+class PathCounts {
+ public:
+  void Add(std::span<const uint32_t> path, bool converted, Fixed revenue) {
+    uint32_t& id = ids_[Bytes(path)];
+    if (id == 0) {
+      groups_.insert(groups_.end(), path.begin(), path.end());
+      begin_.push_back(groups_.size());
+      counts_.emplace_back();
+      id = static_cast<uint32_t>(counts_.size());
+    }
+    Counts& c = counts_[id - 1];
+    ++(converted ? c.conversions : c.nulls);
+    c.revenue += revenue;
+  }
+
+  void AddAll(const PathCounts& other) {
+    for (size_t i = 0; i < other.counts_.size(); ++i) {
+      const std::span<const uint32_t> path = other.path(i);
+      uint32_t& id = ids_[Bytes(path)];
+      if (id == 0) {
+        groups_.insert(groups_.end(), path.begin(), path.end());
+        begin_.push_back(groups_.size());
+        counts_.emplace_back();
+        id = static_cast<uint32_t>(counts_.size());
+      }
+      Counts& c = counts_[id - 1];
+      c.conversions += other.counts_[i].conversions;
+      c.nulls += other.counts_[i].nulls;
+      c.revenue += other.counts_[i].revenue;
+    }
+  }
+
+  // Sorted by path, so the models see the same table whatever the threads did.
+  PathTable Table() const {
+    std::vector<uint32_t> order(counts_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+      const std::span<const uint32_t> pa = path(a), pb = path(b);
+      return std::lexicographical_compare(pa.begin(), pa.end(), pb.begin(), pb.end());
+    });
+    PathTable table;
+    for (const uint32_t i : order) {
+      const Counts& c = counts_[i];
+      table.Add(path(i),
+                PathOutcome{static_cast<double>(c.conversions), FromFixed(c.revenue, kRevenueScale),
+                            static_cast<double>(c.nulls)});
+    }
+    return table;
+  }
+
+ private:
+  struct Counts {
+    uint64_t conversions = 0, nulls = 0;
+    Fixed revenue = 0;
+  };
+
+  static std::string_view Bytes(std::span<const uint32_t> path) {
+    return {reinterpret_cast<const char*>(path.data()), path.size_bytes()};
+  }
+  std::span<const uint32_t> path(size_t i) const {
+    return std::span(groups_.data() + begin_[i], begin_[i + 1] - begin_[i]);
+  }
+
+  FlatStringMap<uint32_t> ids_;   // path → 1 + index
+  std::vector<uint32_t> groups_;  // every path's groups, back to back
+  std::vector<uint64_t> begin_ = {0};
+  std::vector<Counts> counts_;
+};
 
 // Reorders `items` in place so that each bucket's items are contiguous, in bucket order, and
 // returns the bucket boundaries (kBuckets + 1 offsets).
@@ -102,6 +174,7 @@ struct Totals {
   uint64_t people = 0, sessions = 0, conversions = 0, duplicates = 0;
   uint64_t converting = 0, non_converting = 0;
   std::vector<bool> currency_used;
+  PathCounts paths;
 };
 
 struct Shared {
@@ -236,7 +309,9 @@ class BucketWorker {
 
   void Credit(const journey::Journey& j) {
     if (j.conversion == nullptr) {
+      if (!InWindow(s_.options, j.sessions.back().start)) return;
       ++t_.non_converting;
+      t_.paths.Add(PathOf(j), false, 0);
       return;
     }
     const journey::Conversion& c = *j.conversion;
@@ -266,6 +341,15 @@ class BucketWorker {
         if (credit != 0) Add(s_.touch[j.sessions[i].touch].group, m, credit, c.revenue);
       }
     }
+    t_.paths.Add(PathOf(j), true, ToFixed(c.revenue, kRevenueScale));
+  }
+
+  std::span<const uint32_t> PathOf(const journey::Journey& j) {
+    path_.clear();
+    for (const sessionize::Session& session : j.sessions) {
+      path_.push_back(s_.touch[session.touch].group);
+    }
+    return path_;
   }
 
   void Add(uint32_t group, int model, double credit, double revenue) {
@@ -284,6 +368,7 @@ class BucketWorker {
   std::vector<uint32_t> seen_;
   std::vector<Touchpoint> touchpoints_;
   std::vector<double> credits_;
+  std::vector<uint32_t> path_;
 };
 
 // The group key of a classification under `by`.
@@ -305,6 +390,33 @@ std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
   return {};
 }
 
+// The data-driven models' credits per group (Model order after the heuristics).
+struct DataDrivenCredits {
+  std::array<std::vector<ChannelCredit>, kModelCount - kHeuristicModelCount> credits;
+  std::vector<double> removal_effect;
+};
+
+Result<DataDrivenCredits> CreditDataDriven(const PathTable& table, const AnalysisOptions& options,
+                                           size_t groups, DataDrivenSummary* summary) {
+  ATTRIB_ASSIGN_OR_RETURN(MarkovResult markov, Markov(table, options.markov));
+  ATTRIB_ASSIGN_OR_RETURN(ShapleyResult shapley, Shapley(table, options.shapley));
+  DataDrivenCredits out;
+  const auto index = [](Model m) { return static_cast<int>(m) - kHeuristicModelCount; };
+  out.credits[index(Model::kMarkov)] = std::move(markov.credits);
+  out.credits[index(Model::kShapley)] = std::move(shapley.credits);
+  out.credits[index(Model::kShapleySimplified)] = ShapleySimplified(table);
+  for (auto& c : out.credits) c.resize(groups);  // groups no journey reached get nothing
+  out.removal_effect = std::move(markov.removal_effect);
+  out.removal_effect.resize(groups);
+  summary->distinct_paths = table.size();
+  summary->conversion_probability = markov.conversion_probability;
+  summary->markov_states = markov.states.size() - 3;
+  summary->shapley_exact_sets = shapley.exact_sets;
+  summary->shapley_sampled_sets = shapley.sampled_sets;
+  summary->shapley_max_error = shapley.max_error;
+  return out;
+}
+
 }  // namespace
 
 std::string_view ToString(GroupBy g) { return kGroupByNames[static_cast<int>(g)]; }
@@ -322,6 +434,8 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
                                Micros now, const std::function<bool(InputBlock*)>& next) {
   ATTRIB_RETURN_IF_ERROR(options.sessions.Validate());
   ATTRIB_RETURN_IF_ERROR(options.conversions.Validate());
+  ATTRIB_RETURN_IF_ERROR(options.markov.Validate());
+  ATTRIB_RETURN_IF_ERROR(options.shapley.Validate());
   if (!(options.heuristics.half_life_days > 0) ||
       !std::isfinite(options.heuristics.half_life_days)) {
     return Status::InvalidArgument("attribution.half_life_days must be a positive number");
@@ -500,6 +614,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
       all.visitors[g] += t.visitors[g];
     }
     all.total_revenue += t.total_revenue;
+    all.paths.AddAll(t.paths);
     result.people += t.people;
     result.sessions += t.sessions;
     result.conversions += t.conversions;
@@ -518,6 +633,10 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
     if (currency_used[c]) result.currencies.push_back(currency_names[c]);
   }
   std::sort(result.currencies.begin(), result.currencies.end());
+  totals.clear();
+  ATTRIB_ASSIGN_OR_RETURN(
+      const DataDrivenCredits learnt,
+      CreditDataDriven(all.paths.Table(), options, groups.size(), &result.data_driven));
   for (size_t g = 0; g < groups.size(); ++g) {
     GroupRow row;
     row.key = groups[g];
@@ -530,6 +649,13 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
       row.revenue[m] = FromFixed(all.revenue[k], kRevenueScale);
       any = any || all.credit[k] != 0;
     }
+    for (int m = kHeuristicModelCount; m < kModelCount; ++m) {
+      const ChannelCredit& credit = learnt.credits[m - kHeuristicModelCount][g];
+      row.conversions[m] = credit.conversions;
+      row.revenue[m] = credit.value;
+      any = any || credit.conversions != 0;
+    }
+    row.removal_effect = learnt.removal_effect[g];
     if (any) result.rows.push_back(std::move(row));
   }
   return result;

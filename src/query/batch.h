@@ -1,6 +1,9 @@
-// Batch analysis: Segment messages in (JSON lines, from files), a report of every heuristic
-// model's credits out, in memory and without a store — every pure stage once, in order:
+// Batch analysis: Segment messages in (JSON lines, from files), a report of every model's
+// credits out, in memory and without a store — every pure stage once, in order:
 // parse → classify → identity → sessionize → journeys → models → aggregates per group.
+// The heuristic models credit each journey as it is built; the data-driven ones learn from the
+// table of every journey's path of groups (converting or not) once all are built, with the
+// report's groups as their channels.
 //
 // The work runs on several threads: blocks of lines are parsed and classified in parallel; the
 // events are then partitioned by person and each partition is sessionized and credited on its
@@ -19,6 +22,8 @@
 
 #include "attrib/attribution.h"
 #include "attrib/classify.h"
+#include "attribution/markov.h"
+#include "attribution/shapley.h"
 #include "ingest/segment.h"
 #include "journey/journey.h"
 #include "sessionize/sessionize.h"
@@ -48,9 +53,13 @@ struct AnalysisOptions {
   sessionize::SessionOptions sessions;
   journey::ConversionOptions conversions;
   HeuristicOptions heuristics;
+  MarkovOptions markov;
+  ShapleyOptions shapley;
   GroupBy group_by = GroupBy::kChannel;
-  std::optional<Micros> from;  // report conversions and touchpoints at or after this time
-  std::optional<Micros> to;    // … and before this time
+  // Report conversions and touchpoints at or after `from` and before `to`; the data-driven
+  // models also learn from the journeys without a conversion whose last session is inside.
+  std::optional<Micros> from;
+  std::optional<Micros> to;
   // Conversion events to report (--conversion); empty: all of conversions.events.
   std::vector<std::string> only_conversions;
   int threads = 2;                     // worker threads; ≥ 1
@@ -101,8 +110,19 @@ struct GroupRow {
   std::vector<std::string> key;  // one value per GroupFields()
   uint64_t touchpoints = 0;      // sessions in the window
   uint64_t visitors = 0;         // distinct people with such a session in the window
-  std::array<double, kHeuristicModelCount> conversions{};  // credits under each model
-  std::array<double, kHeuristicModelCount> revenue{};      // credit × revenue
+  std::array<double, kModelCount> conversions{};  // credits under each model
+  std::array<double, kModelCount> revenue{};      // credit × revenue
+  double removal_effect = 0;                      // markov's, in [0, 1]
+};
+
+// What the data-driven models learnt from.
+struct DataDrivenSummary {
+  uint64_t distinct_paths = 0;        // of groups, over converting and non-converting journeys
+  double conversion_probability = 0;  // of the Markov chain
+  uint64_t markov_states = 0;         // besides (start), (conversion) and (null)
+  uint64_t shapley_exact_sets = 0;    // distinct channel sets of converting journeys, exact
+  uint64_t shapley_sampled_sets = 0;  // … estimated (ShapleyResult::max_error)
+  double shapley_max_error = 0;
 };
 
 struct AnalysisResult {
@@ -113,7 +133,8 @@ struct AnalysisResult {
   uint64_t conversions = 0;  // counted conversions in the window
   double revenue = 0;        // their revenue
   uint64_t converting_journeys = 0;
-  uint64_t non_converting_journeys = 0;
+  uint64_t non_converting_journeys = 0;  // in the window: their last session is inside
+  DataDrivenSummary data_driven;
   uint64_t refused_identity_links = 0;  // shared devices not allowed to merge two users
   std::vector<std::string> currencies;  // of the counted conversions, sorted
   std::vector<GroupRow> rows;           // sorted by key

@@ -34,7 +34,7 @@ check "json has source and medium" grep -q '"medium": "organic"' "$work/out"
 check "json starts an array" test "$(head -c1 "$work/out")" = "["
 
 run compare --input "$d" --format json
-check "compare json has all models" test "$(grep -o '"model": "[a-z_]*"' "$work/out" | sort -u | wc -l)" = 8
+check "compare json has all models" test "$(grep -o '"model": "[a-z_]*"' "$work/out" | sort -u | wc -l)" = 11
 
 # Same data through gzip and stdin: the same answer.
 gzip -c "$d" >"$work/d.jsonl.gz"
@@ -130,7 +130,7 @@ timeout_minutes = 45
 TOML
 run config --config "$work/c.toml"
 check "config shows the file's values" grep -q '^conversions.lookback_days *integer *7 ' "$work/out"
-check "config lists every key" test "$(grep -c '^[a-z_]*\.[a-z_]* ' "$work/out")" = 13
+check "config lists every key" test "$(grep -c '^[a-z_]*\.[a-z_]* ' "$work/out")" = 18
 run compare --input "$d" --config "$work/c.toml"
 check "config changes the answer" test "$rc" = 0 -a "$out" != "$compare_plain"
 ATTRIB_CONFIG=$work/c.toml "$attrib" compare --input "$d" >"$work/env.out" 2>/dev/null
