@@ -31,7 +31,10 @@ class ChainBuilder {
   // The state of up to `order` channels, each < MaxChannels().
   uint32_t State(std::span<const uint32_t> channels) {
     uint64_t key = 0;  // the channels + 1, side by side: distinct windows, distinct keys
-    for (const uint32_t c : channels) key = (key << bits_) | (uint64_t{c} + 1);
+    for (size_t i = 0; i < channels.size(); ++i) {
+      if (i != 0) key <<= bits_;  // (bits_ < 64 when there are two or more)
+      key |= uint64_t{channels[i]} + 1;
+    }
     uint32_t& id = states_[Mix(key)];  // states 0–2 are never looked up: 0 means new
     if (id == 0) {
       id = static_cast<uint32_t>(r_.states.size());

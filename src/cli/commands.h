@@ -16,6 +16,7 @@ void AddRulesCommand(CLI::App* app, int* exit_code);
 void AddDemoCommand(CLI::App* app, int* exit_code);
 void AddCreditCommand(CLI::App* app, int* exit_code);
 void AddReportCommands(CLI::App* app, int* exit_code);  // report and compare
+void AddPathsCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.

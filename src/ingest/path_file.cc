@@ -59,7 +59,7 @@ Status SplitFields(std::string_view line, char delimiter, std::vector<std::strin
   }
 }
 
-Status Number(std::string_view column, std::string_view text, double* out) {
+Status Number(std::string_view column, std::string_view text, double max, double* out) {
   const std::string_view s = TrimAscii(text);
   if (s.empty()) return Status::InvalidArgument(fmt::format("{} is empty", column));
   double x = 0;
@@ -69,6 +69,10 @@ Status Number(std::string_view column, std::string_view text, double* out) {
   }
   if (x < 0) {
     return Status::InvalidArgument(fmt::format("{}: {} is negative", column, Shown(s)));
+  }
+  if (x > max) {
+    return Status::LimitExceeded(
+        fmt::format("{}: {} is over the limit of {:g}", column, Shown(s), max));
   }
   *out = x;
   return Status::Ok();
@@ -101,8 +105,10 @@ Status PathFileParser::AddLine(std::string_view line, uint64_t line_number) {
       }
     }
     if (Status s = SplitFields(line, delimiter_, &fields_); !s.ok()) return AtLine(line_number, s);
-    if (!fields_.empty() && AsciiLowerCopy(TrimAscii(fields_[0])) == "path") {
-      return ReadHeader(fields_, line_number);
+    for (const std::string& field : fields_) {  // a header names the path column
+      if (AsciiLowerCopy(TrimAscii(field)) == kColumnNames[0]) {
+        return ReadHeader(fields_, line_number);
+      }
     }
   } else if (Status s = SplitFields(line, delimiter_, &fields_); !s.ok()) {
     return AtLine(line_number, s);
@@ -148,15 +154,12 @@ Status PathFileParser::ReadRow(const std::vector<std::string>& fields, uint64_t 
                                    fields.size(), fields.size() == 1 ? "" : "s")));
   }
   PathOutcome outcome;
-  const auto number = [&](int column, std::string_view name, double* out) {
-    if (column < 0 || static_cast<size_t>(column) >= fields.size()) return Status::Ok();
-    return Number(name, fields[column], out);
-  };
-  for (const auto& [column, name, out] :
-       {std::tuple{columns_.conversions, kColumnNames[1], &outcome.conversions},
-        std::tuple{columns_.value, kColumnNames[2], &outcome.value},
-        std::tuple{columns_.nulls, kColumnNames[3], &outcome.nulls}}) {
-    if (Status s = number(column, name, out); !s.ok()) return AtLine(line_number, s);
+  for (const auto& [column, name, max, out] :
+       {std::tuple{columns_.conversions, kColumnNames[1], kMaxPathCount, &outcome.conversions},
+        std::tuple{columns_.value, kColumnNames[2], kMaxPathValue, &outcome.value},
+        std::tuple{columns_.nulls, kColumnNames[3], kMaxPathCount, &outcome.nulls}}) {
+    if (column < 0 || static_cast<size_t>(column) >= fields.size()) continue;
+    if (Status s = Number(name, fields[column], max, out); !s.ok()) return AtLine(line_number, s);
   }
   path_.clear();
   std::string_view rest = fields[columns_.path];

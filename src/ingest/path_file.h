@@ -5,8 +5,9 @@
 //
 // One row per path: channels joined by '>' (spaces around them trimmed, empty ones skipped),
 // how many journeys of that path converted, their value and how many did not. The header is
-// optional: with it the columns may come in any order, the last two may be missing and other
-// columns are ignored; without it they are positional. The delimiter is ';' — or a tab or ','
+// optional (a first line with a field named "path"): with it the columns may come in any
+// order, the last two may be missing and other columns are ignored; without it they are
+// positional. The delimiter is ';' — or a tab or ','
 // when the first line has no ';'. Fields may be quoted as in CSV ("a ""b""").
 #pragma once
 
@@ -24,6 +25,8 @@ inline constexpr size_t kMaxPathRowBytes = 512'000;    // one line
 inline constexpr size_t kMaxPathChannelBytes = 1'000;  // one channel's name
 inline constexpr size_t kMaxPathLength = 10'000;       // channels in one path
 inline constexpr size_t kMaxPathChannels = 100'000;    // distinct channels in a table
+inline constexpr double kMaxPathCount = 1e15;          // conversions or nulls of one row (journeys)
+inline constexpr double kMaxPathValue = 1e18;          // the value of one row's conversions
 
 class PathFileParser {
  public:
