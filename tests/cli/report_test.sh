@@ -10,10 +10,11 @@ check "demo wrote messages" test "$(wc -l <"$d")" -gt 1000
 
 run compare --input "$d"
 check "compare exits 0" test "$rc" = 0
-check "compare shows every model" grep -q 'first_touch.*last_touch.*last_non_direct.*linear.*time_decay.*u_shaped.*w_shaped.*participation' "$work/out"
+check "compare shows every model" grep -q 'first_touch.*last_touch.*last_non_direct.*linear.*time_decay.*u_shaped.*w_shaped.*participation.*markov.*shapley.*shapley_simplified' "$work/out"
 # Every model but participation shares out exactly the conversions: equal totals.
-totals=$(grep '^total' "$work/out" | tr -s ' ' | cut -d' ' -f2-8 | tr ' ' '\n' | sort -u | wc -l)
-check "compare: the seven share-out models have one total" test "$totals" = 1
+totals=$(grep '^total' "$work/out" | tr -s ' ' | cut -d' ' -f2-8,10-12 | tr ' ' '\n' | sort -u | wc -l)
+check "compare: the ten share-out models have one total" test "$totals" = 1
+check "compare: what the data-driven models learnt from" grep -q '^attrib: data-driven models: [0-9,]* distinct paths; Markov chain of [0-9,]* states, P(conversion) 0\.[0-9]*$' "$work/err"
 check "compare: summary on stderr" grep -q '^attrib: [0-9,]* messages: [0-9,]* accepted, 0 duplicates, 0 rejected$' "$work/err"
 check "compare: nothing to note on clean data" test "$(grep -c 'future times\|unreadable' "$work/err")" = 0
 compare_plain=$out
@@ -33,6 +34,17 @@ check "json rows carry model, both fields and the columns" \
 check "json has source and medium" grep -q '"medium": "organic"' "$work/out"
 check "json starts an array" test "$(head -c1 "$work/out")" = "["
 
+run report --input "$d" --model markov --format json
+check "markov json rows carry the removal effect" grep -q '"removal_effect": 0\.[0-9]' "$work/out"
+states1=$(grep -o 'chain of [0-9,]* states' "$work/err")
+run report --input "$d" --model markov --order 2
+check "--order 2 exits 0" test "$rc" = 0
+check "--order 2 has more states" test "$(grep -o 'chain of [0-9,]* states' "$work/err")" != "$states1"
+check "markov table" grep -q '^markov attribution by channel$' "$work/out"
+run report --input "$d" --model markov --order 5
+check "--order 5 refused" test "$rc" = 2
+run report --input "$d" --model shapley --format csv
+check "shapley csv rows" test "$(tail -n +2 "$work/out" | cut -d, -f1 | sort -u)" = shapley
 run compare --input "$d" --format json
 check "compare json has all models" test "$(grep -o '"model": "[a-z_]*"' "$work/out" | sort -u | wc -l)" = 11
 
