@@ -87,8 +87,8 @@ Status AtLine(uint64_t line, const Status& s) {
 Status PathFileParser::AddLine(std::string_view line, uint64_t line_number) {
   if (line.size() > kMaxPathRowBytes) {
     return AtLine(line_number,
-                  Status::LimitExceeded(fmt::format(
-                      "the line is longer than the limit of {} bytes", kMaxPathRowBytes)));
+                  Status::LimitExceeded(fmt::format("the line is longer than the limit of {} bytes",
+                                                    kMaxPathRowBytes)));
   }
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (!started_ && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a BOM

@@ -110,7 +110,8 @@ TEST(PathFile, LimitsAreEnforcedAtLimitPlusOne) {
               HasSubstr("a channel name of 1001 bytes is over the limit of 1000"));
   const std::string longest = "a;1;0;" + std::string(kMaxPathRowBytes - 6, '0');
   EXPECT_EQ(Error(longest), "ok");
-  EXPECT_THAT(Error(longest + "0"), HasSubstr("line 1: the line is longer than the limit of 512000 bytes"));
+  EXPECT_THAT(Error(longest + "0"),
+              HasSubstr("line 1: the line is longer than the limit of 512000 bytes"));
   EXPECT_EQ(Error("a;1e15;1e18;1e15\n"), "ok");
   EXPECT_THAT(Error("a;1.0000001e15\n"),
               HasSubstr("total_conversions: \"1.0000001e15\" is over the limit of 1e+15"));
