@@ -370,9 +370,66 @@ TEST_F(PipelineTest, ResultDoesNotDependOnInputOrderOrThreads) {
     EXPECT_EQ(a.rows[i].key, b.rows[i].key);
     EXPECT_EQ(a.rows[i].touchpoints, b.rows[i].touchpoints);
     EXPECT_EQ(a.rows[i].visitors, b.rows[i].visitors);
-    EXPECT_EQ(a.rows[i].conversions, b.rows[i].conversions);  // bit for bit
+    EXPECT_EQ(a.rows[i].conversions, b.rows[i].conversions);  // bit for bit, every model
     EXPECT_EQ(a.rows[i].revenue, b.rows[i].revenue);
+    EXPECT_EQ(a.rows[i].removal_effect, b.rows[i].removal_effect);
   }
+  EXPECT_EQ(a.data_driven.distinct_paths, b.data_driven.distinct_paths);
+  EXPECT_EQ(a.data_driven.conversion_probability, b.data_driven.conversion_probability);
+}
+
+// The data-driven models learn from every journey's path of groups, converting or not.
+TEST_F(PipelineTest, DataDrivenModelsLearnFromConvertingAndOtherJourneys) {
+  const std::string google = "https://www.google.com/", facebook = "https://m.facebook.com/";
+  const AnalysisResult r = Run(Lines({
+      Page("a", kT0, "https://shop.example/", google),
+      Order("a", kT0 + kMinute, 10),
+      Page("b", kT0, "https://shop.example/", facebook),
+      Page("b", kT0 + kDay, "https://shop.example/", google),
+      Order("b", kT0 + kDay + kMinute, 20),
+      Page("c", kT0, "https://shop.example/", facebook),
+      Page("d", kT0, "https://shop.example/", google),
+  }));
+  // Groups sorted by key: organic_search = 0, organic_social = 1.
+  PathTable expected;
+  expected.Add(std::vector<uint32_t>{0}, PathOutcome{1, 10, 1});
+  expected.Add(std::vector<uint32_t>{1}, PathOutcome{0, 0, 1});
+  expected.Add(std::vector<uint32_t>{1, 0}, PathOutcome{1, 20, 0});
+  EXPECT_EQ(r.data_driven.distinct_paths, 3u);
+  EXPECT_EQ(r.non_converting_journeys, 2u);
+  const Result<MarkovResult> markov = Markov(expected, MarkovOptions{});
+  const Result<ShapleyResult> shapley = Shapley(expected, ShapleyOptions{});
+  ASSERT_TRUE(markov.ok() && shapley.ok());
+  const std::vector<ChannelCredit> simplified = ShapleySimplified(expected);
+  ASSERT_EQ(r.rows.size(), 2u);
+  for (size_t g = 0; g < 2; ++g) {
+    const GroupRow& row = r.rows[g];
+    EXPECT_EQ(row.key[0], g == 0 ? "organic_search" : "organic_social");
+    EXPECT_DOUBLE_EQ(row.conversions[static_cast<int>(Model::kMarkov)],
+                     markov->credits[g].conversions);
+    EXPECT_DOUBLE_EQ(row.revenue[static_cast<int>(Model::kMarkov)], markov->credits[g].value);
+    EXPECT_DOUBLE_EQ(row.removal_effect, markov->removal_effect[g]);
+    EXPECT_DOUBLE_EQ(row.conversions[static_cast<int>(Model::kShapley)],
+                     shapley->credits[g].conversions);
+    EXPECT_DOUBLE_EQ(row.revenue[static_cast<int>(Model::kShapleySimplified)], simplified[g].value);
+  }
+  // Search alone converts half the time, social alone never, both together always: social's
+  // removal leaves only search's paths; search's removal leaves none that convert.
+  EXPECT_DOUBLE_EQ(r.rows[0].removal_effect, 1.0);
+  EXPECT_GT(r.rows[1].removal_effect, 0.0);
+  EXPECT_LT(r.rows[1].removal_effect, 1.0);
+}
+
+// A journey without a conversion counts for the window its last session is in.
+TEST_F(PipelineTest, JourneysWithoutAConversionFollowTheReportWindow) {
+  options.from = kT0 + 5 * kDay;
+  const AnalysisResult r = Run(Lines({
+      Page("early", kT0, "https://shop.example/", "https://www.google.com/"),
+      Page("late", kT0 + 2 * kDay, "https://shop.example/", "https://www.google.com/"),
+      Page("late", kT0 + 6 * kDay, "https://shop.example/", "https://m.facebook.com/"),
+  }));
+  EXPECT_EQ(r.non_converting_journeys, 1u);
+  EXPECT_EQ(r.data_driven.distinct_paths, 1u);
 }
 
 TEST_F(PipelineTest, AConversionsOwnSessionIsInItsJourneyHoweverLongItLasts) {
