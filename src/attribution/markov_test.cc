@@ -164,8 +164,8 @@ std::vector<Row> RandomRows(Rng& rng, uint32_t channels, size_t rows, size_t max
 }
 
 TEST(Markov, ReproducesTheThreePathExampleOfTheLiterature) {
-  // C1 > C2 > C3 converts; C1 and C2 > C3 do not (Anderl et al. 2016; the example of most
-  // introductions to Markov attribution). P(conversion) = 1/3; removing C1 halves it,
+  // C1 > C2 > C3 converts; C1 and C2 > C3 do not (the example common to the literature and
+  // tutorials of Markov attribution). P(conversion) = 1/3; removing C1 halves it,
   // removing C2 or C3 leaves none: removal effects 0.5, 1, 1 → credits 0.2, 0.4, 0.4.
   const PathTable t = Table({{{0, 1, 2}, 1, 100, 0}, {{0}, 0, 0, 1}, {{1, 2}, 0, 0, 1}});
   const Result<MarkovResult> r = Markov(t, MarkovOptions{});
