@@ -1,5 +1,7 @@
 #include "attribution/absorbing_chain.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -7,12 +9,12 @@
 namespace attrib {
 namespace {
 
-// GMRES stops when the residual is this small relative to the right-hand side (a unit
-// vector): far below the 1e-9 the results are checked to, near the limit of double precision.
+// GMRES stops when the residual is this small relative to the right-hand side: far below the
+// 1e-9 the results are checked to, near the limit of double precision.
 constexpr double kTolerance = 1e-13;
-// Krylov vectors kept before a restart (fewer when there are fewer states), and restarts
-// allowed. The chains of journey data converge in a few dozen iterations.
-constexpr int kRestart = 80;
+// Krylov vectors kept before a restart (fewer when the component is smaller), and restarts
+// allowed. The large cycles of journey data converge in a dozen iterations.
+constexpr int kRestart = 100;
 constexpr int kMaxRestarts = 200;
 
 double Dot(std::span<const double> a, std::span<const double> b) {
@@ -52,65 +54,219 @@ AbsorbingChain::AbsorbingChain(uint32_t state_count, std::span<const Step> steps
     reward_[s] /= 1.0 - stay[s];
     value_[s] /= 1.0 - stay[s];
   }
+  FindComponents();
 }
 
-void AbsorbingChain::Apply(std::span<const double> v, const std::vector<bool>& removed,
-                           std::span<double> out) const {
-  std::copy(v.begin(), v.end(), out.begin());
-  for (uint32_t s = 0; s < n_; ++s) {
-    const double vs = v[s];
-    if (vs == 0) continue;
-    for (uint64_t k = row_begin_[s]; k < row_begin_[s + 1]; ++k) {
-      out[column_[k]] -= probability_[k] * vs;
+// Tarjan's algorithm (1972), without recursion: components come out sinks first, so they are
+// stored in the reverse order of their discovery.
+void AbsorbingChain::FindComponents() {
+  constexpr uint32_t kUnseen = UINT32_MAX;
+  std::vector<uint32_t> index(n_, kUnseen), low(n_), stack, found, found_begin = {0};
+  std::vector<bool> on_stack(n_, false);
+  std::vector<std::pair<uint32_t, uint64_t>> calls;  // state, its next step to look at
+  uint32_t next = 0;
+  const auto visit = [&](uint32_t s) {
+    index[s] = low[s] = next++;
+    stack.push_back(s);
+    on_stack[s] = true;
+    calls.emplace_back(s, row_begin_[s]);
+  };
+  for (uint32_t root = 0; root < n_; ++root) {
+    if (index[root] != kUnseen) continue;
+    visit(root);
+    while (!calls.empty()) {
+      const uint32_t s = calls.back().first;
+      if (calls.back().second < row_begin_[s + 1]) {
+        const uint32_t t = column_[calls.back().second++];
+        if (index[t] == kUnseen) {
+          visit(t);
+        } else if (on_stack[t]) {
+          low[s] = std::min(low[s], index[t]);
+        }
+        continue;
+      }
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().first] = std::min(low[calls.back().first], low[s]);
+      if (low[s] != index[s]) continue;
+      uint32_t t;
+      do {
+        t = stack.back();
+        stack.pop_back();
+        on_stack[t] = false;
+        found.push_back(t);
+      } while (t != s);
+      found_begin.push_back(static_cast<uint32_t>(found.size()));
     }
   }
-  if (!removed.empty()) {
-    for (uint32_t s = 0; s < n_; ++s) {
-      if (removed[s]) out[s] = 0;
+  const size_t count = found_begin.size() - 1;
+  component_of_.resize(n_);
+  component_begin_ = {0};
+  for (size_t i = count; i-- > 0;) {
+    const auto c = static_cast<uint32_t>(component_begin_.size() - 1);
+    for (uint32_t k = found_begin[i]; k < found_begin[i + 1]; ++k) {
+      members_.push_back(found[k]);
+      component_of_[found[k]] = c;
     }
+    component_begin_.push_back(static_cast<uint32_t>(members_.size()));
   }
 }
 
 // The expected visits n of each state, starting in `entry`, solve (I − Qᵀ) n = e_entry, with
-// n = 0 on removed states. Restarted GMRES (Saad & Schultz 1986) with modified Gram–Schmidt
-// and Givens rotations; it starts from the unrestricted solution, which differs from a
-// restricted one only downstream of the removed states.
+// n = 0 on removed states: component by component, each from the visits flowing into it.
 Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,
                                                       const std::vector<bool>& removed) {
-  assert(entry < n_ && (removed.empty() || !removed[entry]));
-  const size_t n = n_;
-  std::vector<double> b(n, 0.0);
-  b[entry] = 1.0;
-  std::vector<double> x(n, 0.0);
-  if (visits_entry_ == entry) {
-    x = visits_;
-    for (size_t s = 0; s < n && !removed.empty(); ++s) {
-      if (removed[s]) x[s] = 0;
+  assert(entry < n_ && Kept(entry, removed));
+  std::vector<double> visits(n_, 0.0), inflow(n_, 0.0);
+  inflow[entry] = 1.0;
+  const auto components = static_cast<uint32_t>(component_begin_.size() - 1);
+  const auto flow_out = [&](uint32_t c) {  // visits of c's states into later components
+    for (uint32_t k = component_begin_[c]; k < component_begin_[c + 1]; ++k) {
+      const uint32_t s = members_[k];
+      if (visits[s] == 0) continue;
+      for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+        const uint32_t t = column_[e];
+        if (component_of_[t] != c && Kept(t, removed)) inflow[t] += probability_[e] * visits[s];
+      }
+    }
+  };
+  uint32_t first = 0;
+  if (!removed.empty() && visits_entry_ == entry) {
+    // The components before the first with a removed state are downstream of none: their
+    // visits are the unrestricted ones.
+    for (bool clean = true; clean && first < components;) {
+      for (uint32_t k = component_begin_[first]; k < component_begin_[first + 1]; ++k) {
+        clean = clean && !removed[members_[k]];
+      }
+      if (!clean) break;
+      for (uint32_t k = component_begin_[first]; k < component_begin_[first + 1]; ++k) {
+        visits[members_[k]] = visits_[members_[k]];
+      }
+      flow_out(first++);
     }
   }
+  for (uint32_t c = first; c < components; ++c) {
+    ATTRIB_RETURN_IF_ERROR(SolveComponent(c, removed, inflow, visits));
+    flow_out(c);
+  }
+  Outcome out;
+  for (uint32_t s = 0; s < n_; ++s) {
+    out.reward += visits[s] * reward_[s];
+    out.value += visits[s] * value_[s];
+  }
+  if (removed.empty()) {
+    visits_ = std::move(visits);
+    visits_entry_ = entry;
+  }
+  return out;
+}
+
+Status AbsorbingChain::SolveComponent(uint32_t c, const std::vector<bool>& removed,
+                                      std::span<const double> inflow, std::span<double> visits) {
+  std::vector<uint32_t> states;
+  bool any = false;
+  for (uint32_t k = component_begin_[c]; k < component_begin_[c + 1]; ++k) {
+    const uint32_t s = members_[k];
+    if (!Kept(s, removed)) continue;
+    states.push_back(s);
+    any = any || inflow[s] != 0;
+  }
+  if (!any) return Status::Ok();  // nothing reaches it: no visits
+  if (states.size() == 1) {       // no step within (self-loops are folded)
+    visits[states[0]] = inflow[states[0]];
+    return Status::Ok();
+  }
+  if (local_.size() != n_) local_.resize(n_);
+  for (uint32_t i = 0; i < states.size(); ++i) local_[states[i]] = i;
+  return states.size() <= kDenseLimit ? SolveDense(c, states, removed, inflow, visits)
+                                      : SolveIteratively(c, states, removed, inflow, visits);
+}
+
+// Gaussian elimination with partial pivoting on the component's (I − Q_ccᵀ).
+Status AbsorbingChain::SolveDense(uint32_t c, std::span<const uint32_t> states,
+                                  const std::vector<bool>& removed, std::span<const double> inflow,
+                                  std::span<double> visits) {
+  const size_t k = states.size();
+  std::vector<double> a(k * k, 0.0), b(k);
+  const auto at = [&](size_t i, size_t j) -> double& { return a[i * k + j]; };
+  for (size_t i = 0; i < k; ++i) {
+    const uint32_t s = states[i];
+    at(i, i) = 1.0;
+    b[i] = inflow[s];
+    for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+      const uint32_t t = column_[e];
+      if (component_of_[t] == c && Kept(t, removed)) at(local_[t], i) -= probability_[e];
+    }
+  }
+  for (size_t col = 0; col < k; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < k; ++r) {
+      if (std::abs(at(r, col)) > std::abs(at(pivot, col))) pivot = r;
+    }
+    if (at(pivot, col) == 0) return Status::Internal("the Markov chain's matrix is singular");
+    if (pivot != col) {
+      for (size_t j = col; j < k; ++j) std::swap(at(col, j), at(pivot, j));
+      std::swap(b[col], b[pivot]);
+    }
+    for (size_t r = col + 1; r < k; ++r) {
+      const double f = at(r, col) / at(col, col);
+      if (f == 0) continue;
+      for (size_t j = col; j < k; ++j) at(r, j) -= f * at(col, j);
+      b[r] -= f * b[col];
+    }
+  }
+  for (size_t i = k; i-- > 0;) {
+    double x = b[i];
+    for (size_t j = i + 1; j < k; ++j) x -= at(i, j) * visits[states[j]];
+    visits[states[i]] = x / at(i, i);
+  }
+  return Status::Ok();
+}
+
+// Restarted GMRES (Saad & Schultz 1986) with modified Gram–Schmidt and Givens rotations,
+// starting from the unrestricted solution when there is one.
+Status AbsorbingChain::SolveIteratively(uint32_t c, std::span<const uint32_t> states,
+                                        const std::vector<bool>& removed,
+                                        std::span<const double> inflow, std::span<double> visits) {
+  const size_t n = states.size();
+  const auto apply = [&](std::span<const double> v, std::span<double> out) {  // (I − Q_ccᵀ) v
+    std::copy(v.begin(), v.end(), out.begin());
+    for (size_t i = 0; i < n; ++i) {
+      if (v[i] == 0) continue;
+      const uint32_t s = states[i];
+      for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+        const uint32_t t = column_[e];
+        if (component_of_[t] == c && Kept(t, removed)) out[local_[t]] -= probability_[e] * v[i];
+      }
+    }
+  };
+  std::vector<double> b(n), x(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    b[i] = inflow[states[i]];
+    if (visits_.size() == n_) x[i] = visits_[states[i]];
+  }
+  const double tolerance = kTolerance * std::sqrt(Dot(b, b));
   const int m = static_cast<int>(std::min<size_t>(kRestart, n));
   std::vector<double> basis(static_cast<size_t>(m + 1) * n);
   const auto vec = [&](int i) { return std::span<double>(basis.data() + i * n, n); };
   std::vector<double> h(static_cast<size_t>(m + 1) * m), cs(m), sn(m), g(m + 1), y(m);
   const auto H = [&](int i, int j) -> double& { return h[static_cast<size_t>(i) * m + j]; };
   std::vector<double> r(n);
-  bool converged = false;
-  for (int restart = 0; restart <= kMaxRestarts && !converged; ++restart) {
-    Apply(x, removed, r);
+  for (int restart = 0;; ++restart) {
+    apply(x, r);
     for (size_t i = 0; i < n; ++i) r[i] = b[i] - r[i];
     const double beta = std::sqrt(Dot(r, r));
-    if (beta <= kTolerance) {
-      converged = true;
-      break;
+    if (beta <= tolerance) break;
+    if (restart == kMaxRestarts) {
+      return Status::Internal(fmt::format(
+          "the Markov chain's linear solve did not converge (a cycle of {} states)", n));
     }
-    if (restart == kMaxRestarts) break;
     for (size_t i = 0; i < n; ++i) vec(0)[i] = r[i] / beta;
     std::fill(g.begin(), g.end(), 0.0);
     g[0] = beta;
     int k = 0;  // columns of H built
     for (int j = 0; j < m; ++j) {
       const std::span<double> w = vec(j + 1);
-      Apply(vec(j), removed, w);
+      apply(vec(j), w);
       for (int i = 0; i <= j; ++i) {
         H(i, j) = Dot(w, vec(i));
         const std::span<double> vi = vec(i);
@@ -122,9 +278,9 @@ Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,
         for (double& t : w) t /= norm;
       }
       for (int i = 0; i < j; ++i) {  // the earlier rotations, on the new column
-        const double a = H(i, j), c = H(i + 1, j);
-        H(i, j) = cs[i] * a + sn[i] * c;
-        H(i + 1, j) = -sn[i] * a + cs[i] * c;
+        const double a = H(i, j), d = H(i + 1, j);
+        H(i, j) = cs[i] * a + sn[i] * d;
+        H(i + 1, j) = -sn[i] * a + cs[i] * d;
       }
       const double rho = std::hypot(H(j, j), H(j + 1, j));
       if (rho == 0) break;  // cannot happen for a chain that is absorbed; never divide by 0
@@ -135,32 +291,20 @@ Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,
       g[j + 1] = -sn[j] * g[j];
       g[j] *= cs[j];
       k = j + 1;
-      if (std::abs(g[j + 1]) <= kTolerance || norm == 0) break;
+      if (std::abs(g[j + 1]) <= tolerance || norm == 0) break;
     }
     for (int i = k - 1; i >= 0; --i) {  // H y = g, H upper triangular
-      double s = g[i];
-      for (int j = i + 1; j < k; ++j) s -= H(i, j) * y[j];
-      y[i] = s / H(i, i);
+      double sum = g[i];
+      for (int j = i + 1; j < k; ++j) sum -= H(i, j) * y[j];
+      y[i] = sum / H(i, i);
     }
     for (int i = 0; i < k; ++i) {
       const std::span<double> vi = vec(i);
       for (size_t t = 0; t < n; ++t) x[t] += y[i] * vi[t];
     }
   }
-  if (!converged) {
-    return Status::Internal("the Markov chain's linear solve did not converge");
-  }
-  Outcome out;
-  for (size_t s = 0; s < n; ++s) {
-    if (!removed.empty() && removed[s]) continue;
-    out.reward += x[s] * reward_[s];
-    out.value += x[s] * value_[s];
-  }
-  if (removed.empty()) {
-    visits_ = std::move(x);
-    visits_entry_ = entry;
-  }
-  return out;
+  for (size_t i = 0; i < n; ++i) visits[states[i]] = x[i];
+  return Status::Ok();
 }
 
 }  // namespace attrib

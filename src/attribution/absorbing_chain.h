@@ -1,6 +1,11 @@
 // An absorbing Markov chain with one entry state and two rewards, solved exactly with sparse
 // linear algebra: the probability of reaching the rewarding absorbing state, optionally with
 // a set of states turned into dead ends. The Markov model's engine (markov.h).
+//
+// The states are split into strongly connected components, taken in topological order: the
+// expected visits of a component depend only on those before it, so a chain without cycles
+// is solved by forward substitution, a small cycle by a dense LU, and only a large one by an
+// iterative solver (GMRES).
 #pragma once
 
 #include <cstdint>
@@ -35,10 +40,22 @@ class AbsorbingChain {
   // nothing (they must not include `entry`; empty: none removed).
   Result<Outcome> Solve(uint32_t entry, const std::vector<bool>& removed);
 
+  // Components of more states than this are solved iteratively; smaller ones by dense LU.
+  static constexpr size_t kDenseLimit = 200;
+
  private:
-  // out = v − Qᵀv on the states kept (v is 0 on the removed ones and stays so).
-  void Apply(std::span<const double> v, const std::vector<bool>& removed,
-             std::span<double> out) const;
+  // The expected visits n of component c's kept states: (I − Q_ccᵀ) n = inflow there.
+  Status SolveComponent(uint32_t c, const std::vector<bool>& removed,
+                        std::span<const double> inflow, std::span<double> visits);
+  Status SolveDense(uint32_t c, std::span<const uint32_t> states, const std::vector<bool>& removed,
+                    std::span<const double> inflow, std::span<double> visits);
+  Status SolveIteratively(uint32_t c, std::span<const uint32_t> states,
+                          const std::vector<bool>& removed, std::span<const double> inflow,
+                          std::span<double> visits);
+  void FindComponents();
+  bool Kept(uint32_t s, const std::vector<bool>& removed) const {
+    return removed.empty() || !removed[s];
+  }
 
   uint32_t n_;
   // Q by rows (CSR), self-loops folded into the rest of the row.
@@ -46,9 +63,14 @@ class AbsorbingChain {
   std::vector<uint32_t> column_;
   std::vector<double> probability_;
   std::vector<double> reward_, value_;
-  // The expected visits of the last unrestricted solve: where restricted solves start.
+  // Strongly connected components in topological order (steps never go to an earlier one):
+  // component c holds members_[component_begin_[c] … component_begin_[c + 1]).
+  std::vector<uint32_t> members_, component_begin_, component_of_;
+  // The expected visits of the last unrestricted solve: the components before the first
+  // with a removed state keep them, and iterative solves start from them.
   std::vector<double> visits_;
   uint32_t visits_entry_ = UINT32_MAX;
+  std::vector<uint32_t> local_;  // state → index within the component being solved
 };
 
 }  // namespace attrib

@@ -1,0 +1,136 @@
+// The chain solver against dense Gaussian elimination of the forward equations x = Q x + r, on
+// chains shaped to take each of its paths: acyclic (forward substitution), small cycles
+// (dense LU) and cycles larger than kDenseLimit (GMRES), with and without removed states.
+#include "attribution/absorbing_chain.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/rng.h"
+
+namespace attrib {
+namespace {
+
+struct Chain {
+  uint32_t n = 0;
+  std::vector<AbsorbingChain::Step> steps;
+  std::vector<double> reward, value;
+};
+
+// x(s) = Σ_t Q(s, t) x(t) + reward(s), x = 0 on removed states, solved densely; x(entry).
+double Reference(const Chain& c, const std::vector<double>& pay, uint32_t entry,
+                 const std::vector<bool>& removed) {
+  const size_t n = c.n;
+  std::vector<std::vector<double>> a(n, std::vector<double>(n, 0.0));
+  std::vector<double> b(n, 0.0);
+  for (size_t s = 0; s < n; ++s) {
+    a[s][s] = 1;
+    if (removed.empty() || !removed[s]) b[s] = pay[s];
+  }
+  for (const AbsorbingChain::Step& st : c.steps) {
+    if (!removed.empty() && (removed[st.from] || removed[st.to])) continue;
+    a[st.from][st.to] -= st.probability;
+  }
+  for (size_t col = 0; col < n; ++col) {
+    size_t p = col;
+    for (size_t r = col + 1; r < n; ++r) {
+      if (std::abs(a[r][col]) > std::abs(a[p][col])) p = r;
+    }
+    std::swap(a[col], a[p]);
+    std::swap(b[col], b[p]);
+    for (size_t r = col + 1; r < n; ++r) {
+      const double f = a[r][col] / a[col][col];
+      for (size_t j = col; j < n; ++j) a[r][j] -= f * a[col][j];
+      b[r] -= f * b[col];
+    }
+  }
+  std::vector<double> x(n);
+  for (size_t i = n; i-- > 0;) {
+    double s = b[i];
+    for (size_t j = i + 1; j < n; ++j) s -= a[i][j] * x[j];
+    x[i] = s / a[i][i];
+  }
+  return x[entry];
+}
+
+// n states; each steps to `degree` others (a ring step keeps it one big cycle when `ring`),
+// with self-loops sometimes; what is left of each row is absorbed, part of it rewarded.
+Chain Random(Rng& rng, uint32_t n, int degree, bool ring) {
+  Chain c;
+  c.n = n;
+  for (uint32_t s = 0; s < n; ++s) {
+    std::vector<uint32_t> to;
+    if (ring) to.push_back((s + 1) % n);
+    for (int d = 0; d < degree; ++d) {
+      const auto t = static_cast<uint32_t>(rng.Below(n));
+      if (ring || t > s || rng.Chance(0.1)) to.push_back(t);
+    }
+    std::sort(to.begin(), to.end());
+    to.erase(std::unique(to.begin(), to.end()), to.end());
+    const double leave = 0.05 + 0.5 * rng.Uniform();
+    double left = 1 - leave;
+    for (const uint32_t t : to) {
+      const double p = left * rng.Uniform() / 2;
+      c.steps.push_back({s, t, p});
+      left -= p;
+    }
+    const double absorbed = 1 - (1 - leave - left);
+    c.reward.push_back(absorbed * rng.Uniform());
+    c.value.push_back(c.reward.back() * (1 + static_cast<double>(rng.Below(100))));
+  }
+  return c;
+}
+
+void ExpectMatches(const Chain& c, Rng& rng) {
+  AbsorbingChain solver(c.n, c.steps, c.reward, c.value);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<bool> removed;
+    if (round > 0) {
+      removed.assign(c.n, false);
+      for (uint32_t s = 1; s < c.n; ++s) removed[s] = rng.Chance(0.1 * round);
+    }
+    const Result<AbsorbingChain::Outcome> got = solver.Solve(0, removed);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_NEAR(got->reward, Reference(c, c.reward, 0, removed), 1e-9) << "round " << round;
+    const double value = Reference(c, c.value, 0, removed);
+    EXPECT_NEAR(got->value, value, 1e-9 * std::max(1.0, value)) << "round " << round;
+  }
+}
+
+TEST(AbsorbingChain, AcyclicChainsBySubstitution) {
+  Rng rng(1);
+  for (int i = 0; i < 20; ++i) ExpectMatches(Random(rng, 2 + rng.Below(300), 3, false), rng);
+}
+
+TEST(AbsorbingChain, SmallCyclesByDenseLu) {
+  Rng rng(2);
+  for (int i = 0; i < 20; ++i) {
+    ExpectMatches(Random(rng, 2 + rng.Below(AbsorbingChain::kDenseLimit - 2), 4, true), rng);
+  }
+}
+
+TEST(AbsorbingChain, LargeCyclesByGmres) {
+  Rng rng(3);
+  for (int i = 0; i < 4; ++i) {
+    const auto n = static_cast<uint32_t>(AbsorbingChain::kDenseLimit + 1 + rng.Below(300));
+    ExpectMatches(Random(rng, n, 3, true), rng);
+  }
+}
+
+TEST(AbsorbingChain, AVeryDeepChainIsSolvedExactly) {
+  // 20,000 states one after the other, each continuing with probability 0.9999.
+  Chain c;
+  c.n = 20'000;
+  for (uint32_t s = 0; s + 1 < c.n; ++s) c.steps.push_back({s, s + 1, 0.9999});
+  c.reward.assign(c.n, 0.0);
+  c.reward.back() = 1.0;
+  c.value.assign(c.n, 0.0);
+  AbsorbingChain solver(c.n, c.steps, c.reward, c.value);
+  const Result<AbsorbingChain::Outcome> r = solver.Solve(0, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(r->reward, std::pow(0.9999, c.n - 1), 1e-12);
+}
+
+}  // namespace
+}  // namespace attrib
