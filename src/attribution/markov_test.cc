@@ -258,6 +258,28 @@ TEST(Markov, DegenerateInputsGiveDefinedResults) {
   EXPECT_EQ(r->states.size(), 3u);
 }
 
+TEST(Markov, LongAndCyclingPathsAreSolvedExactly) {
+  // One converting journey through 2,000 distinct channels: each is indispensable.
+  std::vector<uint32_t> long_path(2000);
+  std::iota(long_path.begin(), long_path.end(), 0);
+  Result<MarkovResult> r = Markov(Table({{long_path, 1, 10, 0}}), MarkovOptions{.order = 2});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (uint32_t c = 0; c < 2000; ++c) {
+    ASSERT_DOUBLE_EQ(r->removal_effect[c], 1.0);
+    ASSERT_NEAR(r->credits[c].conversions, 1.0 / 2000, 1e-15);
+  }
+  // 20 channels cycled 30 times, and a short path: one cycle through every state.
+  std::vector<Row> rows = {{{}, 3, 30, 5}, {{4, 9}, 0, 0, 2}};
+  for (int i = 0; i < 600; ++i) rows[0].path.push_back(static_cast<uint32_t>(i % 20));
+  r = Markov(Table(rows), MarkovOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Reference ref = DenseReference(rows, 20, 1, false);
+  for (uint32_t c = 0; c < 20; ++c) {
+    EXPECT_NEAR(r->removal_effect[c], ref.removal_effect[c], 1e-9);
+    EXPECT_NEAR(r->credits[c].conversions, ref.conversions[c], 1e-9);
+  }
+}
+
 TEST(Markov, OrderIsValidated) {
   for (int order : {0, 5, -1}) {
     const Result<MarkovResult> r = Markov(PathTable{}, MarkovOptions{.order = order});
