@@ -420,6 +420,28 @@ TEST_F(PipelineTest, DataDrivenModelsLearnFromConvertingAndOtherJourneys) {
   EXPECT_LT(r.rows[1].removal_effect, 1.0);
 }
 
+// When the data-driven models cannot run (here: more groups than an order-4 chain can key),
+// the heuristic report stands and the reason is given.
+TEST_F(PipelineTest, ADataDrivenFailureLeavesTheHeuristicReport) {
+  options.group_by = GroupBy::kCampaign;
+  options.markov.order = 4;
+  std::vector<Msg> msgs;
+  for (int i = 0; i <= 65'535; ++i) {
+    msgs.push_back(Page(fmt::format("v{}", i), kT0,
+                        fmt::format("https://shop.example/?utm_source=x&utm_campaign=c{}", i)));
+  }
+  msgs.push_back(Order("v1", kT0 + kMinute, 10));
+  const AnalysisResult r = Run(Lines(msgs), 5000);
+  EXPECT_THAT(r.data_driven.error, ::testing::HasSubstr("order 4 takes at most 65535 channels"));
+  EXPECT_EQ(r.conversions, 1u);
+  EXPECT_EQ(Credits(r, Model::kLinear), (std::map<std::string, double>{{"c1", 1.0}}));
+  EXPECT_TRUE(Credits(r, Model::kMarkov).empty());
+  options.data_driven = false;  // not asked for: not run, no error
+  const AnalysisResult heuristic = Run(Lines(msgs), 5000);
+  EXPECT_TRUE(heuristic.data_driven.error.empty());
+  EXPECT_EQ(heuristic.data_driven.distinct_paths, 0u);
+}
+
 // A journey without a conversion counts for the window its last session is in.
 TEST_F(PipelineTest, JourneysWithoutAConversionFollowTheReportWindow) {
   options.from = kT0 + 5 * kDay;

@@ -118,24 +118,24 @@ std::string ReportTable(const query::AnalysisResult& r, Model model, query::Grou
   return fmt::format("{} attribution by {}\n", ToString(model), ToString(by)) + table.Render();
 }
 
-std::string CompareTable(const query::AnalysisResult& r, query::GroupBy by) {
+std::string CompareTable(const query::AnalysisResult& r, const std::vector<Model>& models,
+                         query::GroupBy by) {
   const std::string header = fmt::format("{}", fmt::join(query::GroupFields(by), " / "));
   std::vector<TextTable::Column> columns = {{header}, {"visitors", true}};
-  for (int m = 0; m < kModelCount; ++m) {
-    columns.push_back({std::string(ToString(static_cast<Model>(m))), true});
-  }
+  for (const Model m : models) columns.push_back({std::string(ToString(m)), true});
   TextTable table(std::move(columns));
   std::array<double, kModelCount> total{};
   for (const query::GroupRow* row : Ordered(r, Model::kLastTouch)) {
     std::vector<std::string> cells = {KeyText(*row), WithThousands(row->visitors)};
-    for (int m = 0; m < kModelCount; ++m) {
+    for (const Model model : models) {
+      const int m = static_cast<int>(model);
       cells.push_back(fmt::format("{:.1f}", row->conversions[m]));
       total[m] += row->conversions[m];
     }
     table.AddRow(std::move(cells));
   }
   std::vector<std::string> cells = {"total", ""};
-  for (int m = 0; m < kModelCount; ++m) cells.push_back(fmt::format("{:.1f}", total[m]));
+  for (const Model m : models) cells.push_back(fmt::format("{:.1f}", total[static_cast<int>(m)]));
   table.AddRow(std::move(cells));
   return fmt::format(
              "Attributed conversions by {}, every model (participation: 1 per channel "
@@ -175,11 +175,16 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
   }
   if (!notes.empty()) std::fprintf(stderr, "attrib: %s\n", notes.c_str());
   const query::DataDrivenSummary& d = r.data_driven;
-  std::fprintf(stderr,
-               "attrib: data-driven models: %s distinct paths; Markov chain of %s states, "
-               "P(conversion) %.6f\n",
-               WithThousands(d.distinct_paths).c_str(), WithThousands(d.markov_states).c_str(),
-               d.conversion_probability);
+  if (!d.error.empty()) {
+    std::fprintf(stderr, "attrib: warning: the data-driven models could not run: %s\n",
+                 d.error.c_str());
+  } else if (d.distinct_paths != 0) {
+    std::fprintf(stderr,
+                 "attrib: data-driven models: %s distinct paths; Markov chain of %s states, "
+                 "P(conversion) %.6f\n",
+                 WithThousands(d.distinct_paths).c_str(), WithThousands(d.markov_states).c_str(),
+                 d.conversion_probability);
+  }
   if (d.shapley_sampled_sets != 0) {
     std::fprintf(stderr,
                  "attrib: shapley: %s channel sets larger than the exact limit estimated from "
@@ -224,6 +229,8 @@ int Run(const ReportArgs& args) {
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.threads = threads;
   if (args.order != 0) options.markov.order = args.order;
+  const Model model = args.compare ? Model::kLinear : *ParseModel(args.model);
+  options.data_driven = args.compare || IsDataDriven(model);
   for (const auto& [text, slot, name] :
        {std::tuple{args.from, &options.from, "--from"}, std::tuple{args.to, &options.to, "--to"}}) {
     if (text.empty()) continue;
@@ -258,15 +265,22 @@ int Run(const ReportArgs& args) {
     return 2;
   }
   PrintSummary(*result, reader);
+  const bool learnt = options.data_driven && result->data_driven.error.empty();
+  if (!args.compare && IsDataDriven(model) && !learnt) {
+    PrintError(Status::Internal(fmt::format("{}: {}", ToString(model), result->data_driven.error)));
+    return 1;
+  }
   std::vector<Model> models;
   if (args.compare) {
-    for (int m = 0; m < kModelCount; ++m) models.push_back(static_cast<Model>(m));
+    for (int m = 0; m < kModelCount; ++m) {
+      if (learnt || !IsDataDriven(static_cast<Model>(m))) models.push_back(static_cast<Model>(m));
+    }
   } else {
-    models.push_back(*ParseModel(args.model));
+    models.push_back(model);
   }
   std::string out;
   if (args.format == "table") {
-    out = args.compare ? CompareTable(*result, options.group_by)
+    out = args.compare ? CompareTable(*result, models, options.group_by)
                        : ReportTable(*result, models[0], options.group_by);
   } else {
     WriteRows(*result, models, options.group_by, args.format, &out);

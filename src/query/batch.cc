@@ -311,7 +311,7 @@ class BucketWorker {
     if (j.conversion == nullptr) {
       if (!InWindow(s_.options, j.sessions.back().start)) return;
       ++t_.non_converting;
-      t_.paths.Add(PathOf(j), false, 0);
+      if (s_.options.data_driven) t_.paths.Add(PathOf(j), false, 0);
       return;
     }
     const journey::Conversion& c = *j.conversion;
@@ -341,7 +341,7 @@ class BucketWorker {
         if (credit != 0) Add(s_.touch[j.sessions[i].touch].group, m, credit, c.revenue);
       }
     }
-    t_.paths.Add(PathOf(j), true, ToFixed(c.revenue, kRevenueScale));
+    if (s_.options.data_driven) t_.paths.Add(PathOf(j), true, ToFixed(c.revenue, kRevenueScale));
   }
 
   std::span<const uint32_t> PathOf(const journey::Journey& j) {
@@ -634,9 +634,18 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   }
   std::sort(result.currencies.begin(), result.currencies.end());
   totals.clear();
-  ATTRIB_ASSIGN_OR_RETURN(
-      const DataDrivenCredits learnt,
-      CreditDataDriven(all.paths.Table(), options, groups.size(), &result.data_driven));
+  DataDrivenCredits learnt;
+  if (options.data_driven) {
+    Result<DataDrivenCredits> credited =
+        CreditDataDriven(all.paths.Table(), options, groups.size(), &result.data_driven);
+    if (credited.ok()) {
+      learnt = *std::move(credited);
+    } else {
+      result.data_driven.error = credited.status().message();
+    }
+  }
+  for (auto& c : learnt.credits) c.resize(groups.size());
+  learnt.removal_effect.resize(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) {
     GroupRow row;
     row.key = groups[g];

@@ -55,6 +55,7 @@ struct AnalysisOptions {
   HeuristicOptions heuristics;
   MarkovOptions markov;
   ShapleyOptions shapley;
+  bool data_driven = true;  // run markov and shapley (and count the paths they learn from)
   GroupBy group_by = GroupBy::kChannel;
   // Report conversions and touchpoints at or after `from` and before `to`; the data-driven
   // models also learn from the journeys without a conversion whose last session is inside.
@@ -123,6 +124,9 @@ struct DataDrivenSummary {
   uint64_t shapley_exact_sets = 0;    // distinct channel sets of converting journeys, exact
   uint64_t shapley_sampled_sets = 0;  // … estimated (ShapleyResult::max_error)
   double shapley_max_error = 0;
+  // Why the models could not run (their credits are then 0); empty when they did, or were
+  // not asked for. The heuristic models' report stands either way.
+  std::string error;
 };
 
 struct AnalysisResult {

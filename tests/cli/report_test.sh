@@ -34,7 +34,10 @@ check "json rows carry model, both fields and the columns" \
 check "json has source and medium" grep -q '"medium": "organic"' "$work/out"
 check "json starts an array" test "$(head -c1 "$work/out")" = "["
 
+run report --input "$d" --model linear
+check "a heuristic report does not run the data-driven models" test "$(grep -c 'data-driven' "$work/err")" = 0
 run report --input "$d" --model markov --format json
+check "a markov report does" grep -q '^attrib: data-driven models:' "$work/err"
 check "markov json rows carry the removal effect" grep -q '"removal_effect": 0\.[0-9]' "$work/out"
 states1=$(grep -o 'chain of [0-9,]* states' "$work/err")
 run report --input "$d" --model markov --order 2
