@@ -125,7 +125,7 @@ void ValuesFromCoalitions(std::span<const std::pair<uint32_t, double>> coalition
 class Solver {
  public:
   Solver(const Game& game, const ShapleyOptions& options, ShapleyResult* result)
-      : game_(game), options_(options), r_(*result), rng_(options.seed) {}
+      : game_(game), options_(options), r_(*result) {}
 
   void Run() {
     std::vector<double> phi;
@@ -143,6 +143,11 @@ class Solver {
       }
       Credit(t, o, phi);
     }
+    // Hoeffding's bound, with a union over every estimated value, at 95 %: each of the
+    // `values` means of `samples` marginal contributions in [−max v, max v].
+    const double values = static_cast<double>(sampled_players_);
+    r_.max_error =
+        2 * sampled_max_v_ * std::sqrt(std::log(2.0 * values / 0.05) / (2.0 * options_.samples));
   }
 
  private:
@@ -171,14 +176,18 @@ class Solver {
     ValuesFromCoalitions(coalitions_, n, phi);
   }
 
-  // Castro, Gómez & Tejada (2009): the mean marginal contribution over random orderings.
+  // Castro, Gómez & Tejada (2009): the mean marginal contribution over random orderings,
+  // drawn from the seed and the set, so no set's estimate depends on the others.
   void Sampled(std::span<const uint32_t> t, std::span<double> phi) {
     const size_t n = t.size();
+    uint64_t hash = 0;
+    for (const uint32_t c : t) hash ^= game_.zobrist(c);
+    Rng rng(options_.seed ^ hash);
     order_.resize(n);
     position_.assign(n, 0);
     for (uint32_t k = 0; k < options_.samples; ++k) {
       for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
-      for (size_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng_.Below(i + 1)]);
+      for (size_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng.Below(i + 1)]);
       for (size_t i = 0; i < n; ++i) position_[order_[i]] = static_cast<uint32_t>(i);
       uint64_t hash = 0;
       double before = 0;
@@ -199,19 +208,14 @@ class Solver {
       }
     }
     for (double& p : phi) p /= options_.samples;
-    // Each marginal contribution lies in [−max v, max v], over the subsets of t (v ≥ 0);
-    // Hoeffding's bound with a union over the n players, at 95 %.
-    double max_v = 0;
+    // Each marginal contribution lies in [−max v, max v] over the subsets of t (v ≥ 0).
     for (uint32_t s = 0; s < game_.size(); ++s) {
       const std::span<const uint32_t> set = game_.set_of(s);
       if (set.size() <= n && std::includes(t.begin(), t.end(), set.begin(), set.end())) {
-        max_v = std::max(max_v, game_.v(s));
+        sampled_max_v_ = std::max(sampled_max_v_, game_.v(s));
       }
     }
-    const double error =
-        2 * max_v *
-        std::sqrt(std::log(2.0 * static_cast<double>(n) / 0.05) / (2.0 * options_.samples));
-    r_.max_error = std::max(r_.max_error, error);
+    sampled_players_ += n;
   }
 
   // Negative values to 0, then shares summing to 1 (equal shares when nothing is left).
@@ -231,7 +235,8 @@ class Solver {
   const Game& game_;
   const ShapleyOptions& options_;
   ShapleyResult& r_;
-  Rng rng_;
+  double sampled_max_v_ = 0;      // over the sampled sets' subsets
+  uint64_t sampled_players_ = 0;  // values estimated
   std::vector<uint64_t> hashes_;
   std::vector<std::pair<uint32_t, double>> coalitions_;
   std::vector<uint32_t> order_, position_;

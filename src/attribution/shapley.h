@@ -32,8 +32,10 @@ struct ShapleyResult {
   std::vector<ChannelCredit> credits;  // per channel id
   uint64_t exact_sets = 0;             // distinct channel sets of converting journeys, exact
   uint64_t sampled_sets = 0;           // … and estimated
-  // For the sampled sets: with 95 % confidence every estimated Shapley value (before the
-  // normalisation) is within this of the exact one (Hoeffding's bound, union over channels).
+  // For the sampled sets: with 95 % confidence every estimated Shapley value, all at once, is
+  // within this of the exact one (Hoeffding's bound, union over all estimated values). It
+  // bounds the values before negatives are cut and the rest normalised: a journey's shares
+  // move by up to about max_error / v(T).
   double max_error = 0;
 };
 

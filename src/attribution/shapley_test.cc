@@ -254,6 +254,13 @@ TEST(Shapley, SamplesLargeSetsWithinTheStatedBoundAndRepeatably) {
     sum += sampled->credits[c].conversions;
   }
   EXPECT_NEAR(sum, t.totals().conversions, 1e-9 * sum);
+  // Each set's estimate depends on the seed and the set alone, not on the order of the rows.
+  std::vector<Row> reversed(rows.rbegin(), rows.rend());
+  const Result<ShapleyResult> reordered = Shapley(Table(reversed), options);
+  ASSERT_TRUE(reordered.ok());
+  for (size_t c = 0; c < exact->credits.size(); ++c) {
+    EXPECT_NEAR(reordered->credits[c].conversions, sampled->credits[c].conversions, 1e-9);
+  }
 }
 
 TEST(Shapley, OptionsAreValidated) {

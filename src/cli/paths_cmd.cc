@@ -158,8 +158,8 @@ int Run(const PathsArgs& args) {
           if (r->sampled_sets != 0) {
             std::fprintf(stderr,
                          "attrib: shapley: %llu channel sets larger than the exact limit "
-                         "estimated from sampled orderings; each value within %.2g of the "
-                         "exact one (95 %%)\n",
+                         "estimated from sampled orderings; every estimated value within %.2g "
+                         "of the exact one (95 %%, before normalising)\n",
                          static_cast<unsigned long long>(r->sampled_sets), r->max_error);
           }
           ordered[name] = Credits(r->credits, names);

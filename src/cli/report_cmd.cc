@@ -188,7 +188,8 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
   if (d.shapley_sampled_sets != 0) {
     std::fprintf(stderr,
                  "attrib: shapley: %s channel sets larger than the exact limit estimated from "
-                 "sampled orderings; each value within %.2g of the exact one (95 %%)\n",
+                 "sampled orderings; every estimated value within %.2g of the exact one (95 %%, "
+                 "before normalising)\n",
                  WithThousands(d.shapley_sampled_sets).c_str(), d.shapley_max_error);
   }
   if (r.currencies.size() > 1) {
