@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -59,12 +60,23 @@ Status SplitFields(std::string_view line, char delimiter, std::vector<std::strin
   }
 }
 
-Status Number(std::string_view column, std::string_view text, double max, double* out) {
+// A number; with `decimal_comma`, "1340,5" reads as 1340.5 (R's write.csv2 and spreadsheets
+// of many locales write ';'-separated files so).
+Status Number(std::string_view column, std::string_view text, double max, bool decimal_comma,
+              double* out) {
   const std::string_view s = TrimAscii(text);
   if (s.empty()) return Status::InvalidArgument(fmt::format("{} is empty", column));
+  std::string dotted;
+  std::string_view digits = s;
+  if (decimal_comma && s.find(',') != std::string_view::npos &&
+      s.find('.') == std::string_view::npos) {
+    dotted.assign(s);
+    std::replace(dotted.begin(), dotted.end(), ',', '.');
+    digits = dotted;
+  }
   double x = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(x)) {
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), x);
+  if (ec != std::errc() || end != digits.data() + digits.size() || !std::isfinite(x)) {
     return Status::InvalidArgument(fmt::format("{}: {} is not a finite number", column, Shown(s)));
   }
   if (x < 0) {
@@ -98,8 +110,15 @@ Status PathFileParser::AddLine(std::string_view line, uint64_t line_number) {
   }
   if (!started_) {
     started_ = true;
+    // The delimiter: the first of these found outside quotes.
+    std::string outside;
+    bool quoted = false;
+    for (const char c : line) {
+      if (c == '"') quoted = !quoted;
+      if (!quoted) outside += c;
+    }
     for (const char d : {';', '\t', ','}) {
-      if (line.find(d) != std::string_view::npos) {
+      if (outside.find(d) != std::string::npos) {
         delimiter_ = d;
         break;
       }
@@ -159,7 +178,14 @@ Status PathFileParser::ReadRow(const std::vector<std::string>& fields, uint64_t 
         std::tuple{columns_.value, kColumnNames[2], kMaxPathValue, &outcome.value},
         std::tuple{columns_.nulls, kColumnNames[3], kMaxPathCount, &outcome.nulls}}) {
     if (column < 0 || static_cast<size_t>(column) >= fields.size()) continue;
-    if (Status s = Number(name, fields[column], max, out); !s.ok()) return AtLine(line_number, s);
+    if (Status s = Number(name, fields[column], max, delimiter_ == ';', out); !s.ok()) {
+      return AtLine(line_number, s);
+    }
+  }
+  if (outcome.value > 0 && outcome.conversions == 0) {  // value belongs to conversions
+    return AtLine(line_number, Status::InvalidArgument(fmt::format(
+                                   "total_conversion_value is {:g} but the row has no conversions",
+                                   outcome.value)));
   }
   path_.clear();
   std::string_view rest = fields[columns_.path];

@@ -8,7 +8,8 @@
 // optional (a first line with a field named "path"): with it the columns may come in any
 // order, the last two may be missing and other columns are ignored; without it they are
 // positional. The delimiter is ';' — or a tab or ','
-// when the first line has no ';'. Fields may be quoted as in CSV ("a ""b""").
+// when the first line has no ';' outside quotes; with ';' a decimal comma is read too
+// (1340,5). Fields may be quoted as in CSV ("a ""b""").
 #pragma once
 
 #include <string>

@@ -73,6 +73,22 @@ TEST(PathFile, WithoutHeaderColumnsArePositionalAndTabsWork) {
   EXPECT_EQ(q.table().path(0).size(), 2u);
 }
 
+TEST(PathFile, RStyleDecimalCommasAndDelimitersInsideQuotes) {
+  PathFileParser p;  // R's write.csv2: ';' between fields, ',' before decimals, row names
+  ASSERT_TRUE(Parse("\"\";\"path\";\"total_conversions\";\"total_conversion_value\"\n"
+                    "\"1\";\"x > y\";2;1340,5\n",
+                    &p)
+                  .ok());
+  EXPECT_EQ(p.table().outcome(0).value, 1340.5);
+  PathFileParser q;  // a ';' inside a quoted channel does not make ';' the delimiter
+  ASSERT_TRUE(Parse("\"a;b > c\",1,2,0\n", &q).ok());
+  EXPECT_EQ(q.channels(), (std::vector<std::string>{"a;b", "c"}));
+  EXPECT_EQ(q.table().outcome(0).value, 2);
+  // With ';' between fields a comma is a decimal mark; with a tab or ',' it never is.
+  EXPECT_THAT(Error("a;1;2,5;1,5\n"), HasSubstr("ok"));
+  EXPECT_THAT(Error("a\t1\t2,5\n"), HasSubstr("\"2,5\" is not a finite number"));
+}
+
 TEST(PathFile, MalformedRowsNameTheLineAndTheProblem) {
   const std::string header = "path;total_conversions;total_conversion_value;total_null\n";
   EXPECT_THAT(Error(header + "a;1;2;3\nb;x;2;3\n"),
@@ -94,6 +110,8 @@ TEST(PathFile, MalformedRowsNameTheLineAndTheProblem) {
   EXPECT_THAT(Error("path;total_conversions;Path\n"),
               HasSubstr("line 1: the header names path twice"));
   EXPECT_THAT(Error("a;0x10\n"), HasSubstr("\"0x10\" is not a finite number"));
+  EXPECT_THAT(Error("a;0;100;1\n"),
+              HasSubstr("line 1: total_conversion_value is 100 but the row has no conversions"));
 }
 
 TEST(PathFile, LimitsAreEnforcedAtLimitPlusOne) {

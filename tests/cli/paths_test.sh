@@ -57,10 +57,11 @@ run paths --input "$work/repeats.csv" --transitions --keep-repeats
 check "--keep-repeats keeps the steps" test "$(grep -c '"from": "a"' "$work/out")" = 2
 
 # R's write.csv2 style: quoted header and fields, CRLF; gzip and stdin.
-printf '"path";"total_conversions";"total_null"\r\n"x > y";"2";"5"\r\n' >"$work/r.csv"
+printf '"";"path";"total_conversions";"total_conversion_value";"total_null"\r\n"1";"x > y";2;1340,5;5\r\n' >"$work/r.csv"
 gzip -c "$work/r.csv" >"$work/r.csv.gz"
 run paths --input "$work/r.csv.gz" --model first_touch
 check "quoted, CRLF, gzip" near "$(field first_touch x conversions)" 2
+check "a decimal comma" near "$(field first_touch x value)" 1340.5
 "$attrib" paths --input - --model first_touch <"$work/r.csv" >"$work/out" 2>"$work/err"
 check "stdin" near "$(field first_touch x conversions)" 2
 
