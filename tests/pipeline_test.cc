@@ -442,6 +442,26 @@ TEST_F(PipelineTest, ADataDrivenFailureLeavesTheHeuristicReport) {
   EXPECT_EQ(heuristic.data_driven.distinct_paths, 0u);
 }
 
+// A bot's journey of more sessions than any person makes: the data-driven models learn from
+// its last kMaxPathLength touchpoints; the heuristics still credit all of them.
+TEST_F(PipelineTest, TheDataDrivenModelsSeeTheLastTenThousandTouchpointsOfAJourney) {
+  options.group_by = GroupBy::kCampaign;
+  std::vector<Msg> msgs;
+  for (int i = 0; i <= 10'000; ++i) {  // each page a new campaign: a new session
+    msgs.push_back(Page("bot", kT0 + Micros{i} * 1'000'000,
+                        fmt::format("https://shop.example/?utm_source=x&utm_campaign=c{}", i)));
+  }
+  msgs.push_back(Order("bot", kT0 + 10'001 * 1'000'000LL, 10));
+  const AnalysisResult r = Run(Lines(msgs), 5000);
+  ASSERT_TRUE(r.data_driven.error.empty()) << r.data_driven.error;
+  EXPECT_EQ(r.sessions, 10'001u);
+  EXPECT_EQ(r.data_driven.markov_states, kMaxPathLength);
+  const std::map<std::string, double> markov = Credits(r, Model::kMarkov);
+  EXPECT_EQ(markov.size(), kMaxPathLength);
+  EXPECT_EQ(markov.count("c0"), 0u);  // the first one is left out
+  EXPECT_EQ(Credits(r, Model::kLinear).size(), 10'001u);
+}
+
 // A journey without a conversion counts for the window its last session is in.
 TEST_F(PipelineTest, JourneysWithoutAConversionFollowTheReportWindow) {
   options.from = kT0 + 5 * kDay;

@@ -162,7 +162,13 @@ Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,
 
 Status AbsorbingChain::SolveComponent(uint32_t c, const std::vector<bool>& removed,
                                       std::span<const double> inflow, std::span<double> visits) {
-  std::vector<uint32_t> states;
+  if (component_begin_[c + 1] - component_begin_[c] == 1) {  // no step within: self-loops
+    const uint32_t s = members_[component_begin_[c]];        // are folded
+    if (Kept(s, removed)) visits[s] = inflow[s];
+    return Status::Ok();
+  }
+  std::vector<uint32_t>& states = states_;
+  states.clear();
   bool any = false;
   for (uint32_t k = component_begin_[c]; k < component_begin_[c + 1]; ++k) {
     const uint32_t s = members_[k];
@@ -171,7 +177,7 @@ Status AbsorbingChain::SolveComponent(uint32_t c, const std::vector<bool>& remov
     any = any || inflow[s] != 0;
   }
   if (!any) return Status::Ok();  // nothing reaches it: no visits
-  if (states.size() == 1) {       // no step within (self-loops are folded)
+  if (states.size() == 1) {
     visits[states[0]] = inflow[states[0]];
     return Status::Ok();
   }

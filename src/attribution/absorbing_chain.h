@@ -70,7 +70,8 @@ class AbsorbingChain {
   // with a removed state keep them, and iterative solves start from them.
   std::vector<double> visits_;
   uint32_t visits_entry_ = UINT32_MAX;
-  std::vector<uint32_t> local_;  // state → index within the component being solved
+  std::vector<uint32_t> local_;   // state → index within the component being solved
+  std::vector<uint32_t> states_;  // … its kept states
 };
 
 }  // namespace attrib

@@ -11,6 +11,10 @@
 
 namespace attrib {
 
+// The most channels a path has: path files refuse longer rows, batch analysis keeps a longer
+// journey's last ones.
+inline constexpr size_t kMaxPathLength = 10'000;
+
 struct PathOutcome {
   double conversions = 0;  // ≥ 0
   double value = 0;        // ≥ 0: the conversions' total value (revenue)

@@ -122,6 +122,10 @@ void ValuesFromCoalitions(std::span<const std::pair<uint32_t, double>> coalition
   for (double& p : phi) p += all;
 }
 
+// Marginal contributions evaluated per sampled set at most: a set of t channels gets
+// min(samples, kMaxSampledSteps / t) orderings.
+constexpr uint64_t kMaxSampledSteps = 5'000'000;
+
 class Solver {
  public:
   Solver(const Game& game, const ShapleyOptions& options, ShapleyResult* result)
@@ -146,8 +150,10 @@ class Solver {
     // Hoeffding's bound, with a union over every estimated value, at 95 %: each of the
     // `values` means of `samples` marginal contributions in [−max v, max v].
     const double values = static_cast<double>(sampled_players_);
-    r_.max_error =
-        2 * sampled_max_v_ * std::sqrt(std::log(2.0 * values / 0.05) / (2.0 * options_.samples));
+    for (const auto& [max_v, samples] : sampled_) {
+      r_.max_error = std::max(
+          r_.max_error, 2 * max_v * std::sqrt(std::log(2.0 * values / 0.05) / (2.0 * samples)));
+    }
   }
 
  private:
@@ -185,7 +191,10 @@ class Solver {
     Rng rng(options_.seed ^ hash);
     order_.resize(n);
     position_.assign(n, 0);
-    for (uint32_t k = 0; k < options_.samples; ++k) {
+    // Fewer orderings for very large sets, so that no set costs more than kMaxSampledSteps.
+    const uint64_t samples =
+        std::max<uint64_t>(1, std::min<uint64_t>(options_.samples, kMaxSampledSteps / n));
+    for (uint64_t k = 0; k < samples; ++k) {
       for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
       for (size_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng.Below(i + 1)]);
       for (size_t i = 0; i < n; ++i) position_[order_[i]] = static_cast<uint32_t>(i);
@@ -207,14 +216,16 @@ class Solver {
         before = now;
       }
     }
-    for (double& p : phi) p /= options_.samples;
+    for (double& p : phi) p /= static_cast<double>(samples);
     // Each marginal contribution lies in [−max v, max v] over the subsets of t (v ≥ 0).
+    double max_v = 0;
     for (uint32_t s = 0; s < game_.size(); ++s) {
       const std::span<const uint32_t> set = game_.set_of(s);
       if (set.size() <= n && std::includes(t.begin(), t.end(), set.begin(), set.end())) {
-        sampled_max_v_ = std::max(sampled_max_v_, game_.v(s));
+        max_v = std::max(max_v, game_.v(s));
       }
     }
+    sampled_.emplace_back(max_v, static_cast<double>(samples));
     sampled_players_ += n;
   }
 
@@ -235,8 +246,8 @@ class Solver {
   const Game& game_;
   const ShapleyOptions& options_;
   ShapleyResult& r_;
-  double sampled_max_v_ = 0;      // over the sampled sets' subsets
-  uint64_t sampled_players_ = 0;  // values estimated
+  std::vector<std::pair<double, double>> sampled_;  // per sampled set: max v, orderings
+  uint64_t sampled_players_ = 0;                    // values estimated
   std::vector<uint64_t> hashes_;
   std::vector<std::pair<uint32_t, double>> coalitions_;
   std::vector<uint32_t> order_, position_;

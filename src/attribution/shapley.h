@@ -23,8 +23,10 @@ inline constexpr int kMaxExactShapleyChannels = 24;
 struct ShapleyOptions {
   // Channel sets up to this size get exact values (2^n subsets each); larger ones sampled.
   int max_exact_channels = 16;
-  uint32_t samples = 10'000;  // orderings sampled per larger channel set; ≥ 1
-  uint64_t seed = 1;          // of the sampling: same seed, same estimate
+  // Orderings sampled per larger channel set (≥ 1); a set of t channels gets at most
+  // 5,000,000 / t of them.
+  uint32_t samples = 10'000;
+  uint64_t seed = 1;  // of the sampling: same seed, same estimate
   Status Validate() const;
 };
 

@@ -1,8 +1,10 @@
 // An open-addressing hash map from strings to small values, for the lookup tables built once
 // at start-up and read on every event (host lists, parameter names, value lists). Lookups take
-// a string_view and do not allocate; a miss costs one hash and usually one probe.
+// a string_view and do not allocate; a miss costs one hash and usually one probe. Keys are
+// shorter than 16 MiB, and all of them together than 2^40 bytes.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -34,8 +36,8 @@ class FlatStringMap {
     Slot& s = slots_[i];
     s.used = true;
     s.hash = h;
-    s.key_offset = static_cast<uint32_t>(keys_.size());
-    s.key_size = static_cast<uint32_t>(key.size());
+    assert(key.size() < kMaxKeyBytes);
+    s.key = (uint64_t{keys_.size()} << kSizeBits) | key.size();
     keys_.append(key);
     ++size_;
     return s.value;
@@ -54,16 +56,19 @@ class FlatStringMap {
   bool empty() const { return size_ == 0; }
 
  private:
+  // A key's place in keys_: its offset (up to 2^40 bytes of keys) and its size.
+  static constexpr int kSizeBits = 24;
+  static constexpr size_t kMaxKeyBytes = size_t{1} << kSizeBits;
+
   struct Slot {
     uint64_t hash = 0;
-    uint32_t key_offset = 0;
-    uint32_t key_size = 0;
+    uint64_t key = 0;  // offset << kSizeBits | size
     bool used = false;
     V value{};
   };
 
   std::string_view KeyOf(const Slot& s) const {
-    return std::string_view(keys_).substr(s.key_offset, s.key_size);
+    return std::string_view(keys_).substr(s.key >> kSizeBits, s.key & (kMaxKeyBytes - 1));
   }
 
   void Grow() {

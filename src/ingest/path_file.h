@@ -24,7 +24,7 @@ namespace attrib::ingest {
 
 inline constexpr size_t kMaxPathRowBytes = 512'000;    // one line
 inline constexpr size_t kMaxPathChannelBytes = 1'000;  // one channel's name
-inline constexpr size_t kMaxPathLength = 10'000;       // channels in one path
+using attrib::kMaxPathLength;                          // channels in one path
 inline constexpr size_t kMaxPathChannels = 100'000;    // distinct channels in a table
 inline constexpr double kMaxPathCount = 1e15;          // conversions or nulls of one row (journeys)
 inline constexpr double kMaxPathValue = 1e18;          // the value of one row's conversions

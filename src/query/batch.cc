@@ -344,10 +344,13 @@ class BucketWorker {
     if (s_.options.data_driven) t_.paths.Add(PathOf(j), true, ToFixed(c.revenue, kRevenueScale));
   }
 
+  // The journey's groups, its last kMaxPathLength of them: only a bot makes more sessions in
+  // a lookback window, and the models' work grows with the length of the longest path.
   std::span<const uint32_t> PathOf(const journey::Journey& j) {
     path_.clear();
-    for (const sessionize::Session& session : j.sessions) {
-      path_.push_back(s_.touch[session.touch].group);
+    const size_t n = j.sessions.size();
+    for (size_t i = n > kMaxPathLength ? n - kMaxPathLength : 0; i < n; ++i) {
+      path_.push_back(s_.touch[j.sessions[i].touch].group);
     }
     return path_;
   }
