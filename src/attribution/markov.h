@@ -18,8 +18,10 @@ namespace attrib {
 inline constexpr int kMaxMarkovOrder = 4;
 
 struct MarkovOptions {
-  int order = 1;              // 1…kMaxMarkovOrder: a state is the last `order` channels
-  bool keep_repeats = false;  // false: A > A > B is read as A > B, as ChannelAttribution does
+  int order = 1;  // 1…kMaxMarkovOrder: a state is the last `order` channels
+  // false: A > A > B is read as A > B before the windows are made (ChannelAttribution does
+  // the same at order 1; above it merges repeated windows instead, docs/models.md)
+  bool keep_repeats = false;
   Status Validate() const;
 };
 
