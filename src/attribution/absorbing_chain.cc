@@ -9,8 +9,8 @@
 namespace attrib {
 namespace {
 
-// GMRES stops when the residual is this small relative to the right-hand side: far below the
-// 1e-9 the results are checked to, near the limit of double precision.
+// GMRES stops when the residual is this small: far below the 1e-9 the results are checked to,
+// near the limit of double precision.
 constexpr double kTolerance = 1e-13;
 // Krylov vectors kept before a restart (fewer when the component is smaller), and restarts
 // allowed. The large cycles of journey data converge in a dozen iterations.
@@ -234,15 +234,24 @@ Status AbsorbingChain::SolveIteratively(uint32_t c, std::span<const uint32_t> st
                                         const std::vector<bool>& removed,
                                         std::span<const double> inflow, std::span<double> visits) {
   const size_t n = states.size();
+  // The steps among the kept states, in local indexes, once: GMRES applies them many times.
+  std::vector<uint32_t> begin = {0}, to;
+  std::vector<double> p;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t s = states[i];
+    for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+      const uint32_t t = column_[e];
+      if (component_of_[t] != c || !Kept(t, removed)) continue;
+      to.push_back(local_[t]);
+      p.push_back(probability_[e]);
+    }
+    begin.push_back(static_cast<uint32_t>(to.size()));
+  }
   const auto apply = [&](std::span<const double> v, std::span<double> out) {  // (I − Q_ccᵀ) v
     std::copy(v.begin(), v.end(), out.begin());
     for (size_t i = 0; i < n; ++i) {
       if (v[i] == 0) continue;
-      const uint32_t s = states[i];
-      for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
-        const uint32_t t = column_[e];
-        if (component_of_[t] == c && Kept(t, removed)) out[local_[t]] -= probability_[e] * v[i];
-      }
+      for (uint32_t e = begin[i]; e < begin[i + 1]; ++e) out[to[e]] -= p[e] * v[i];
     }
   };
   std::vector<double> b(n), x(n, 0.0);
@@ -250,7 +259,9 @@ Status AbsorbingChain::SolveIteratively(uint32_t c, std::span<const uint32_t> st
     b[i] = inflow[states[i]];
     if (visits_.size() == n_) x[i] = visits_[states[i]];
   }
-  const double tolerance = kTolerance * std::sqrt(Dot(b, b));
+  // Absolute: no more than the one unit of flow entering the chain reaches any component, and
+  // the answers are sums of visits.
+  const double tolerance = kTolerance;
   const int m = static_cast<int>(std::min<size_t>(kRestart, n));
   std::vector<double> basis(static_cast<size_t>(m + 1) * n);
   const auto vec = [&](int i) { return std::span<double>(basis.data() + i * n, n); };
