@@ -52,29 +52,14 @@ double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale;
 class PathCounts {
  public:
   void Add(std::span<const uint32_t> path, bool converted, Fixed revenue) {
-    uint32_t& id = ids_[Bytes(path)];
-    if (id == 0) {
-      groups_.insert(groups_.end(), path.begin(), path.end());
-      begin_.push_back(groups_.size());
-      counts_.emplace_back();
-      id = static_cast<uint32_t>(counts_.size());
-    }
-    Counts& c = counts_[id - 1];
+    Counts& c = CountsOf(path);
     ++(converted ? c.conversions : c.nulls);
     c.revenue += revenue;
   }
 
   void AddAll(const PathCounts& other) {
     for (size_t i = 0; i < other.counts_.size(); ++i) {
-      const std::span<const uint32_t> path = other.path(i);
-      uint32_t& id = ids_[Bytes(path)];
-      if (id == 0) {
-        groups_.insert(groups_.end(), path.begin(), path.end());
-        begin_.push_back(groups_.size());
-        counts_.emplace_back();
-        id = static_cast<uint32_t>(counts_.size());
-      }
-      Counts& c = counts_[id - 1];
+      Counts& c = CountsOf(other.path(i));
       c.conversions += other.counts_[i].conversions;
       c.nulls += other.counts_[i].nulls;
       c.revenue += other.counts_[i].revenue;
@@ -105,8 +90,16 @@ class PathCounts {
     Fixed revenue = 0;
   };
 
-  static std::string_view Bytes(std::span<const uint32_t> path) {
-    return {reinterpret_cast<const char*>(path.data()), path.size_bytes()};
+  // The counts of `path`, zero when it is new.
+  Counts& CountsOf(std::span<const uint32_t> path) {
+    uint32_t& id = ids_[{reinterpret_cast<const char*>(path.data()), path.size_bytes()}];
+    if (id == 0) {
+      groups_.insert(groups_.end(), path.begin(), path.end());
+      begin_.push_back(groups_.size());
+      counts_.emplace_back();
+      id = static_cast<uint32_t>(counts_.size());
+    }
+    return counts_[id - 1];
   }
   std::span<const uint32_t> path(size_t i) const {
     return std::span(groups_.data() + begin_[i], begin_[i + 1] - begin_[i]);
