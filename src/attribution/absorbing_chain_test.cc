@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "attribution/test_util.h"
 #include "common/rng.h"
 
 namespace attrib {
@@ -32,26 +33,7 @@ double Reference(const Chain& c, const std::vector<double>& pay, uint32_t entry,
     if (!removed.empty() && (removed[st.from] || removed[st.to])) continue;
     a[st.from][st.to] -= st.probability;
   }
-  for (size_t col = 0; col < n; ++col) {
-    size_t p = col;
-    for (size_t r = col + 1; r < n; ++r) {
-      if (std::abs(a[r][col]) > std::abs(a[p][col])) p = r;
-    }
-    std::swap(a[col], a[p]);
-    std::swap(b[col], b[p]);
-    for (size_t r = col + 1; r < n; ++r) {
-      const double f = a[r][col] / a[col][col];
-      for (size_t j = col; j < n; ++j) a[r][j] -= f * a[col][j];
-      b[r] -= f * b[col];
-    }
-  }
-  std::vector<double> x(n);
-  for (size_t i = n; i-- > 0;) {
-    double s = b[i];
-    for (size_t j = i + 1; j < n; ++j) s -= a[i][j] * x[j];
-    x[i] = s / a[i][i];
-  }
-  return x[entry];
+  return test::DenseSolve(std::move(a), std::move(b))[entry];
 }
 
 // n states; each steps to `degree` others (a ring step keeps it one big cycle when `ring`),

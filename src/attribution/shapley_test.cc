@@ -11,21 +11,14 @@
 #include <map>
 #include <numeric>
 
+#include "attribution/test_util.h"
 #include "common/rng.h"
 
 namespace attrib {
 namespace {
 
-struct Row {
-  std::vector<uint32_t> path;
-  double conversions = 0, value = 0, nulls = 0;
-};
-
-PathTable Table(const std::vector<Row>& rows) {
-  PathTable t;
-  for (const Row& r : rows) t.Add(r.path, PathOutcome{r.conversions, r.value, r.nulls});
-  return t;
-}
+using test::Row;
+using test::Table;
 
 // A random game on n players: each coalition's value in [0, 1), some 0, v(∅) = 0.
 rc::Gen<std::vector<double>> Game(int n) {
