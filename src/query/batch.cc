@@ -16,8 +16,6 @@
 namespace attrib::query {
 
 using internal::ClassInfo;
-using internal::ConversionRecord;
-using internal::EventRecord;
 using internal::EventStream;
 using internal::ParseWorker;
 
@@ -147,11 +145,9 @@ void ParallelFor(size_t n, int threads, F f) {
   for (std::thread& t : pool) t.join();
 }
 
-// What the report needs of each classification, resolved once.
+// The report's group of each classification.
 struct TouchInfo {
   uint32_t group = 0;
-  uint32_t channel = 0;
-  bool direct = false;
 };
 
 // One thread's sums over the people of the buckets it processed.
@@ -172,78 +168,29 @@ struct Totals {
 
 struct Shared {
   const AnalysisOptions& options;
+  const PersonOptions& person;
   const std::vector<TouchInfo>& touch;
+  const std::vector<TouchChannel>& channels;  // … what the models need of each
   uint32_t no_url_touch;
-  std::vector<journey::Counting> counting_by_kind;
+  const std::vector<journey::Counting>& counting_by_kind;
 };
 
 bool InWindow(const AnalysisOptions& o, Micros t) {
   return (!o.from || t >= *o.from) && (!o.to || t < *o.to);
 }
 
-// What makes two records of one person the same message (0: no messageId, never a duplicate).
-// An event keeps 32 bits of its messageId's hash; with its classification and session flags
-// beside them, two different messages of one person are essentially never taken for one.
-uint64_t DedupeKey(const EventRecord& e) {
-  return e.fp == 0 ? 0 : (uint64_t{e.fp} << 32) | e.touch;
-}
-uint64_t DedupeKey(const ConversionRecord& c) { return c.fp; }  // 64 bits of the hash
-
-// Marks repeats of a dedupe key (≠ 0) among items[0..n) by setting `dup[i]`; the first of each
-// stays. People have few events: pairwise for small n, sorted otherwise.
-template <class T>
-size_t MarkDuplicates(const T* items, size_t n, std::vector<uint8_t>* dup,
-                      std::vector<std::pair<uint64_t, uint32_t>>* scratch) {
-  dup->assign(n, 0);
-  size_t found = 0;
-  if (n <= 32) {
-    for (size_t i = 1; i < n; ++i) {
-      const uint64_t key = DedupeKey(items[i]);
-      if (key == 0) continue;
-      for (size_t j = 0; j < i; ++j) {
-        if (!(*dup)[j] && DedupeKey(items[j]) == key) {
-          (*dup)[i] = 1;
-          ++found;
-          break;
-        }
-      }
-    }
-    return found;
-  }
-  scratch->clear();
-  for (uint32_t i = 0; i < n; ++i) {
-    if (const uint64_t key = DedupeKey(items[i]); key != 0) scratch->emplace_back(key, i);
-  }
-  std::sort(scratch->begin(), scratch->end());
-  for (size_t i = 1; i < scratch->size(); ++i) {
-    if ((*scratch)[i].first == (*scratch)[i - 1].first) {
-      (*dup)[(*scratch)[i].second] = 1;
-      ++found;
-    }
-  }
-  return found;
-}
-
 // Sessionizes and credits one bucket of people.
-class BucketWorker {
+class BucketWorker : public PersonSink {
  public:
-  BucketWorker(const Shared& shared, Totals* totals) : s_(shared), t_(*totals) {}
+  BucketWorker(const Shared& shared, Totals* totals)
+      : s_(shared),
+        t_(*totals),
+        deriver_(shared.person, shared.counting_by_kind, shared.channels, shared.no_url_touch) {}
 
   void Run(std::vector<EventRecord>& events, std::vector<ConversionRecord>& conversions) {
-    // By person and time; at the same instant page views first (they open what the events
-    // fired on the page belong to), then by fingerprint so the order never depends on input.
-    std::sort(events.begin(), events.end(), [](const EventRecord& a, const EventRecord& b) {
-      if (a.key != b.key) return a.key < b.key;
-      if (a.at != b.at) return a.at < b.at;
-      const uint32_t pa = a.touch & internal::kNotPage, pb = b.touch & internal::kNotPage;
-      if (pa != pb) return pa < pb;
-      return a.fp != b.fp ? a.fp < b.fp : a.touch < b.touch;  // equal records are identical
-    });
-    std::sort(conversions.begin(), conversions.end(),
-              [](const ConversionRecord& a, const ConversionRecord& b) {
-                return std::tie(a.key, a.at, a.fp, a.kind, a.revenue, a.currency) <
-                       std::tie(b.key, b.at, b.fp, b.kind, b.revenue, b.currency);
-              });
+    const auto by_key = [](const auto& a, const auto& b) { return a.key < b.key; };
+    std::sort(events.begin(), events.end(), by_key);
+    std::sort(conversions.begin(), conversions.end(), by_key);
     size_t c = 0;
     for (size_t i = 0; i < events.size();) {
       size_t j = i;
@@ -251,45 +198,20 @@ class BucketWorker {
       while (c < conversions.size() && conversions[c].key < events[i].key) ++c;
       size_t d = c;
       while (d < conversions.size() && conversions[d].key == events[i].key) ++d;
-      Person(std::span(events.data() + i, j - i), std::span(conversions.data() + c, d - c));
+      t_.duplicates += deriver_.Derive(std::span(events.data() + i, j - i),
+                                       std::span(conversions.data() + c, d - c), *this);
       i = j;
       c = d;
     }
   }
 
  private:
-  void Person(std::span<const EventRecord> events, std::span<const ConversionRecord> convs) {
-    t_.duplicates += MarkDuplicates(events.data(), events.size(), &dup_, &scratch_);
-    activities_.clear();
-    for (size_t i = 0; i < events.size(); ++i) {
-      const EventRecord& e = events[i];
-      if (dup_[i] || (e.touch & internal::kIdentityOnly)) continue;
-      activities_.push_back(
-          sessionize::Activity{e.at, e.touch & internal::kTouchMask,
-                               static_cast<uint8_t>((e.touch >> internal::kFlagShift) & 7)});
-    }
-    if (activities_.empty()) return;
-    ++t_.people;
-    sessions_.clear();
-    sessionize::Sessionize(activities_, s_.options.sessions, s_.no_url_touch, &sessions_);
-    t_.sessions += sessions_.size();
-    CountReach();
-
-    MarkDuplicates(convs.data(), convs.size(), &dup_, &scratch_);
-    conversions_.clear();
-    for (size_t i = 0; i < convs.size(); ++i) {
-      if (dup_[i]) continue;
-      conversions_.push_back(
-          journey::Conversion{convs[i].at, convs[i].kind, convs[i].revenue, convs[i].currency});
-    }
-    journey::BuildJourneys(sessions_, conversions_, s_.options.conversions, s_.counting_by_kind,
-                           [this](const journey::Journey& j) { Credit(j); });
-  }
-
   // Touchpoints and visitors reached per group, inside the window.
-  void CountReach() {
+  void OnSessions(std::span<const sessionize::Session> sessions) override {
+    ++t_.people;
+    t_.sessions += sessions.size();
     seen_.clear();
-    for (const sessionize::Session& session : sessions_) {
+    for (const sessionize::Session& session : sessions) {
       if (!InWindow(s_.options, session.start)) continue;
       const uint32_t g = s_.touch[session.touch].group;
       ++t_.touchpoints[g];
@@ -300,7 +222,7 @@ class BucketWorker {
     }
   }
 
-  void Credit(const journey::Journey& j) {
+  void OnJourney(const journey::Journey& j, std::span<const double> credits) override {
     if (j.conversion == nullptr) {
       if (!InWindow(s_.options, j.sessions.back().start)) return;
       ++t_.non_converting;
@@ -314,23 +236,10 @@ class BucketWorker {
     t_.total_revenue += ToFixed(c.revenue, kRevenueScale);
     if (t_.currency_used.size() <= c.currency) t_.currency_used.resize(c.currency + 1);
     t_.currency_used[c.currency] = true;
-    // Never empty: the conversion event is activity, so its own session is in the journey.
     const size_t n = j.sessions.size();
-    assert(n > 0);
-    touchpoints_.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      const TouchInfo& info = s_.touch[j.sessions[i].touch];
-      touchpoints_[i] = Touchpoint{info.channel, info.direct, j.sessions[i].start};
-    }
-    credits_.resize(n * kHeuristicModelCount);
-    std::span<double> spans[kHeuristicModelCount];
-    for (int m = 0; m < kHeuristicModelCount; ++m) {
-      spans[m] = std::span(credits_.data() + m * n, n);
-    }
-    CreditJourneyAllModels(touchpoints_, c.at, s_.options.heuristics, spans);
     for (int m = 0; m < kHeuristicModelCount; ++m) {
       for (size_t i = 0; i < n; ++i) {
-        const double credit = spans[m][i];
+        const double credit = credits[m * n + i];
         if (credit != 0) Add(s_.touch[j.sessions[i].touch].group, m, credit, c.revenue);
       }
     }
@@ -356,14 +265,8 @@ class BucketWorker {
 
   const Shared& s_;
   Totals& t_;
-  std::vector<uint8_t> dup_;
-  std::vector<std::pair<uint64_t, uint32_t>> scratch_;
-  std::vector<sessionize::Activity> activities_;
-  std::vector<sessionize::Session> sessions_;
-  std::vector<journey::Conversion> conversions_;
+  PersonDeriver deriver_;
   std::vector<uint32_t> seen_;
-  std::vector<Touchpoint> touchpoints_;
-  std::vector<double> credits_;
   std::vector<uint32_t> path_;
 };
 
@@ -546,11 +449,10 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
                                  groups.begin());
   };
   std::vector<TouchInfo> touch(classes.size());
+  std::vector<TouchChannel> channels(classes.size());
   for (size_t i = 0; i < classes.size(); ++i) {
     touch[i].group = group_id(keys[i]);
-    touch[i].channel = static_cast<uint32_t>(classes[i].channel);
-    touch[i].direct =
-        classes[i].channel == Channel::kDirect || classes[i].channel == Channel::kInternal;
+    channels[i] = ChannelOf(classes[i].channel);
   }
 
   // 3. Each record to its person and global ids, and to its person's bucket.
@@ -568,10 +470,10 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
         last_person = graph.PersonOf(e.key);
       }
       e.key = last_person;
-      if (!(e.touch & internal::kIdentityOnly)) {
-        const uint32_t flags = e.touch & ~internal::kTouchMask;
-        const uint32_t local = e.touch & internal::kTouchMask;
-        const bool has_url = (flags >> internal::kFlagShift) & sessionize::kHasUrl;
+      if (!(e.touch & kIdentityOnly)) {
+        const uint32_t flags = e.touch & ~kTouchMask;
+        const uint32_t local = e.touch & kTouchMask;
+        const bool has_url = (flags >> kFlagShift) & sessionize::kHasUrl;
         e.touch = (has_url ? class_remap[t][local] : no_url_touch) | flags;
       }
       buckets[BucketOf(e.key)].Append(e);
@@ -584,7 +486,8 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   });
 
   // 4. Sessions, journeys and credits, bucket by bucket, on every thread.
-  const Shared shared{options, touch, no_url_touch, counting_by_kind};
+  const PersonOptions person{options.sessions, options.conversions, options.heuristics};
+  const Shared shared{options, person, touch, channels, no_url_touch, counting_by_kind};
   std::vector<Totals> totals(threads, Totals(groups.size()));
   ParallelFor(kBuckets, threads, [&](int worker, size_t b) {
     std::vector<EventRecord> events;

@@ -14,15 +14,6 @@
 
 namespace attrib::query::internal {
 
-struct ConversionRecord {
-  uint64_t key;
-  Micros at;
-  uint64_t fp;  // the messageId's hash; 0 when there is none
-  double revenue;
-  uint32_t kind;      // index into the conversion events
-  uint32_t currency;  // id of the currency name
-};
-
 // A vector in fixed-size chunks: growing never copies, so holding tens of millions of records
 // costs their size, not up to three times it while a vector reallocates.
 template <class T>

@@ -12,24 +12,9 @@
 #include <vector>
 
 #include "attrib/clock.h"
+#include "attribution/person.h"
 
 namespace attrib::query::internal {
-
-// The top bits of EventRecord::touch are flags; the rest is a classification id.
-inline constexpr uint32_t kTouchBits = 27;
-inline constexpr uint32_t kTouchMask = (uint32_t{1} << kTouchBits) - 1;
-inline constexpr uint32_t kFlagShift = kTouchBits;  // sessionize::k* flags above the id
-// Not a page call: at the same instant a page view comes before the events fired on it.
-inline constexpr uint32_t kNotPage = uint32_t{8} << kTouchBits;
-inline constexpr uint32_t kIdentityOnly = uint32_t{16} << kTouchBits;  // identify, alias, group
-
-// One accepted message (held packed in an EventStream).
-struct EventRecord {
-  uint64_t key;    // the person (after identity resolution; before: the event's own id key)
-  Micros at;       // the event's time
-  uint32_t touch;  // classification id | sessionize flags << kFlagShift | kIdentityOnly
-  uint32_t fp;     // the messageId's fingerprint; 0 when there is none
-};
 
 // Records appended in order, read back once in that order.
 class EventStream {
