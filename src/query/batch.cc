@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "attribution/fixed.h"
 #include "common/flat_map.h"
 #include "common/strings.h"
 #include "query/batch_parse.h"
@@ -34,16 +35,6 @@ constexpr size_t kBuckets = size_t{1} << kBucketBits;
 size_t BucketOf(uint64_t person) {
   return static_cast<size_t>((person * 0x9E3779B97F4A7C15ULL) >> (64 - kBucketBits));
 }
-
-// Fixed-point sums: integer addition is associative, so totals do not depend on the order in
-// which threads add them. 2^-60 per credit and 2^-40 per unit of revenue are far below what
-// any report prints.
-constexpr double kCreditScale = 0x1p60;
-constexpr double kRevenueScale = 0x1p40;
-using Fixed = __int128;
-// Rounded to nearest; |x| ≤ kMaxRevenue (journey.h), so no sum of them can overflow.
-Fixed ToFixed(double x, double scale) { return static_cast<Fixed>(std::nearbyint(x * scale)); }
-double FromFixed(Fixed x, double scale) { return static_cast<double>(x) / scale; }
 
 // Journeys by their path of groups: how many converted, their revenue, and how many did not
 // — the data-driven models' input, one per thread, merged at the end.
