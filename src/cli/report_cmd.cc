@@ -316,7 +316,8 @@ void AddCommand(CLI::App* app, int* exit_code, bool compare) {
         ->capture_default_str();
   }
   cmd->add_option("--by", args->by, "Group touchpoints by")
-      ->check(CLI::IsMember({"channel", "source", "medium", "source_medium", "campaign", "rule"}))
+      ->check(CLI::IsMember(
+          {"channel", "source", "medium", "source_medium", "campaign", "rule", "confidence"}))
       ->capture_default_str();
   cmd->add_option("--from", args->from,
                   "Report conversions (and count touchpoints) from this time; journeys may reach "

@@ -276,6 +276,8 @@ std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
       return {c.campaign.empty() ? "(none)" : c.campaign};
     case GroupBy::kRule:
       return {c.rule_id};
+    case GroupBy::kConfidence:
+      return {std::string(ToString(c.confidence))};
   }
   return {};
 }

@@ -37,7 +37,8 @@ namespace attrib::query {
   X(kMedium, "medium")              \
   X(kSourceMedium, "source_medium") \
   X(kCampaign, "campaign")          \
-  X(kRule, "rule")
+  X(kRule, "rule")                  \
+  X(kConfidence, "confidence")
 
 enum class GroupBy : uint8_t {
 #define ATTRIB_X(name, text) name,
