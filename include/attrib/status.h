@@ -13,13 +13,15 @@
 namespace attrib {
 
 // X(enumerator, stable wire code, HTTP status used by the server).
-#define ATTRIB_ERROR_CODES(X)                  \
-  X(kInvalidArgument, "invalid_argument", 400) \
-  X(kInvalidUrl, "invalid_url", 400)           \
-  X(kInvalidRules, "invalid_rules", 400)       \
-  X(kLimitExceeded, "limit_exceeded", 413)     \
-  X(kNotFound, "not_found", 404)               \
-  X(kIoError, "io_error", 500)                 \
+#define ATTRIB_ERROR_CODES(X)                        \
+  X(kInvalidArgument, "invalid_argument", 400)       \
+  X(kInvalidUrl, "invalid_url", 400)                 \
+  X(kInvalidRules, "invalid_rules", 400)             \
+  X(kLimitExceeded, "limit_exceeded", 413)           \
+  X(kNotFound, "not_found", 404)                     \
+  X(kFailedPrecondition, "failed_precondition", 409) \
+  X(kUnavailable, "unavailable", 503)                \
+  X(kIoError, "io_error", 500)                       \
   X(kInternal, "internal", 500)
 
 enum class ErrorCode {
@@ -55,6 +57,10 @@ class [[nodiscard]] Status {
   static Status InvalidRules(std::string m) { return {ErrorCode::kInvalidRules, std::move(m)}; }
   static Status LimitExceeded(std::string m) { return {ErrorCode::kLimitExceeded, std::move(m)}; }
   static Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) {
+    return {ErrorCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
   static Status IoError(std::string m) { return {ErrorCode::kIoError, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 

@@ -96,7 +96,7 @@ size_t PersonDeriver::Derive(std::span<EventRecord> events, std::span<Conversion
   for (size_t i = 0; i < conversions.size(); ++i) {
     if (dup_[i]) continue;
     const ConversionRecord& c = conversions[i];
-    conversions_.push_back(journey::Conversion{c.at, c.kind, c.revenue, c.currency});
+    conversions_.push_back(journey::Conversion{c.at, c.kind, c.revenue, c.currency, c.ref});
   }
   journey::BuildJourneys(sessions_, conversions_, options_.conversions, counting_by_kind_,
                          [this, &sink](const journey::Journey& j) {

@@ -39,6 +39,7 @@ struct ConversionRecord {
   double revenue;
   uint32_t kind;      // index into the conversion events
   uint32_t currency;  // id of the currency name
+  uint64_t ref = 0;   // the caller's, handed back with the journey (the store's event id)
 };
 
 // What the models need of a classification id.

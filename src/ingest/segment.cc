@@ -163,8 +163,9 @@ class Reader {
 
 // A rejection of the whole document (`index` < 0) or of one message of a batch envelope.
 void Reject(MessageSink& sink, RejectReason reason, std::string detail, long index = -1,
-            bool in_batch = false, std::string_view message_id = {}) {
-  Rejection r{reason, 0, in_batch, index < 0, message_id, std::move(detail)};
+            bool in_batch = false, std::string_view message_id = {},
+            simdjson::dom::element raw = {}) {
+  Rejection r{reason, 0, in_batch, index < 0, message_id, std::move(detail), raw};
   if (index >= 0) r.index = static_cast<size_t>(index);
   sink.Reject(r);
 }
@@ -218,7 +219,7 @@ void ParseMessage(element e, const MessageFields& f, size_t index, const ParseCo
   m.raw = e;
   m.message_id = r.Id(f[kMessageId], "messageId", numeric_ids);
   const auto reject = [&](RejectReason reason, std::string detail) {
-    Reject(sink, reason, std::move(detail), static_cast<long>(index), m.in_batch, m.message_id);
+    Reject(sink, reason, std::move(detail), static_cast<long>(index), m.in_batch, m.message_id, e);
   };
   if (r.failed()) return reject(problem.reason, std::move(problem.detail));
 
@@ -398,7 +399,7 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
         Reject(
             sink, RejectReason::kMessageTooLarge,
             fmt::format("the message is {} bytes, over the limit of {}", bytes, kMaxMessageBytes),
-            static_cast<long>(index), true);
+            static_cast<long>(index), true, {}, message);
         ++index;
         continue;
       }
@@ -406,7 +407,7 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     object member;
     if (message.get_object().get(member)) {
       Reject(sink, RejectReason::kNotAnObject, "the message is not an object",
-             static_cast<long>(index), true);
+             static_cast<long>(index), true, {}, message);
     } else {
       ParseMessage(message, MessageFields(member), index, context, &envelope, &numeric_ids_, sink);
     }

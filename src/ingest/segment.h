@@ -97,6 +97,8 @@ struct Rejection {
   bool whole_document = false;  // the document itself failed: no message in it was read
   std::string_view message_id;  // when it could be read
   std::string detail;           // a sentence naming the field and the problem
+  // The message, when the document could be read (not whole_document); else a null element.
+  simdjson::dom::element raw;
 };
 
 struct ParseContext {

@@ -66,6 +66,7 @@ struct Conversion {
   uint32_t kind = 0;  // the conversion event (an index into ConversionOptions::events)
   double revenue = 0;
   uint32_t currency = 0;  // an id of the currency's name
+  uint64_t ref = 0;       // the caller's reference (PersonDeriver: ConversionRecord::ref)
 };
 
 // A journey: consecutive sessions of one person, the touchpoints of `conversion` (none: a

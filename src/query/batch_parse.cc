@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "storage/visit.h"
 
 namespace attrib::query::internal {
 
@@ -109,44 +110,12 @@ uint32_t ParseWorker::Classify(const Message& m, uint32_t* flags) {
 }
 
 uint32_t ParseWorker::ClassifyUncached(const Message& m, uint32_t* flags) {
-  std::string_view referrer = m.referrer;
-  if (exclusions_.Excludes(referrer)) {
-    referrer = {};
-    *flags |= sessionize::kExcludedReferrer;
-  }
-  // Server-side libraries send utm tags in context.campaign rather than in the URL.
-  std::string_view url = m.url;
-  if (!m.campaign.source.empty() && url.find("utm_") == std::string_view::npos) {
-    // An app's or a server's event has no page: its campaign alone classifies it.
-    url_.assign(url.empty() ? std::string_view("https://app.invalid/") : url);
-    char sep = url_.find('?') == std::string::npos ? '?' : '&';
-    const auto add = [&](std::string_view name, std::string_view value) {
-      if (value.empty()) return;
-      url_ += sep;
-      url_ += name;
-      url_ += '=';
-      for (const char c : value) {  // enough escaping for the classifier to read it back
-        if (c == '&' || c == '#' || c == '%' || c == '+') {
-          url_ += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-        } else {
-          url_ += c;
-        }
-      }
-      sep = '&';
-    };
-    add("utm_source", m.campaign.source);
-    add("utm_medium", m.campaign.medium);
-    add("utm_campaign", m.campaign.name);
-    add("utm_term", m.campaign.term);
-    add("utm_content", m.campaign.content);
-    url = url_;
-  }
-  if (!classifier_.Classify(ClassifyInput{url, referrer, {}}, &classification_).ok()) {
-    ++counts.unclassified_urls;
-    return 0;
-  }
-  *flags |= sessionize::kHasUrl;
-  if (classification_.campaign_signal) *flags |= sessionize::kCampaignSignal;
+  bool unreadable;
+  *flags = storage::ClassifyVisit(classifier_, exclusions_, m.url, m.referrer,
+                                  storage::CampaignQuery(m.campaign), &url_, &classification_,
+                                  &unreadable);
+  if (unreadable) ++counts.unclassified_urls;
+  if (!(*flags & sessionize::kHasUrl)) return 0;
   return InternClass(classification_);
 }
 

@@ -1,0 +1,118 @@
+// The store: attrib's durable home for events and everything derived from them (BLUEPRINT §3).
+// Raw events, bad rows and identity links are appended by ingest; people, sessions, conversions,
+// credits and daily aggregates are derived from them, person by person, and re-derived when late
+// data changes a person (restatement). Reports read the daily aggregates.
+//
+// Store is the interface; src/storage/sqlite/ implements it over one SQLite file. Everything is
+// kept per project: rows of one project never reach another's reports.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attrib/attribution.h"
+#include "attrib/classify.h"
+#include "attrib/clock.h"
+#include "attrib/status.h"
+#include "attribution/person.h"
+#include "ingest/segment.h"
+
+namespace attrib {
+
+// The settings a project's derived state is computed with. They are recorded when the project
+// is created; opening it with different ones is an error (the derived state would mix both).
+struct DeriveSettings {
+  PersonOptions person;  // sessions, conversions, heuristic models
+};
+
+struct StoreOptions {
+  std::string project = "default";  // created on first use
+  DeriveSettings settings;
+  // Each commit is flushed to the disk before it returns (SQLite synchronous=FULL). Off, a
+  // commit survives a crash of the process but the last ones may be lost to a power cut; an
+  // import still flushes everything before it reports success.
+  bool sync_every_commit = false;
+  int64_t cache_mib = 256;  // the page cache
+};
+
+// Strings of an IngestBatch: views into its arena.
+struct ArenaRef {
+  uint32_t offset = 0, size = 0;
+};
+
+// One accepted message, as ingest stores it.
+struct EventRow {
+  ingest::MessageType type = ingest::MessageType::kTrack;
+  uint64_t dedupe_key = 0;  // the messageId's hash; without one, the message's
+  ArenaRef message_id, anonymous_id, user_id, previous_id, name;
+  ArenaRef url, referrer, campaign;  // campaign: context.campaign as utm query parameters
+  Micros at = 0, received_at = 0;
+  uint32_t class_id = 0;  // into IngestBatch::classes, when flags has sessionize::kHasUrl
+  uint8_t flags = 0;      // sessionize::k* flags
+  int32_t kind = -1;      // the conversion event (index into ConversionOptions::events), or -1
+  double revenue = 0;     // of a conversion
+  ArenaRef currency;      // … upper-cased
+};
+
+// One rejected message or document.
+struct BadRow {
+  ingest::RejectReason reason;
+  uint64_t dedupe_key = 0;  // of the raw text and position: a re-import stores it once
+  ArenaRef detail, raw, origin, message_id;  // origin: "file:line", "file:line: batch message N"
+  Micros received_at = 0;
+};
+
+// What one import step appends, atomically.
+struct IngestBatch {
+  std::string arena;
+  std::vector<Classification> classes;  // rule_id and rules_version views stay valid
+  std::vector<EventRow> events;
+  std::vector<BadRow> bad_rows;
+
+  std::string_view Text(ArenaRef r) const {
+    return std::string_view(arena).substr(r.offset, r.size);
+  }
+  ArenaRef Add(std::string_view s) {
+    const ArenaRef r{static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(s.size())};
+    arena.append(s);
+    return r;
+  }
+};
+
+struct IngestCounts {
+  uint64_t received = 0;  // = accepted + duplicates + rejected
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;  // a messageId the project has already
+  uint64_t rejected = 0;
+  std::array<uint64_t, ingest::kRejectReasonCount> rejected_by_reason{};
+};
+
+struct DeriveCounts {
+  uint64_t people = 0;       // re-derived
+  uint64_t conversions = 0;  // credited by this derivation (new or restated)
+  uint64_t restated = 0;     // … already credited before, whose credits changed
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Appends the batch's events (those whose dedupe key the project does not have yet), bad
+  // rows and identity links in one transaction, and marks the people they touch for derivation.
+  virtual Result<IngestCounts> Append(const IngestBatch& batch) = 0;
+
+  // Re-derives every person marked for it, in transactions of many people; calls `progress`
+  // with the number done and the number to do.
+  virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+
+  // Flushes everything committed to the disk.
+  virtual Status Checkpoint() = 0;
+};
+
+}  // namespace attrib

@@ -1,0 +1,58 @@
+#include "storage/visit.h"
+
+#include <fmt/format.h>
+
+namespace attrib::storage {
+
+std::string CampaignQuery(const ingest::Campaign& campaign) {
+  std::string query;
+  if (campaign.source.empty()) return query;
+  const auto add = [&query](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    if (!query.empty()) query += '&';
+    query += name;
+    query += '=';
+    for (const char c : value) {
+      if (c == '&' || c == '#' || c == '%' || c == '+') {
+        query += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+      } else {
+        query += c;
+      }
+    }
+  };
+  add("utm_source", campaign.source);
+  add("utm_medium", campaign.medium);
+  add("utm_campaign", campaign.name);
+  add("utm_term", campaign.term);
+  add("utm_content", campaign.content);
+  return query;
+}
+
+uint8_t ClassifyVisit(const Classifier& classifier,
+                      const sessionize::ReferralExclusions& exclusions, std::string_view url,
+                      std::string_view referrer, std::string_view campaign_query,
+                      std::string* scratch, Classification* out, bool* unreadable) {
+  *unreadable = false;
+  if (url.empty() && campaign_query.empty()) return 0;
+  uint8_t flags = 0;
+  if (exclusions.Excludes(referrer)) {
+    referrer = {};
+    flags |= sessionize::kExcludedReferrer;
+  }
+  if (!campaign_query.empty() && url.find("utm_") == std::string_view::npos) {
+    // An app's or a server's event has no page: its campaign alone classifies it.
+    scratch->assign(url.empty() ? std::string_view("https://app.invalid/") : url);
+    *scratch += scratch->find('?') == std::string::npos ? '?' : '&';
+    *scratch += campaign_query;
+    url = *scratch;
+  }
+  if (!classifier.Classify(ClassifyInput{url, referrer, {}}, out).ok()) {
+    *unreadable = true;
+    return flags;
+  }
+  flags |= sessionize::kHasUrl;
+  if (out->campaign_signal) flags |= sessionize::kCampaignSignal;
+  return flags;
+}
+
+}  // namespace attrib::storage
