@@ -13,6 +13,7 @@
 #include "common/flat_map.h"
 #include "common/strings.h"
 #include "query/batch_parse.h"
+#include "storage/visit.h"
 
 namespace attrib::query {
 
@@ -423,7 +424,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   Result<Classification> direct = classifier.Classify(ClassifyInput{});
   if (!direct.ok()) return direct.status();
   std::string direct_key;
-  internal::ClassKey(*direct, &direct_key);
+  storage::ClassKey(*direct, &direct_key);
   bool added;
   const uint32_t no_url_touch = class_ids.Intern(direct_key, &added);
   if (added) classes.push_back(internal::ToClassInfo(*direct));

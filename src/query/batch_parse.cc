@@ -12,18 +12,6 @@ namespace attrib::query::internal {
 using ingest::Message;
 using ingest::MessageType;
 
-void ClassKey(const Classification& c, std::string* out) {
-  out->clear();
-  for (const std::string_view part :
-       {std::string_view(c.source), std::string_view(c.medium), std::string_view(c.campaign),
-        std::string_view(c.term), std::string_view(c.content), c.rule_id}) {
-    out->append(part);
-    out->push_back('\x1f');
-  }
-  out->push_back(static_cast<char>('a' + static_cast<int>(c.channel)));
-  out->push_back(static_cast<char>('a' + static_cast<int>(c.confidence)));
-}
-
 ParseWorker::ParseWorker(const Classifier& classifier, const AnalysisOptions& options,
                          const sessionize::ReferralExclusions& exclusions,
                          const FlatStringMap<uint32_t>& conversion_kinds, Micros now)
@@ -78,7 +66,7 @@ ClassInfo ToClassInfo(const Classification& c) {
 }
 
 uint32_t ParseWorker::InternClass(const Classification& c) {
-  ClassKey(c, &class_key_);
+  storage::ClassKey(c, &class_key_);
   bool added;
   const uint32_t id = classes.Intern(class_key_, &added);
   if (added) class_infos.push_back(ToClassInfo(c));

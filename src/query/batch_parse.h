@@ -133,7 +133,5 @@ class ParseWorker : public ingest::MessageSink {
   uint64_t block_ = 0;
 };
 
-// The key a classification is interned under.
-void ClassKey(const Classification& c, std::string* out);
 
 }  // namespace attrib::query::internal

@@ -4,6 +4,18 @@
 
 namespace attrib::storage {
 
+void ClassKey(const Classification& c, std::string* out) {
+  out->clear();
+  for (const std::string_view part :
+       {std::string_view(c.source), std::string_view(c.medium), std::string_view(c.campaign),
+        std::string_view(c.term), std::string_view(c.content), c.rule_id}) {
+    out->append(part);
+    out->push_back('\x1f');
+  }
+  out->push_back(static_cast<char>('a' + static_cast<int>(c.channel)));
+  out->push_back(static_cast<char>('a' + static_cast<int>(c.confidence)));
+}
+
 std::string CampaignQuery(const ingest::Campaign& campaign) {
   std::string query;
   if (campaign.source.empty()) return query;

@@ -1,0 +1,274 @@
+// attrib import --db DB FILE…: Segment messages into the store, durably and idempotently.
+// Blocks of lines are parsed and classified on worker threads and appended in input order, one
+// transaction per block; then every person the new events touch is derived again. A killed
+// import loses nothing committed: run it again and it skips what is stored and finishes the
+// derivation.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "cli/input.h"
+#include "cli/io.h"
+#include "cli/table.h"
+#include "common/strings.h"
+#include "storage/ingest_rows.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace attrib::cli {
+namespace {
+
+// Parsed blocks waiting for the writer, at most.
+constexpr size_t kMaxPendingBlocks = 8;
+
+struct ImportArgs {
+  std::string db;
+  std::vector<std::string> inputs;
+  std::string project = "default";
+  std::string config;
+  std::vector<std::string> rules;
+  int threads = -1;
+};
+
+// Progress on stderr, when it is a terminal: redrawn at most a few times a second.
+class Progress {
+ public:
+  Progress() : tty_(isatty(STDERR_FILENO) == 1) {}
+  ~Progress() { Done(); }
+  void Show(const std::string& text) {
+    if (!tty_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    shown_ = true;
+  }
+  void Done() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+size_t CountLines(std::string_view text) {
+  if (text.empty()) return 0;
+  size_t n = 0;
+  for (const char* p = text.data();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(text.end() - p))));
+       ++p) {
+    ++n;
+  }
+  return n + (text.back() != '\n');
+}
+
+// Parses one block of whole lines into `batch`.
+void ParseBlock(const query::InputBlock& block, const std::string& source, uint64_t first_line,
+                storage::RowBuilder* builder, IngestBatch* batch) {
+  uint64_t line = first_line;
+  const char* p = block.lines.data();
+  const char* end = p + block.lines.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl ? nl : end;
+    std::string_view text(p, static_cast<size_t>(line_end - p));
+    if (nl != nullptr && !text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (!TrimAscii(text).empty()) builder->AddDocument(text, source, line, batch);
+    p = line_end + 1;
+    ++line;
+  }
+}
+
+std::string SummaryJson(const IngestCounts& in, const DeriveCounts& derived) {
+  nlohmann::ordered_json j;
+  j["received"] = in.received;
+  j["accepted"] = in.accepted;
+  j["duplicates"] = in.duplicates;
+  j["rejected"] = in.rejected;
+  nlohmann::ordered_json reasons = nlohmann::ordered_json::object();
+  for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
+    if (in.rejected_by_reason[r] != 0) {
+      reasons[std::string(ingest::ToString(static_cast<ingest::RejectReason>(r)))] =
+          in.rejected_by_reason[r];
+    }
+  }
+  j["rejected_by_reason"] = reasons;
+  j["people_derived"] = derived.people;
+  j["conversions_credited"] = derived.conversions;
+  j["conversions_restated"] = derived.restated;
+  return j.dump(2) + "\n";
+}
+
+int Run(const ImportArgs& args) {
+  Result<Config> config = LoadConfig(args.config);
+  if (!config.ok()) {
+    PrintError(config.status());
+    return 2;
+  }
+  std::vector<std::string> rules = config->rules_files;
+  rules.insert(rules.end(), args.rules.begin(), args.rules.end());
+  Result<Classifier> classifier = LoadClassifier(rules);
+  if (!classifier.ok()) {
+    PrintError(classifier.status());
+    return 2;
+  }
+  BlockReader reader(args.inputs);
+  if (Status s = reader.CheckInputs(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
+  const SystemClock clock;
+  StoreOptions options;
+  options.project = args.project;
+  const query::AnalysisOptions& a = config->analysis;
+  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
+  if (!store.ok()) {
+    PrintError(store.status());
+    return 1;
+  }
+  int threads = args.threads >= 0 ? args.threads : config->threads;
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  // Workers parse blocks in any order; the writer appends them in input order.
+  std::mutex mu;
+  std::condition_variable changed;
+  std::map<uint64_t, IngestBatch> parsed;
+  uint64_t handed_out = 0;  // blocks given to workers
+  uint64_t appended = 0;    // blocks appended
+  int workers_left = threads;
+  bool stop = false;  // after a failure: read no more
+  std::vector<uint64_t> lines_read(args.inputs.size(), 0);
+  const Micros now = clock.Now();
+  const auto work = [&] {
+    storage::RowBuilder builder(*classifier, options.settings.person, now);
+    query::InputBlock block;
+    for (;;) {
+      uint64_t sequence, first_line;
+      {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return stop || handed_out - appended < kMaxPendingBlocks; });
+        if (stop || !reader.Next(&block)) break;
+        sequence = handed_out++;
+        first_line = lines_read[block.source] + 1;
+        lines_read[block.source] += CountLines(block.lines);
+      }
+      IngestBatch batch;
+      builder.Reset();
+      ParseBlock(block, reader.paths()[block.source], first_line, &builder, &batch);
+      std::lock_guard lock(mu);
+      parsed.emplace(sequence, std::move(batch));
+      changed.notify_all();
+    }
+    std::lock_guard lock(mu);
+    --workers_left;
+    changed.notify_all();
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+
+  IngestCounts total;
+  Status failed;
+  Progress progress;
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    IngestBatch batch;
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] {
+        return parsed.count(appended) != 0 || (workers_left == 0 && appended == handed_out);
+      });
+      auto it = parsed.find(appended);
+      if (it == parsed.end()) break;
+      batch = std::move(it->second);
+      parsed.erase(it);
+    }
+    if (failed.ok()) {
+      Result<IngestCounts> counts = (*store)->Append(batch);
+      if (counts.ok()) {
+        total.received += counts->received;
+        total.accepted += counts->accepted;
+        total.duplicates += counts->duplicates;
+        total.rejected += counts->rejected;
+        for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
+          total.rejected_by_reason[r] += counts->rejected_by_reason[r];
+        }
+      } else {
+        failed = counts.status();
+      }
+    }
+    {
+      std::lock_guard lock(mu);
+      ++appended;
+      if (!failed.ok()) stop = true;
+      changed.notify_all();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    progress.Show(fmt::format("import: {} messages ({:.0f}/s)", WithThousands(total.received),
+                              static_cast<double>(total.received) / std::max(seconds, 1e-3)));
+  }
+  for (std::thread& t : pool) t.join();
+  progress.Done();
+  if (!reader.status().ok() && failed.ok()) failed = reader.status();
+  if (!failed.ok()) {
+    PrintError(failed);
+    std::fprintf(stderr,
+                 "attrib: %s messages stored before the error; run the import again to "
+                 "finish it\n",
+                 WithThousands(total.accepted).c_str());
+    return 1;
+  }
+
+  Result<DeriveCounts> derived = (*store)->Derive([&progress](uint64_t done, uint64_t all) {
+    progress.Show(fmt::format("derive: {} of {} ids ({:.0f} %)", WithThousands(done),
+                              WithThousands(all), all == 0 ? 100.0 : 100.0 * done / all));
+  });
+  progress.Done();
+  if (!derived.ok()) {
+    PrintError(derived.status());
+    return 1;
+  }
+  if (Status s = (*store)->Checkpoint(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
+  Output output(stdout);
+  *output.buffer() = SummaryJson(total, *derived);
+  if (Status s = output.Close(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddImportCommand(CLI::App* app, int* exit_code) {
+  auto args = std::make_shared<ImportArgs>();
+  CLI::App* cmd = app->add_subcommand(
+      "import",
+      "Store Segment messages (JSON lines, .gz too) durably, then derive and credit them");
+  cmd->add_option("--db", args->db, "The store (an SQLite file; created if missing)")->required();
+  cmd->add_option("files", args->inputs,
+                  "Segment messages as JSON lines (or {\"batch\":[…]} lines); '-' for stdin")
+      ->required();
+  cmd->add_option("--project", args->project, "The project to import into")->capture_default_str();
+  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
+  cmd->add_option("--rules", args->rules, "Extra classifier rules file (repeatable)");
+  cmd->add_option("--threads", args->threads, "Parsing threads (0: one per core)")
+      ->check(CLI::Range(0, 256));
+  cmd->callback([args, exit_code] { *exit_code = Run(*args); });
+}
+
+}  // namespace attrib::cli

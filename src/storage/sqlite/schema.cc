@@ -1,0 +1,167 @@
+#include "storage/sqlite/schema.h"
+
+namespace attrib::sqlite {
+
+// Each migration moves the schema from version i to i + 1 (docs/storage.md describes the
+// current one). Never edit a migration that has shipped: add one.
+const std::vector<std::string_view>& Migrations() {
+  static const std::vector<std::string_view> migrations = {
+      R"sql(
+CREATE TABLE projects(
+  project_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  settings TEXT NOT NULL);
+CREATE TABLE rules_versions(
+  rules_version_id INTEGER PRIMARY KEY,
+  version TEXT NOT NULL UNIQUE);
+CREATE TABLE classes(
+  class_id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL, medium TEXT NOT NULL, campaign TEXT NOT NULL, term TEXT NOT NULL,
+  content TEXT NOT NULL, rule_id TEXT NOT NULL, channel TEXT NOT NULL, confidence TEXT NOT NULL,
+  campaign_signal INTEGER NOT NULL,
+  UNIQUE(source, medium, campaign, term, content, rule_id, channel, confidence, campaign_signal));
+CREATE TABLE groups(
+  group_id INTEGER PRIMARY KEY,
+  dim TEXT NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE(dim, value));
+CREATE TABLE ids(
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  key INTEGER NOT NULL,
+  user INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  person INTEGER,
+  linked INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(project_id, key));
+CREATE INDEX ids_person ON ids(project_id, person) WHERE person IS NOT NULL;
+CREATE TABLE links(
+  project_id INTEGER NOT NULL,
+  from_id INTEGER NOT NULL,
+  to_id INTEGER NOT NULL,
+  alias INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY(project_id, from_id, to_id, alias)) WITHOUT ROWID;
+CREATE INDEX links_to ON links(project_id, to_id);
+CREATE TABLE events(
+  event_id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  visitor INTEGER NOT NULL,
+  anonymous_id INTEGER,
+  user_id INTEGER,
+  type TEXT NOT NULL,
+  name TEXT,
+  message_id TEXT,
+  dedupe_key INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  url TEXT,
+  referrer TEXT,
+  campaign TEXT,
+  class_id INTEGER,
+  flags INTEGER NOT NULL,
+  rules_version_id INTEGER,
+  kind INTEGER,
+  revenue REAL,
+  currency TEXT,
+  previous_id TEXT);
+CREATE INDEX events_visitor ON events(project_id, visitor);
+CREATE INDEX events_dedupe ON events(project_id, dedupe_key);
+CREATE TABLE bad_rows(
+  bad_row_id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  origin TEXT,
+  message_id TEXT,
+  dedupe_key INTEGER NOT NULL,
+  UNIQUE(project_id, dedupe_key));
+CREATE TABLE dirty(
+  project_id INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(project_id, id)) WITHOUT ROWID;
+CREATE TABLE sessions(
+  project_id INTEGER NOT NULL,
+  person INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  class_id INTEGER NOT NULL,
+  PRIMARY KEY(project_id, person, seq)) WITHOUT ROWID;
+CREATE TABLE conversions(
+  project_id INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  person INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  revenue REAL NOT NULL,
+  currency TEXT NOT NULL,
+  touchpoints INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  credited_at INTEGER NOT NULL,
+  restated_at INTEGER,
+  PRIMARY KEY(project_id, event_id)) WITHOUT ROWID;
+CREATE INDEX conversions_person ON conversions(project_id, person);
+CREATE TABLE credits(
+  project_id INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  touch INTEGER NOT NULL,
+  session_start INTEGER NOT NULL,
+  class_id INTEGER NOT NULL,
+  first_touch REAL NOT NULL,
+  last_touch REAL NOT NULL,
+  last_non_direct REAL NOT NULL,
+  linear REAL NOT NULL,
+  time_decay REAL NOT NULL,
+  u_shaped REAL NOT NULL,
+  w_shaped REAL NOT NULL,
+  participation REAL NOT NULL,
+  PRIMARY KEY(project_id, event_id, touch)) WITHOUT ROWID;
+CREATE TABLE agg_reach(
+  project_id INTEGER NOT NULL,
+  group_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  prev_day INTEGER NOT NULL,
+  visitors INTEGER NOT NULL,
+  touchpoints INTEGER NOT NULL,
+  PRIMARY KEY(project_id, group_id, day, prev_day)) WITHOUT ROWID;
+CREATE TABLE agg_credits(
+  project_id INTEGER NOT NULL,
+  group_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  credit_first_touch INTEGER NOT NULL,
+  credit_last_touch INTEGER NOT NULL,
+  credit_last_non_direct INTEGER NOT NULL,
+  credit_linear INTEGER NOT NULL,
+  credit_time_decay INTEGER NOT NULL,
+  credit_u_shaped INTEGER NOT NULL,
+  credit_w_shaped INTEGER NOT NULL,
+  credit_participation INTEGER NOT NULL,
+  revenue_first_touch INTEGER NOT NULL,
+  revenue_last_touch INTEGER NOT NULL,
+  revenue_last_non_direct INTEGER NOT NULL,
+  revenue_linear INTEGER NOT NULL,
+  revenue_time_decay INTEGER NOT NULL,
+  revenue_u_shaped INTEGER NOT NULL,
+  revenue_w_shaped INTEGER NOT NULL,
+  revenue_participation INTEGER NOT NULL,
+  PRIMARY KEY(project_id, group_id, kind, day)) WITHOUT ROWID;
+CREATE TABLE agg_conversions(
+  project_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  conversions INTEGER NOT NULL,
+  revenue INTEGER NOT NULL,
+  PRIMARY KEY(project_id, kind, day, currency)) WITHOUT ROWID;
+)sql",
+  };
+  return migrations;
+}
+
+}  // namespace attrib::sqlite

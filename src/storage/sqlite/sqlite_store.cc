@@ -1,0 +1,440 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "identity/identity.h"
+#include "storage/sqlite/schema.h"
+#include "storage/sqlite/sqlite_store_impl.h"
+#include "storage/sqlite/statements.h"
+
+namespace attrib {
+namespace sqlite {
+namespace {
+
+constexpr std::string_view kDimNames[storage::kDimCount] = {
+    "channel", "source", "medium", "source_medium", "campaign", "rule", "confidence"};
+
+// A classification's group in each dimension (query::GroupBy's order).
+std::array<std::string, storage::kDimCount> GroupValues(
+    std::string_view source, std::string_view medium, std::string_view campaign,
+    std::string_view rule_id, std::string_view channel, std::string_view confidence) {
+  return {std::string(channel),
+          std::string(source),
+          std::string(medium),
+          fmt::format("{}\x1f{}", source, medium),
+          campaign.empty() ? std::string("(none)") : std::string(campaign),
+          std::string(rule_id),
+          std::string(confidence)};
+}
+
+std::string ClassKeyOf(std::string_view source, std::string_view medium, std::string_view campaign,
+                       std::string_view term, std::string_view content, std::string_view rule_id,
+                       std::string_view channel, std::string_view confidence, bool signal) {
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", source, medium, campaign,
+                     term, content, rule_id, channel, confidence, signal ? 1 : 0);
+}
+
+// The settings derived state depends on, as canonical JSON.
+std::string SettingsJson(const DeriveSettings& s) {
+  const PersonOptions& p = s.person;
+  nlohmann::ordered_json j;
+  j["sessions.timeout_micros"] = p.sessions.timeout;
+  j["sessions.split_on_campaign"] = p.sessions.split_on_campaign;
+  j["sessions.referral_exclusions"] = p.sessions.referral_exclusions;
+  j["conversions.events"] = p.conversions.events;
+  j["conversions.revenue_properties"] = p.conversions.revenue_properties;
+  j["conversions.currency_property"] = p.conversions.currency_property;
+  j["conversions.default_currency"] = p.conversions.default_currency;
+  j["conversions.counting"] = journey::ToString(p.conversions.counting);
+  nlohmann::ordered_json by_event = nlohmann::ordered_json::object();
+  for (const auto& [event, counting] : p.conversions.counting_by_event) {
+    by_event[event] = journey::ToString(counting);
+  }
+  j["conversions.counting_by_event"] = by_event;
+  j["conversions.lookback_micros"] = p.conversions.lookback;
+  j["attribution.half_life_days"] = p.heuristics.half_life_days;
+  return j.dump();
+}
+
+// The keys whose values differ between two settings documents.
+std::string SettingsDifference(const std::string& stored, const std::string& wanted) {
+  const nlohmann::json a = nlohmann::json::parse(stored, nullptr, false);
+  const nlohmann::json b = nlohmann::json::parse(wanted, nullptr, false);
+  if (a.is_discarded() || !a.is_object()) return "the stored settings are unreadable";
+  std::string out;
+  for (const auto& [key, value] : b.items()) {
+    if (!a.contains(key) || a[key] != value) {
+      out += fmt::format("{}{} (stored {}, configured {})", out.empty() ? "" : "; ", key,
+                         a.contains(key) ? a[key].dump() : "nothing", value.dump());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status SqliteStore::Init(const std::string& path) {
+  ATTRIB_RETURN_IF_ERROR(db_.Exec(
+      fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA cache_size=-{}; "
+                  "PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF",
+                  options_.sync_every_commit ? "FULL" : "NORMAL", options_.cache_mib * 1024)));
+  // journal_mode=WAL answers with the mode it got: a file that cannot be WAL is an error.
+  ATTRIB_ASSIGN_OR_RETURN(Stmt mode, db_.Prepare("PRAGMA journal_mode"));
+  ATTRIB_ASSIGN_OR_RETURN(bool row, mode.Step());
+  if (!row || mode.Text(0) != "wal") {
+    return Status::IoError(fmt::format("store: {}: cannot use a write-ahead log", path));
+  }
+  mode.Reset();
+  ATTRIB_RETURN_IF_ERROR(Migrate());
+  ATTRIB_ASSIGN_OR_RETURN(Statements st, Statements::Prepare(db_));
+  st_ = std::make_unique<Statements>(std::move(st));
+  ATTRIB_RETURN_IF_ERROR(OpenProject());
+  ATTRIB_RETURN_IF_ERROR(LoadClasses());
+  for (const std::string& event : options_.settings.person.conversions.events) {
+    counting_by_kind_.push_back(options_.settings.person.conversions.CountingOf(event));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Migrate() {
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  ATTRIB_RETURN_IF_ERROR(
+      db_.Exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+               "applied_at INTEGER NOT NULL)"));
+  ATTRIB_ASSIGN_OR_RETURN(Stmt version,
+                          db_.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  ATTRIB_ASSIGN_OR_RETURN(bool row, version.Step());
+  const int64_t current = row ? version.Int(0) : 0;
+  version.Reset();
+  const auto& migrations = Migrations();
+  if (current > static_cast<int64_t>(migrations.size())) {
+    return Status::FailedPrecondition(
+        fmt::format("store: the file has schema version {}, newer than this attrib ({}): "
+                    "upgrade attrib",
+                    current, migrations.size()));
+  }
+  for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
+    ATTRIB_RETURN_IF_ERROR(db_.Exec(migrations[v]));
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt record,
+        db_.Prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)"));
+    ATTRIB_RETURN_IF_ERROR(record.Bind(1, static_cast<int64_t>(v + 1)).Bind(2, clock_.Now()).Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::OpenProject() {
+  const std::string settings = SettingsJson(options_.settings);
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  ATTRIB_ASSIGN_OR_RETURN(Stmt find,
+                          db_.Prepare("SELECT project_id, settings FROM projects WHERE name = ?"));
+  find.Bind(1, std::string_view(options_.project));
+  ATTRIB_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (found) {
+    project_ = find.Int(0);
+    const std::string stored(find.Text(1));
+    find.Reset();
+    if (stored != settings) {
+      return Status::FailedPrecondition(fmt::format(
+          "store: project \"{}\" was derived with other settings: {}. Use the settings it was "
+          "built with, or import into a new store",
+          options_.project, SettingsDifference(stored, settings)));
+    }
+  } else {
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt add, db_.Prepare("INSERT INTO projects(name, created_at, settings) VALUES(?, ?, ?)"));
+    ATTRIB_RETURN_IF_ERROR(add.Bind(1, std::string_view(options_.project))
+                               .Bind(2, clock_.Now())
+                               .Bind(3, std::string_view(settings))
+                               .Run());
+    project_ = sqlite3_last_insert_rowid(db_.get());
+  }
+  for (const auto& [table, flag] :
+       {std::pair{"ids", &had_ids_}, std::pair{"events", &had_events_}}) {
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt any, db_.Prepare(fmt::format("SELECT 1 FROM {} WHERE project_id = ? LIMIT 1", table)));
+    ATTRIB_ASSIGN_OR_RETURN(bool some, any.Bind(1, project_).Step());
+    *flag = some;
+    any.Reset();
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::LoadClasses() {
+  class_ids_ = FlatStringMap<uint32_t>();
+  group_ids_ = FlatStringMap<uint32_t>();
+  rules_versions_ = FlatStringMap<int64_t>();
+  channels_.assign(1, TouchChannel{});
+  groups_.assign(1, storage::GroupIds{});
+  ATTRIB_ASSIGN_OR_RETURN(Stmt groups, db_.Prepare("SELECT group_id, dim, value FROM groups"));
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, groups.Step());
+    if (!row) break;
+    group_ids_[fmt::format("{}\x1f{}", groups.Text(1), groups.Text(2))] =
+        static_cast<uint32_t>(groups.Int(0));
+  }
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt classes,
+      db_.Prepare("SELECT class_id, source, medium, campaign, term, content, rule_id, channel, "
+                  "confidence, campaign_signal FROM classes ORDER BY class_id"));
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, classes.Step());
+    if (!row) break;
+    const auto id = static_cast<uint32_t>(classes.Int(0));
+    const auto text = [&classes](int col) { return classes.Text(col); };
+    class_ids_[ClassKeyOf(text(1), text(2), text(3), text(4), text(5), text(6), text(7), text(8),
+                          classes.Int(9) != 0)] = id;
+    const std::optional<Channel> channel = ParseChannel(text(7));
+    if (channels_.size() <= id) {
+      channels_.resize(id + 1);
+      groups_.resize(id + 1);
+    }
+    channels_[id] = ChannelOf(channel.value_or(Channel::kDirect));
+    const auto values = GroupValues(text(1), text(2), text(3), text(6), text(7), text(8));
+    for (int d = 0; d < storage::kDimCount; ++d) {
+      const uint32_t* g = group_ids_.Find(fmt::format("{}\x1f{}", kDimNames[d], values[d]));
+      if (g == nullptr) return Status::Internal("store: a classification has no group");
+      groups_[id][d] = *g;
+    }
+  }
+  ATTRIB_ASSIGN_OR_RETURN(Stmt versions,
+                          db_.Prepare("SELECT rules_version_id, version FROM rules_versions"));
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, versions.Step());
+    if (!row) break;
+    rules_versions_[versions.Text(1)] = versions.Int(0);
+  }
+  ATTRIB_ASSIGN_OR_RETURN(Classification direct, classifier_.Classify(ClassifyInput{}));
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  ATTRIB_ASSIGN_OR_RETURN(no_url_class_, InternClass(direct));
+  return tx.Commit();
+}
+
+Result<uint32_t> SqliteStore::InternGroup(int dim, const std::string& value) {
+  const std::string key = fmt::format("{}\x1f{}", kDimNames[dim], value);
+  if (const uint32_t* id = group_ids_.Find(key)) return *id;
+  ATTRIB_RETURN_IF_ERROR(
+      st_->insert_group.Bind(1, kDimNames[dim]).Bind(2, std::string_view(value)).Run());
+  const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
+  group_ids_[key] = id;
+  return id;
+}
+
+Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
+  const std::string_view channel = ToString(c.channel);
+  const std::string_view confidence = ToString(c.confidence);
+  const std::string key = ClassKeyOf(c.source, c.medium, c.campaign, c.term, c.content, c.rule_id,
+                                     channel, confidence, c.campaign_signal);
+  if (const uint32_t* id = class_ids_.Find(key)) return *id;
+  storage::GroupIds groups;
+  const auto values = GroupValues(c.source, c.medium, c.campaign, c.rule_id, channel, confidence);
+  for (int d = 0; d < storage::kDimCount; ++d) {
+    ATTRIB_ASSIGN_OR_RETURN(groups[d], InternGroup(d, values[d]));
+  }
+  ATTRIB_RETURN_IF_ERROR(st_->insert_class.Bind(1, std::string_view(c.source))
+                             .Bind(2, std::string_view(c.medium))
+                             .Bind(3, std::string_view(c.campaign))
+                             .Bind(4, std::string_view(c.term))
+                             .Bind(5, std::string_view(c.content))
+                             .Bind(6, c.rule_id)
+                             .Bind(7, channel)
+                             .Bind(8, confidence)
+                             .Bind(9, int64_t{c.campaign_signal})
+                             .Run());
+  const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
+  class_ids_[key] = id;
+  if (channels_.size() <= id) {
+    channels_.resize(id + 1);
+    groups_.resize(id + 1);
+  }
+  channels_[id] = ChannelOf(c.channel);
+  groups_[id] = groups;
+  return id;
+}
+
+Result<int64_t> SqliteStore::InternRulesVersion(std::string_view version) {
+  if (const int64_t* id = rules_versions_.Find(version)) return *id;
+  ATTRIB_RETURN_IF_ERROR(st_->insert_rules_version.Bind(1, version).Run());
+  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  rules_versions_[version] = id;
+  return id;
+}
+
+Result<int64_t> SqliteStore::IdOf(std::string_view value, bool user) {
+  const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
+  if (const int64_t* id = ids_.Find(key)) return *id;
+  if (had_ids_) {
+    ATTRIB_ASSIGN_OR_RETURN(
+        bool found, st_->find_id.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
+    if (found) {
+      const int64_t id = st_->find_id.Int(0);
+      st_->find_id.Reset();
+      ids_[key] = id;
+      return id;
+    }
+  }
+  ATTRIB_RETURN_IF_ERROR(st_->insert_id.Bind(1, project_)
+                             .Bind(2, static_cast<int64_t>(key))
+                             .Bind(3, int64_t{user})
+                             .Bind(4, value)
+                             .Run());
+  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  ids_[key] = id;
+  return id;
+}
+
+void SqliteStore::ForgetCaches() {
+  // A rolled-back transaction may have added ids, keys or classes these remember.
+  ids_ = U64Map<int64_t>();
+  dedupe_keys_ = U64Map<uint8_t>();
+  had_ids_ = had_events_ = true;
+  (void)LoadClasses();
+}
+
+Result<IngestCounts> SqliteStore::Append(const IngestBatch& batch) {
+  IngestCounts counts;
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  Status s = AppendLocked(batch, &counts);
+  if (s.ok()) s = tx.Commit();
+  if (!s.ok()) {
+    ForgetCaches();
+    return s;
+  }
+  return counts;
+}
+
+Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts) {
+  std::vector<uint32_t> class_of(batch.classes.size());
+  std::vector<int64_t> version_of(batch.classes.size());
+  for (size_t i = 0; i < batch.classes.size(); ++i) {
+    ATTRIB_ASSIGN_OR_RETURN(class_of[i], InternClass(batch.classes[i]));
+    ATTRIB_ASSIGN_OR_RETURN(version_of[i], InternRulesVersion(batch.classes[i].rules_version));
+  }
+  for (const BadRow& bad : batch.bad_rows) {
+    ++counts->rejected;
+    ++counts->rejected_by_reason[static_cast<int>(bad.reason)];
+    ATTRIB_RETURN_IF_ERROR(st_->insert_bad_row.Bind(1, project_)
+                               .Bind(2, bad.received_at)
+                               .Bind(3, ingest::ToString(bad.reason))
+                               .Bind(4, batch.Text(bad.detail))
+                               .Bind(5, batch.Text(bad.raw))
+                               .BindOrNull(6, batch.Text(bad.origin))
+                               .BindOrNull(7, batch.Text(bad.message_id))
+                               .Bind(8, static_cast<int64_t>(bad.dedupe_key))
+                               .Run());
+  }
+
+  // Links, each once at its earliest time; people to derive again, each once.
+  struct LinkKey {
+    int64_t from, to;
+    bool alias;
+    auto operator<=>(const LinkKey&) const = default;
+  };
+  std::map<LinkKey, Micros> links;
+  U64Map<uint8_t> dirty;
+  const auto link = [&](int64_t from, int64_t to, bool alias, Micros at) {
+    if (from == to) return;
+    auto [it, added] = links.emplace(LinkKey{from, to, alias}, at);
+    if (!added) it->second = std::min(it->second, at);
+  };
+  for (const EventRow& e : batch.events) {
+    const std::string_view message_id = batch.Text(e.message_id);
+    // A key this process added, or any key when the project had events before: look for the
+    // message. Equal keys of different messageIds are a hash collision, not a duplicate.
+    if (had_events_ || dedupe_keys_.Find(e.dedupe_key) != nullptr) {
+      bool duplicate = false;
+      st_->find_event.Bind(1, project_).Bind(2, static_cast<int64_t>(e.dedupe_key));
+      for (;;) {
+        ATTRIB_ASSIGN_OR_RETURN(bool row, st_->find_event.Step());
+        if (!row) break;
+        if (st_->find_event.Text(0) == message_id) duplicate = true;
+      }
+      if (duplicate) {
+        ++counts->duplicates;
+        continue;
+      }
+    }
+    dedupe_keys_[e.dedupe_key] = 1;
+    ++counts->accepted;
+
+    int64_t anonymous = 0, user = 0;
+    if (e.anonymous_id.size != 0) {
+      ATTRIB_ASSIGN_OR_RETURN(anonymous, IdOf(batch.Text(e.anonymous_id), false));
+    }
+    if (e.user_id.size != 0) {
+      ATTRIB_ASSIGN_OR_RETURN(user, IdOf(batch.Text(e.user_id), true));
+    }
+    const int64_t visitor = user != 0 ? user : anonymous;
+    if (anonymous != 0 && user != 0) link(anonymous, user, false, e.at);
+    if (e.type == ingest::MessageType::kAlias) {
+      const std::string_view previous = batch.Text(e.previous_id);
+      ATTRIB_ASSIGN_OR_RETURN(const int64_t as_anonymous, IdOf(previous, false));
+      ATTRIB_ASSIGN_OR_RETURN(const int64_t as_user, IdOf(previous, true));
+      link(as_anonymous, user, true, e.at);
+      link(as_user, user, true, e.at);
+    }
+    dirty[static_cast<uint64_t>(visitor)] = 1;
+
+    Stmt& in = st_->insert_event;
+    in.Bind(1, project_)
+        .Bind(2, visitor)
+        .Bind(5, ingest::ToString(e.type))
+        .BindOrNull(6, batch.Text(e.name))
+        .BindOrNull(7, message_id)
+        .Bind(8, static_cast<int64_t>(e.dedupe_key))
+        .Bind(9, e.at)
+        .Bind(10, e.received_at)
+        .BindOrNull(11, batch.Text(e.url))
+        .BindOrNull(12, batch.Text(e.referrer))
+        .BindOrNull(13, batch.Text(e.campaign))
+        .Bind(15, int64_t{e.flags})
+        .BindOrNull(20, batch.Text(e.previous_id));
+    if (anonymous != 0) in.Bind(3, anonymous);
+    if (user != 0) in.Bind(4, user);
+    if (e.flags & sessionize::kHasUrl) {
+      in.Bind(14, int64_t{class_of[e.class_id]}).Bind(16, version_of[e.class_id]);
+    }
+    if (e.kind >= 0) {
+      in.Bind(17, int64_t{e.kind}).Bind(18, e.revenue).Bind(19, batch.Text(e.currency));
+    }
+    ATTRIB_RETURN_IF_ERROR(in.Run());
+  }
+
+  for (const auto& [key, at] : links) {
+    ATTRIB_RETURN_IF_ERROR(st_->upsert_link.Bind(1, project_)
+                               .Bind(2, key.from)
+                               .Bind(3, key.to)
+                               .Bind(4, int64_t{key.alias})
+                               .Bind(5, at)
+                               .Run());
+    for (const int64_t id : {key.from, key.to}) {
+      ATTRIB_RETURN_IF_ERROR(st_->mark_linked.Bind(1, id).Run());
+      dirty[static_cast<uint64_t>(id)] = 1;
+    }
+  }
+  Status marked;
+  dirty.ForEach([&](uint64_t id, uint8_t) {
+    if (marked.ok()) {
+      marked = st_->insert_dirty.Bind(1, project_).Bind(2, static_cast<int64_t>(id)).Run();
+    }
+  });
+  ATTRIB_RETURN_IF_ERROR(marked);
+  counts->received = counts->accepted + counts->duplicates + counts->rejected;
+  return Status::Ok();
+}
+
+Status SqliteStore::Checkpoint() { return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+}  // namespace sqlite
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& options,
+                                               const Classifier& classifier, const Clock& clock) {
+  ATTRIB_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path));
+  auto store = std::make_unique<sqlite::SqliteStore>(std::move(db), options, classifier, clock);
+  ATTRIB_RETURN_IF_ERROR(store->Init(path));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace attrib

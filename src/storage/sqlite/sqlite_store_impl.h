@@ -1,0 +1,68 @@
+// The SQLite store's implementation (internal): ingest in sqlite_store.cc, derivation in
+// sqlite_derive.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attrib/store.h"
+#include "common/flat_map.h"
+#include "common/u64_map.h"
+#include "storage/aggregates.h"
+#include "storage/sqlite/sqlite.h"
+
+namespace attrib::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  struct Statements;  // statements.h
+
+  SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier, const Clock& clock)
+      : db_(std::move(db)), options_(options), classifier_(classifier), clock_(clock) {}
+
+  Status Init(const std::string& path);
+
+  Result<IngestCounts> Append(const IngestBatch& batch) override;
+  Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Status Checkpoint() override;
+
+ private:
+  Status Migrate();
+  Status OpenProject();
+  Status LoadClasses();
+  Result<uint32_t> InternClass(const Classification& c);
+  Result<uint32_t> InternGroup(int dim, const std::string& value);
+  Result<int64_t> InternRulesVersion(std::string_view version);
+  Result<int64_t> IdOf(std::string_view value, bool user);
+  Status AppendLocked(const IngestBatch& batch, IngestCounts* counts);
+  Status DeriveChunk(std::span<const int64_t> ids, DeriveCounts* counts);
+  // `shrank`: some terms were taken away, and rows may have fallen to zero.
+  Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
+  void ForgetCaches();
+
+  Db db_;
+  StoreOptions options_;
+  const Classifier& classifier_;
+  const Clock& clock_;
+  int64_t project_ = 0;
+
+  // Classifications by ClassKey, and by id: what the models and the aggregates need of each.
+  FlatStringMap<uint32_t> class_ids_;
+  std::vector<TouchChannel> channels_;     // by class id
+  std::vector<storage::GroupIds> groups_;  // by class id
+  FlatStringMap<uint32_t> group_ids_;      // "dim\x1fvalue" → group id
+  FlatStringMap<int64_t> rules_versions_;  // version → id
+  uint32_t no_url_class_ = 0;              // a session without a page URL: direct
+  std::vector<journey::Counting> counting_by_kind_;
+
+  // What this process appended: the ids and dedupe keys it knows are in the project. When the
+  // project had none of either when opened, a key not here is not in the store either.
+  U64Map<int64_t> ids_;  // identity key → ids.id
+  U64Map<uint8_t> dedupe_keys_;
+  bool had_ids_ = true, had_events_ = true;
+
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace attrib::sqlite

@@ -1,0 +1,85 @@
+#include "storage/sqlite/statements.h"
+
+#include "storage/sqlite/sqlite_store_impl.h"
+
+namespace attrib::sqlite {
+
+Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
+  Statements s;
+  const std::pair<Stmt*, std::string_view> all[] = {
+      {&s.insert_group, "INSERT INTO groups(dim, value) VALUES(?, ?)"},
+      {&s.insert_class,
+       "INSERT INTO classes(source, medium, campaign, term, content, rule_id, channel, "
+       "confidence, campaign_signal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.insert_rules_version, "INSERT INTO rules_versions(version) VALUES(?)"},
+      {&s.find_id, "SELECT id FROM ids WHERE project_id = ? AND key = ?"},
+      {&s.insert_id, "INSERT INTO ids(project_id, key, user, value) VALUES(?, ?, ?, ?)"},
+      {&s.mark_linked, "UPDATE ids SET linked = 1 WHERE id = ? AND linked = 0"},
+      {&s.find_event, "SELECT message_id FROM events WHERE project_id = ? AND dedupe_key = ?"},
+      {&s.insert_event,
+       "INSERT INTO events(project_id, visitor, anonymous_id, user_id, type, name, message_id, "
+       "dedupe_key, at, received_at, url, referrer, campaign, class_id, flags, "
+       "rules_version_id, kind, revenue, currency, previous_id) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+       "?19, ?20)"},
+      {&s.insert_bad_row,
+       "INSERT OR IGNORE INTO bad_rows(project_id, received_at, reason, message, raw, origin, "
+       "message_id, dedupe_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.upsert_link,
+       "INSERT INTO links(project_id, from_id, to_id, alias, at) VALUES(?, ?, ?, ?, ?) "
+       "ON CONFLICT DO UPDATE SET at = min(at, excluded.at)"},
+      {&s.insert_dirty, "INSERT OR IGNORE INTO dirty(project_id, id) VALUES(?, ?)"},
+      {&s.select_dirty, "SELECT id FROM dirty WHERE project_id = ? ORDER BY id"},
+      {&s.delete_dirty, "DELETE FROM dirty WHERE project_id = ? AND id = ?"},
+      {&s.id_row, "SELECT key, coalesce(person, id), linked FROM ids WHERE id = ?"},
+      {&s.links_from, "SELECT to_id, alias, at FROM links WHERE project_id = ? AND from_id = ?"},
+      {&s.links_to, "SELECT from_id, alias, at FROM links WHERE project_id = ? AND to_id = ?"},
+      {&s.set_person, "UPDATE ids SET person = ? WHERE id = ?"},
+      {&s.person_events,
+       "SELECT event_id, type, message_id IS NOT NULL, dedupe_key, at, class_id, flags, kind, "
+       "revenue, currency FROM events WHERE project_id = ? AND visitor = ?"},
+      {&s.old_sessions,
+       "SELECT start, class_id FROM sessions WHERE project_id = ? AND person = ? ORDER BY seq"},
+      {&s.old_conversions,
+       "SELECT event_id, at, kind, revenue, currency, version, credited_at, restated_at "
+       "FROM conversions WHERE project_id = ? AND person = ?"},
+      {&s.old_credits,
+       "SELECT class_id, first_touch, last_touch, last_non_direct, linear, time_decay, u_shaped, "
+       "w_shaped, participation FROM credits WHERE project_id = ? AND event_id = ? ORDER BY "
+       "touch"},
+      {&s.delete_sessions, "DELETE FROM sessions WHERE project_id = ? AND person = ?"},
+      {&s.delete_conversions, "DELETE FROM conversions WHERE project_id = ? AND person = ?"},
+      {&s.delete_credits, "DELETE FROM credits WHERE project_id = ? AND event_id = ?"},
+      {&s.insert_session, "INSERT INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?)"},
+      {&s.insert_conversion,
+       "INSERT INTO conversions(project_id, event_id, person, at, kind, revenue, currency, "
+       "touchpoints, version, credited_at, restated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.insert_credit, "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.upsert_reach,
+       "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+       "visitors = visitors + excluded.visitors, touchpoints = touchpoints + excluded.touchpoints"},
+      {&s.upsert_credits,
+       "INSERT INTO agg_credits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+       "?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT DO UPDATE SET "
+       "credit_first_touch = credit_first_touch + ?5, credit_last_touch = credit_last_touch + ?6, "
+       "credit_last_non_direct = credit_last_non_direct + ?7, credit_linear = credit_linear + ?8, "
+       "credit_time_decay = credit_time_decay + ?9, credit_u_shaped = credit_u_shaped + ?10, "
+       "credit_w_shaped = credit_w_shaped + ?11, "
+       "credit_participation = credit_participation + ?12, "
+       "revenue_first_touch = revenue_first_touch + ?13, "
+       "revenue_last_touch = revenue_last_touch + ?14, "
+       "revenue_last_non_direct = revenue_last_non_direct + ?15, "
+       "revenue_linear = revenue_linear + ?16, revenue_time_decay = revenue_time_decay + ?17, "
+       "revenue_u_shaped = revenue_u_shaped + ?18, revenue_w_shaped = revenue_w_shaped + ?19, "
+       "revenue_participation = revenue_participation + ?20"},
+      {&s.upsert_totals,
+       "INSERT INTO agg_conversions VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+       "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue"},
+  };
+  for (const auto& [stmt, sql] : all) {
+    ATTRIB_ASSIGN_OR_RETURN(*stmt, db.Prepare(sql));
+  }
+  return s;
+}
+
+}  // namespace attrib::sqlite

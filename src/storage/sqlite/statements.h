@@ -1,0 +1,23 @@
+// The SQLite store's prepared statements (internal), prepared once per connection.
+#pragma once
+
+#include "storage/sqlite/sqlite.h"
+
+namespace attrib::sqlite {
+
+struct SqliteStore::Statements {
+  static Result<Statements> Prepare(Db& db);
+
+  Stmt insert_group, insert_class, insert_rules_version;
+  Stmt find_id, insert_id, mark_linked;
+  Stmt find_event, insert_event;
+  Stmt insert_bad_row, upsert_link, insert_dirty;
+  // Derivation.
+  Stmt select_dirty, delete_dirty, id_row, links_from, links_to, set_person;
+  Stmt person_events, old_sessions, old_conversions, old_credits;
+  Stmt delete_sessions, delete_conversions, delete_credits;
+  Stmt insert_session, insert_conversion, insert_credit;
+  Stmt upsert_reach, upsert_credits, upsert_totals;
+};
+
+}  // namespace attrib::sqlite
