@@ -39,6 +39,7 @@ struct StoreOptions {
   // import still flushes everything before it reports success.
   bool sync_every_commit = false;
   int64_t cache_mib = 256;  // the page cache
+  bool create = true;       // create the store file when missing (else: an error)
 };
 
 // Strings of an IngestBatch: views into its arena.
@@ -99,6 +100,26 @@ struct DeriveCounts {
   uint64_t restated = 0;     // … already credited before, whose credits changed
 };
 
+// Daily aggregates of one dimension, summed over whole UTC days [from_day, to_day).
+struct AggregateQuery {
+  int dim = 0;  // query::GroupBy
+  std::optional<int32_t> from_day, to_day;
+  std::optional<uint32_t> kind;  // one conversion event (index into ConversionOptions::events)
+};
+
+struct GroupSums {
+  std::string value;  // source_medium: "source\x1fmedium"
+  int64_t touchpoints = 0, visitors = 0;
+  std::array<__int128, kHeuristicModelCount> credit{}, revenue{};  // fixed point (fixed.h)
+};
+
+struct AggregateResult {
+  std::vector<GroupSums> groups;  // in no particular order
+  uint64_t conversions = 0;
+  __int128 revenue = 0;                 // fixed point
+  std::vector<std::string> currencies;  // of the conversions, sorted
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -110,6 +131,8 @@ class Store {
   // Re-derives every person marked for it, in transactions of many people; calls `progress`
   // with the number done and the number to do.
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+
+  virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
 
   // Flushes everything committed to the disk.
   virtual Status Checkpoint() = 0;

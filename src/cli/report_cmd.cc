@@ -12,12 +12,16 @@
 #include "cli/io.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "query/store_report.h"
+#include "storage/sqlite/sqlite_store.h"
 
 namespace attrib::cli {
 namespace {
 
 struct ReportArgs {
   std::vector<std::string> inputs;
+  std::string db;
+  std::string project = "default";
   std::string config;
   std::string model = "linear";
   std::string by = "channel";
@@ -211,6 +215,23 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
   }
 }
 
+// What the store's report covers, on stderr.
+void PrintStoreSummary(const query::AnalysisResult& r) {
+  std::fprintf(
+      stderr, "attrib: %s conversions (%s revenue %s)\n", WithThousands(r.conversions).c_str(),
+      Money(r.revenue).c_str(),
+      r.currencies.empty() ? "-" : fmt::format("{}", fmt::join(r.currencies, "+")).c_str());
+  if (!r.data_driven.error.empty()) {
+    std::fprintf(stderr, "attrib: warning: the data-driven models could not run: %s\n",
+                 r.data_driven.error.c_str());
+  }
+  if (r.currencies.size() > 1) {
+    std::fprintf(stderr,
+                 "attrib: warning: revenue mixes currencies (%s); amounts are added unconverted\n",
+                 fmt::format("{}", fmt::join(r.currencies, ", ")).c_str());
+  }
+}
+
 Result<Micros> TimeArg(const std::string& text, std::string_view name) {
   Result<Micros> t = ParseIsoTime(text);
   if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
@@ -249,23 +270,44 @@ int Run(const ReportArgs& args) {
     PrintError(classifier.status());
     return 2;
   }
-  BlockReader reader(args.inputs);
-  if (Status s = reader.CheckInputs(); !s.ok()) {
-    PrintError(s);
-    return 1;
+  Result<query::AnalysisResult> result = Status::Internal("no input");
+  if (!args.db.empty()) {
+    const SystemClock clock;
+    StoreOptions store_options;
+    store_options.project = args.project;
+    store_options.settings.person =
+        PersonOptions{options.sessions, options.conversions, options.heuristics};
+    store_options.create = false;
+    Result<std::unique_ptr<Store>> store =
+        OpenSqliteStore(args.db, store_options, *classifier, clock);
+    if (!store.ok()) {
+      PrintError(store.status());
+      return 1;
+    }
+    result = query::AnalyzeStore(**store, options);
+    if (!result.ok()) {
+      PrintError(result.status());
+      return 2;
+    }
+    PrintStoreSummary(*result);
+  } else {
+    BlockReader reader(args.inputs);
+    if (Status s = reader.CheckInputs(); !s.ok()) {
+      PrintError(s);
+      return 1;
+    }
+    result = query::Analyze(*classifier, options, SystemClock().Now(),
+                            [&reader](query::InputBlock* block) { return reader.Next(block); });
+    if (!reader.status().ok()) {
+      PrintError(reader.status());
+      return 1;
+    }
+    if (!result.ok()) {
+      PrintError(result.status());
+      return 2;
+    }
+    PrintSummary(*result, reader);
   }
-  Result<query::AnalysisResult> result =
-      query::Analyze(*classifier, options, SystemClock().Now(),
-                     [&reader](query::InputBlock* block) { return reader.Next(block); });
-  if (!reader.status().ok()) {
-    PrintError(reader.status());
-    return 1;
-  }
-  if (!result.ok()) {
-    PrintError(result.status());
-    return 2;
-  }
-  PrintSummary(*result, reader);
   const bool learnt = options.data_driven && result->data_driven.error.empty();
   if (!args.compare && IsDataDriven(model) && !learnt) {
     PrintError(Status::Internal(fmt::format("{}: {}", ToString(model), result->data_driven.error)));
@@ -302,10 +344,13 @@ void AddCommand(CLI::App* app, int* exit_code, bool compare) {
       compare ? "compare" : "report",
       compare ? "Every model's attributed conversions per channel (or source, …), side by side"
               : "One model's attributed conversions, revenue and reach per channel (or source, …)");
-  cmd->add_option("--input", args->inputs,
-                  "Segment messages as JSON lines (or {\"batch\":[…]} lines); .gz too; '-' for "
-                  "stdin")
-      ->required();
+  CLI::Option* input =
+      cmd->add_option("--input", args->inputs,
+                      "Segment messages as JSON lines (or {\"batch\":[…]} lines); .gz too; '-' "
+                      "for stdin: analysed in memory");
+  CLI::Option* db = cmd->add_option("--db", args->db, "The store (see `attrib import`)");
+  input->excludes(db);
+  cmd->add_option("--project", args->project, "The store's project")->capture_default_str();
   if (!compare) {
     std::vector<std::string> names;
     for (int m = 0; m < kModelCount; ++m) {
@@ -336,7 +381,14 @@ void AddCommand(CLI::App* app, int* exit_code, bool compare) {
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
-  cmd->callback([args, exit_code] { *exit_code = Run(*args); });
+  cmd->callback([args, exit_code] {
+    if (args->inputs.empty() && args->db.empty()) {
+      PrintError(Status::InvalidArgument("give --input FILE… or --db DB"));
+      *exit_code = 2;
+      return;
+    }
+    *exit_code = Run(*args);
+  });
 }
 
 }  // namespace

@@ -133,5 +133,4 @@ class ParseWorker : public ingest::MessageSink {
   uint64_t block_ = 0;
 };
 
-
 }  // namespace attrib::query::internal

@@ -86,7 +86,7 @@ class Stmt {
 
 class Db {
  public:
-  static Result<Db> Open(const std::string& path);
+  static Result<Db> Open(const std::string& path, bool create = true);
   Db(Db&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
   Db& operator=(Db&& other) noexcept;
   ~Db();

@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -74,6 +75,12 @@ std::string SettingsDifference(const std::string& stored, const std::string& wan
 }
 
 }  // namespace
+
+SqliteStore::SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier,
+                         const Clock& clock)
+    : db_(std::move(db)), options_(options), classifier_(classifier), clock_(clock) {}
+
+SqliteStore::~SqliteStore() = default;
 
 Status SqliteStore::Init(const std::string& path) {
   ATTRIB_RETURN_IF_ERROR(db_.Exec(
@@ -431,7 +438,10 @@ Status SqliteStore::Checkpoint() { return db_.Exec("PRAGMA wal_checkpoint(TRUNCA
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& options,
                                                const Classifier& classifier, const Clock& clock) {
-  ATTRIB_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path));
+  if (!options.create && access(path.c_str(), F_OK) != 0) {
+    return Status::NotFound(fmt::format("store: {}: no such file", path));
+  }
+  ATTRIB_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path, options.create));
   auto store = std::make_unique<sqlite::SqliteStore>(std::move(db), options, classifier, clock);
   ATTRIB_RETURN_IF_ERROR(store->Init(path));
   return std::unique_ptr<Store>(std::move(store));

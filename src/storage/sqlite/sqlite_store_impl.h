@@ -18,13 +18,14 @@ class SqliteStore final : public Store {
  public:
   struct Statements;  // statements.h
 
-  SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier, const Clock& clock)
-      : db_(std::move(db)), options_(options), classifier_(classifier), clock_(clock) {}
+  SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier, const Clock& clock);
+  ~SqliteStore() override;
 
   Status Init(const std::string& path);
 
   Result<IngestCounts> Append(const IngestBatch& batch) override;
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
   Status Checkpoint() override;
 
  private:

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "storage/sqlite/sqlite.h"
+#include "storage/sqlite/sqlite_store_impl.h"
 
 namespace attrib::sqlite {
 

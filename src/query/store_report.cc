@@ -1,0 +1,83 @@
+#include "query/store_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "attribution/fixed.h"
+#include "common/time.h"
+
+namespace attrib::query {
+namespace {
+
+constexpr Micros kMicrosPerDay = 86'400'000'000;
+
+Result<std::optional<int32_t>> DayArg(const std::optional<Micros>& t, std::string_view name) {
+  if (!t) return std::optional<int32_t>();
+  if (*t % kMicrosPerDay != 0) {
+    return Status::InvalidArgument(
+        fmt::format("{} {}: the store keeps whole UTC days; give a date (or a time at 00:00:00Z)",
+                    name, FormatIsoTime(*t)));
+  }
+  return std::optional<int32_t>(static_cast<int32_t>(*t / kMicrosPerDay));
+}
+
+std::vector<std::string> SplitKey(std::string_view value, GroupBy by) {
+  if (by != GroupBy::kSourceMedium) return {std::string(value)};
+  const size_t sep = value.find('\x1f');
+  return {std::string(value.substr(0, sep)),
+          sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
+}
+
+}  // namespace
+
+Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options) {
+  AggregateQuery q;
+  q.dim = static_cast<int>(options.group_by);
+  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "--from"));
+  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(options.to, "--to"));
+  if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
+    return Status::InvalidArgument("the report window is empty: --from is not before --to");
+  }
+  if (options.only_conversions.size() > 1) {
+    return Status::InvalidArgument(
+        "the store reports one conversion event or all of them: give --conversion once");
+  }
+  if (options.only_conversions.size() == 1) {
+    const std::vector<std::string>& events = options.conversions.events;
+    const auto it = std::find(events.begin(), events.end(), options.only_conversions[0]);
+    if (it == events.end()) {
+      return Status::InvalidArgument(fmt::format(
+          "--conversion {}: the store credits only the events of conversions.events ({})",
+          options.only_conversions[0], fmt::join(events, ", ")));
+    }
+    q.kind = static_cast<uint32_t>(it - events.begin());
+  }
+  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+
+  AnalysisResult result;
+  result.conversions = sums.conversions;
+  result.revenue = FromFixed(sums.revenue, kRevenueScale);
+  result.currencies = std::move(sums.currencies);
+  for (const GroupSums& g : sums.groups) {
+    GroupRow row;
+    row.key = SplitKey(g.value, options.group_by);
+    row.touchpoints = static_cast<uint64_t>(g.touchpoints);
+    row.visitors = static_cast<uint64_t>(g.visitors);
+    bool any = row.touchpoints != 0;
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      row.conversions[m] = FromFixed(g.credit[m], kCreditScale);
+      row.revenue[m] = FromFixed(g.revenue[m], kRevenueScale);
+      any = any || g.credit[m] != 0;
+    }
+    if (any) result.rows.push_back(std::move(row));
+  }
+  std::sort(result.rows.begin(), result.rows.end(),
+            [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; });
+  if (options.data_driven) {
+    result.data_driven.error = "the store does not keep the data-driven models' journeys yet";
+  }
+  return result;
+}
+
+}  // namespace attrib::query

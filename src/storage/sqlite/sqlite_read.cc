@@ -1,0 +1,87 @@
+// Reads for reports: sums of the daily aggregates.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "storage/sqlite/sqlite_store_impl.h"
+
+namespace attrib::sqlite {
+
+Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
+  static constexpr std::string_view kDims[storage::kDimCount] = {
+      "channel", "source", "medium", "source_medium", "campaign", "rule", "confidence"};
+  if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
+  const int64_t from = q.from_day.value_or(INT32_MIN + 1);
+  const int64_t to = q.to_day.value_or(INT32_MAX);
+  // One read transaction: the three tables agree with each other.
+  ATTRIB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  struct End {
+    Db& db;
+    ~End() { (void)db.Exec("COMMIT"); }
+  } end{db_};
+
+  std::map<int64_t, GroupSums> groups;  // by group id
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt reach,
+      db_.Prepare("SELECT g.group_id, g.value, sum(r.touchpoints), "
+                  "sum(CASE WHEN r.prev_day < ?3 THEN r.visitors ELSE 0 END) "
+                  "FROM groups g JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id "
+                  "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 GROUP BY g.group_id"));
+  reach.Bind(1, project_).Bind(2, kDims[q.dim]).Bind(3, from).Bind(4, to);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
+    if (!row) break;
+    GroupSums& g = groups[reach.Int(0)];
+    g.value = reach.Text(1);
+    g.touchpoints = reach.Int(2);
+    g.visitors = reach.Int(3);
+  }
+  std::string sql =
+      "SELECT g.group_id, g.value, c.credit_first_touch, c.credit_last_touch, "
+      "c.credit_last_non_direct, c.credit_linear, c.credit_time_decay, c.credit_u_shaped, "
+      "c.credit_w_shaped, c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
+      "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
+      "c.revenue_w_shaped, c.revenue_participation "
+      "FROM groups g JOIN agg_credits c ON c.project_id = ?1 AND c.group_id = g.group_id "
+      "AND c.day >= ?3 AND c.day < ?4 WHERE g.dim = ?2";
+  if (q.kind) sql += " AND c.kind = ?5";
+  ATTRIB_ASSIGN_OR_RETURN(Stmt credits, db_.Prepare(sql));
+  credits.Bind(1, project_).Bind(2, kDims[q.dim]).Bind(3, from).Bind(4, to);
+  if (q.kind) credits.Bind(5, int64_t{*q.kind});
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
+    if (!row) break;
+    GroupSums& g = groups[credits.Int(0)];
+    g.value = credits.Text(1);
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      g.credit[m] += credits.Int(2 + m);
+      g.revenue[m] += credits.Int(2 + kHeuristicModelCount + m);
+    }
+  }
+  AggregateResult result;
+  for (auto& [id, g] : groups) result.groups.push_back(std::move(g));
+
+  sql =
+      "SELECT currency, conversions, revenue FROM agg_conversions WHERE project_id = ?1 AND "
+      "day >= ?2 AND day < ?3";
+  if (q.kind) sql += " AND kind = ?4";
+  ATTRIB_ASSIGN_OR_RETURN(Stmt totals, db_.Prepare(sql));
+  totals.Bind(1, project_).Bind(2, from).Bind(3, to);
+  if (q.kind) totals.Bind(4, int64_t{*q.kind});
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (!row) break;
+    result.conversions += static_cast<uint64_t>(totals.Int(1));
+    result.revenue += totals.Int(2);
+    const std::string_view currency = totals.Text(0);
+    if (std::find(result.currencies.begin(), result.currencies.end(), currency) ==
+        result.currencies.end()) {
+      result.currencies.emplace_back(currency);
+    }
+  }
+  std::sort(result.currencies.begin(), result.currencies.end());
+  return result;
+}
+
+}  // namespace attrib::sqlite
