@@ -33,7 +33,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.delete_dirty, "DELETE FROM dirty WHERE project_id = ? AND id = ?"},
       {&s.id_row, "SELECT key, coalesce(person, id), linked FROM ids WHERE id = ?"},
       {&s.links_from, "SELECT to_id, alias, at FROM links WHERE project_id = ? AND from_id = ?"},
-      {&s.links_to, "SELECT from_id, alias, at FROM links WHERE project_id = ? AND to_id = ?"},
+      {&s.links_to, "SELECT from_id, alias, at FROM links INDEXED BY links_to WHERE project_id = ? AND to_id = ?"},
       {&s.set_person, "UPDATE ids SET person = ? WHERE id = ?"},
       {&s.person_events,
        "SELECT event_id, type, message_id IS NOT NULL, dedupe_key, at, class_id, flags, kind, "
@@ -42,13 +42,14 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "SELECT start, class_id FROM sessions WHERE project_id = ? AND person = ? ORDER BY seq"},
       {&s.old_conversions,
        "SELECT event_id, at, kind, revenue, currency, version, credited_at, restated_at "
-       "FROM conversions WHERE project_id = ? AND person = ?"},
+       "FROM conversions INDEXED BY conversions_person WHERE project_id = ? AND person = ?"},
       {&s.old_credits,
        "SELECT class_id, first_touch, last_touch, last_non_direct, linear, time_decay, u_shaped, "
        "w_shaped, participation FROM credits WHERE project_id = ? AND event_id = ? ORDER BY "
        "touch"},
       {&s.delete_sessions, "DELETE FROM sessions WHERE project_id = ? AND person = ?"},
-      {&s.delete_conversions, "DELETE FROM conversions WHERE project_id = ? AND person = ?"},
+      {&s.delete_conversions,
+       "DELETE FROM conversions INDEXED BY conversions_person WHERE project_id = ? AND person = ?"},
       {&s.delete_credits, "DELETE FROM credits WHERE project_id = ? AND event_id = ?"},
       {&s.insert_session, "INSERT INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_conversion,
