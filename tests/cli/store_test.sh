@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# attrib import and the reports from the store, as a user meets them: the summary adds up, a
+# re-import adds nothing, every report from --db equals the one from --input on the same events,
+# importing in shuffled chunks (identifies after the events they link) ends in the state of one
+# import, and bad input is kept with its reason while the rest is stored.
+# Usage: store_test.sh PATH_TO_ATTRIB
+attrib=$1
+source "$(dirname "$0")/harness.sh"
+dump() { sqlite3 "$1" <"$here/tests/cli/store_dump.sql"; }
+field() { grep -o "\"$1\": [0-9]*" <<<"$2" | grep -o '[0-9]*$'; }
+
+d=$work/d.jsonl
+"$attrib" demo --out "$d" --visitors 600 --seed 5 2>/dev/null
+# How many messages batch analysis reads in it (some lines are batch envelopes).
+lines=$("$attrib" compare --input "$d" 2>&1 >/dev/null | grep -o '^attrib: [0-9,]* messages' | tr -dc 0-9)
+
+# Import: the JSON summary adds up.
+run import --db "$work/one.db" "$d"
+check "import exits 0" test "$rc" = 0
+check "import: received = messages" test "$(field received "$out")" = "$lines"
+check "import: all accepted" test "$(field accepted "$out")" = "$lines"
+check "import: received = accepted + duplicates + rejected" test "$(field received "$out")" = \
+  "$(($(field accepted "$out") + $(field duplicates "$out") + $(field rejected "$out")))"
+check "import: people derived" test "$(field people_derived "$out")" -gt 500
+check "import: the store is sound" test "$(sqlite3 "$work/one.db" 'PRAGMA integrity_check')" = ok
+check "import: one row per message" test "$(sqlite3 "$work/one.db" 'SELECT count(*) FROM events')" = "$lines"
+before=$(dump "$work/one.db")
+
+# Idempotent: the same file again adds nothing.
+run import --db "$work/one.db" "$d"
+check "re-import exits 0" test "$rc" = 0
+check "re-import: every message a duplicate" test "$(field duplicates "$out")" = "$lines"
+check "re-import: nothing accepted" test "$(field accepted "$out")" = 0
+check "re-import: the store is unchanged" test "$(dump "$work/one.db")" = "$before"
+
+# --db equals --input, report by report. The data-driven models are not in the store yet: their
+# rows are left out of the comparison, and so are groups only they credit.
+heuristic() {
+  grep -v '^\(markov\|shapley\|shapley_simplified\),' | awk -F, 'NR == 1 || $(NF-3) != 0 || $(NF-2) != 0'
+}
+same_reports() {  # name, then report arguments
+  local name=$1
+  shift
+  "$attrib" compare --input "$d" --format csv "$@" 2>/dev/null | heuristic >"$work/a.csv"
+  "$attrib" compare --db "$work/one.db" --format csv "$@" 2>"$work/db.err" | heuristic >"$work/b.csv"
+  check "--db = --input: $name" cmp -s "$work/a.csv" "$work/b.csv"
+}
+for by in channel source medium source_medium campaign rule confidence; do
+  same_reports "by $by" --by "$by"
+  same_reports "by $by, a window" --by "$by" --from 2026-10-09 --to 2026-10-21
+done
+same_reports "from a day on" --from 2026-10-16
+same_reports "one conversion event" --conversion "Order Completed" --by source
+same_reports "signups in a window" --conversion "Signed Up" --to 2026-10-20
+check "the csv compared has rows" test "$(wc -l <"$work/b.csv")" -gt 5
+run report --db "$work/one.db" --model linear
+check "report --db table" grep -q '^linear attribution by channel$' "$work/out"
+check "report --db says what it covers" grep -q '^attrib: [0-9,]* conversions (' "$work/err"
+
+# Mistakes.
+run report --db "$work/none.db"
+check "a missing store: exit 1" test "$rc" = 1
+check "a missing store is named" grep -q 'none.db: no such file' "$work/err"
+check "a missing store is not created" test ! -e "$work/none.db"
+run report --db "$work/one.db" --from 2026-10-10T12:00:00Z
+check "a window inside a day: exit 2" test "$rc" = 2
+check "… says the store keeps whole days" grep -q 'whole UTC days' "$work/err"
+run report --db "$work/one.db" --conversion "Lead"
+check "an event the store does not credit: exit 2" test "$rc" = 2
+printf '[sessions]\ntimeout_minutes = 45\n' >"$work/other.toml"
+run import --db "$work/one.db" --config "$work/other.toml" "$d"
+check "other settings: exit 1" test "$rc" = 1
+check "… names the setting" grep -q 'sessions.timeout_micros (stored 1800000000, configured 2700000000)' "$work/err"
+
+# Incremental: ten shuffled chunks, each imported on its own, end where one import ends.
+shuf --random-source=<(yes 7) "$d" >"$work/shuffled.jsonl"
+split -n l/10 "$work/shuffled.jsonl" "$work/chunk."
+restated=0
+for chunk in "$work"/chunk.*; do
+  run import --db "$work/chunks.db" "$chunk"
+  check "chunk $(basename "$chunk") imports" test "$rc" = 0
+  restated=$((restated + $(field conversions_restated "$out")))
+done
+check "chunks: late events restated conversions" test "$restated" -gt 0
+check "chunks: the same state as one import" test "$(dump "$work/chunks.db")" = "$before"
+for by in channel source_medium rule; do
+  "$attrib" compare --db "$work/one.db" --by "$by" --format csv >"$work/a.csv" 2>/dev/null
+  "$attrib" compare --db "$work/chunks.db" --by "$by" --format csv >"$work/b.csv" 2>/dev/null
+  check "chunks: the same report by $by" cmp -s "$work/a.csv" "$work/b.csv"
+done
+
+# Bad input: each kind of invalid message kept with its reason, every valid one stored.
+ok='"type":"track","event":"Viewed","anonymousId":"a1","timestamp":"2026-10-01T10:00:00Z"'
+{
+  echo "{$ok,\"messageId\":\"m1\"}"
+  echo '{"type":"track",'                                       # invalid_json
+  echo '[1,2]'                                                  # not_an_object
+  echo "$(printf '{"a":%.0s' {1..70})1$(printf '}%.0s' {1..70})" # too_deep
+  echo '{"event":"x","anonymousId":"a","timestamp":"2026-10-01T10:00:00Z"}'            # missing_type
+  echo '{"type":"nope","anonymousId":"a","timestamp":"2026-10-01T10:00:00Z"}'          # unknown_type
+  echo '{"type":"track","event":"x","timestamp":"2026-10-01T10:00:00Z"}'               # missing_id
+  echo '{"type":"track","anonymousId":"a","timestamp":"2026-10-01T10:00:00Z"}'         # missing_event
+  echo '{"type":"alias","userId":"u","timestamp":"2026-10-01T10:00:00Z"}'              # missing_previous_id
+  echo '{"type":"alias","previousId":"p","timestamp":"2026-10-01T10:00:00Z"}'          # missing_user_id
+  echo '{"type":"track","event":7,"anonymousId":"a","timestamp":"2026-10-01T10:00:00Z"}' # invalid_field
+  echo '{"type":"track","event":"x","anonymousId":"a","timestamp":"yesterday"}'        # invalid_timestamp
+  echo '{"type":"track","event":"x","anonymousId":"a"}'                                # missing_timestamp
+  echo "{\"batch\":[{$ok,\"messageId\":\"m2\"},{\"type\":\"track\",\"anonymousId\":\"b\"},{$ok,\"messageId\":\"m3\"}]}"
+  echo "{$ok,\"messageId\":\"m4\"}"
+} >"$work/bad.jsonl"
+run import --db "$work/bad.db" "$work/bad.jsonl"
+check "bad input: exit 0" test "$rc" = 0
+check "bad input: every valid message stored" test "$(field accepted "$out")" = 4
+check "bad input: every invalid one rejected" test "$(field rejected "$out")" = 13
+check "bad input: the counts add up" test "$(field received "$out")" = 17
+for reason in invalid_json not_an_object too_deep missing_type unknown_type missing_id \
+  missing_event missing_previous_id missing_user_id invalid_field invalid_timestamp \
+  missing_timestamp; do
+  check "bad input: a $reason row" test "$(sqlite3 "$work/bad.db" \
+    "SELECT count(*) FROM bad_rows WHERE reason = '$reason'")" -ge 1
+done
+check "bad input: the summary counts by reason" grep -q '"missing_event": 2' <<<"$out"
+check "bad input: bad rows keep the raw message" test "$(sqlite3 "$work/bad.db" \
+  "SELECT raw FROM bad_rows WHERE origin LIKE '%:14: batch message 1'")" = '{"type":"track","anonymousId":"b"}'
+check "bad input: bad rows say where" test "$(sqlite3 "$work/bad.db" \
+  "SELECT origin FROM bad_rows WHERE reason = 'invalid_json'")" = "$work/bad.jsonl:2"
+check "bad input: stored events" test "$(sqlite3 "$work/bad.db" \
+  "SELECT group_concat(message_id) FROM (SELECT message_id FROM events ORDER BY message_id)")" = m1,m2,m3,m4
+run import --db "$work/bad.db" "$work/bad.jsonl"
+check "bad input again: bad rows stored once" test "$(sqlite3 "$work/bad.db" 'SELECT count(*) FROM bad_rows')" = 13
+
+echo "store_test: $passed passed, $failed failed"
+test "$failed" = 0
