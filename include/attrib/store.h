@@ -47,18 +47,23 @@ struct ArenaRef {
   uint32_t offset = 0, size = 0;
 };
 
-// One accepted message, as ingest stores it.
-struct EventRow {
-  ingest::MessageType type = ingest::MessageType::kTrack;
-  uint64_t dedupe_key = 0;  // the messageId's hash; without one, the message's
-  ArenaRef message_id, anonymous_id, user_id, previous_id, name;
-  ArenaRef url, referrer, campaign;  // campaign: context.campaign as utm query parameters
-  Micros at = 0, received_at = 0;
-  uint32_t class_id = 0;  // into IngestBatch::classes, when flags has sessionize::kHasUrl
-  uint8_t flags = 0;      // sessionize::k* flags
-  int32_t kind = -1;      // the conversion event (index into ConversionOptions::events), or -1
-  double revenue = 0;     // of a conversion
-  ArenaRef currency;      // … upper-cased
+// A link between two ids made by the batch's events: an event carrying both ids, or an alias
+// (which links the previousId, as an anonymousId and as a userId, to the userId).
+struct BatchLink {
+  ArenaRef from;
+  bool from_user = false;
+  ArenaRef user;
+  bool alias = false;
+  Micros at = 0;  // the earliest such event's time
+};
+
+// The events of one visitor in the batch, encoded (src/storage/event_block.h).
+struct VisitorBlock {
+  ArenaRef visitor;   // the events' userId, else their anonymousId
+  bool user = false;  // … which of the two
+  std::string data;
+  std::vector<uint64_t> keys;  // the events' dedupe keys, in order
+  Micros first_at = 0, last_at = 0;
 };
 
 // One rejected message or document.
@@ -72,9 +77,13 @@ struct BadRow {
 // What one import step appends, atomically.
 struct IngestBatch {
   std::string arena;
-  std::vector<Classification> classes;  // rule_id and rules_version views stay valid
-  std::vector<EventRow> events;
+  // The classifications the blocks' events name by ClassHash; rule_id and rules_version views
+  // stay valid while the Classifier lives.
+  std::vector<Classification> classes;
+  std::vector<VisitorBlock> blocks;
+  std::vector<BatchLink> links;
   std::vector<BadRow> bad_rows;
+  uint64_t duplicates = 0;  // events repeating another of the same visitor in the batch
 
   std::string_view Text(ArenaRef r) const {
     return std::string_view(arena).substr(r.offset, r.size);
@@ -89,7 +98,7 @@ struct IngestBatch {
 struct IngestCounts {
   uint64_t received = 0;  // = accepted + duplicates + rejected
   uint64_t accepted = 0;
-  uint64_t duplicates = 0;  // a messageId the project has already
+  uint64_t duplicates = 0;  // a messageId the visitor has already
   uint64_t rejected = 0;
   std::array<uint64_t, ingest::kRejectReasonCount> rejected_by_reason{};
 };

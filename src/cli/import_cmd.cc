@@ -164,8 +164,8 @@ int Run(const ImportArgs& args) {
         lines_read[block.source] += CountLines(block.lines);
       }
       IngestBatch batch;
-      builder.Reset();
       ParseBlock(block, reader.paths()[block.source], first_line, &builder, &batch);
+      builder.Finish(&batch);
       std::lock_guard lock(mu);
       parsed.emplace(sequence, std::move(batch));
       changed.notify_all();

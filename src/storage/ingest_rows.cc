@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/strings.h"
 #include "storage/visit.h"
 
@@ -51,7 +53,8 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
 
 void RowBuilder::Accept(const ingest::Message& m) {
   IngestBatch& b = *batch_;
-  EventRow e;
+  Event ev;
+  BlockEvent& e = ev.e;
   e.type = m.type;
   if (!m.message_id.empty()) {
     e.dedupe_key = HashBytes(m.message_id) | 1;
@@ -60,11 +63,11 @@ void RowBuilder::Accept(const ingest::Message& m) {
     text_ = simdjson::minify(m.raw);
     e.dedupe_key = HashBytes(text_) | 1;
   }
-  e.message_id = b.Add(m.message_id);
-  e.anonymous_id = b.Add(m.anonymous_id);
-  e.user_id = b.Add(m.user_id);
-  e.previous_id = b.Add(m.previous_id);
-  e.name = b.Add(m.event);
+  ev.message_id = b.Add(m.message_id);
+  ev.anonymous_id = b.Add(m.anonymous_id);
+  ev.user_id = b.Add(m.user_id);
+  ev.previous_id = b.Add(m.previous_id);
+  ev.name = b.Add(m.event);
   e.at = m.timestamp;
   e.received_at = m.received_at != 0 ? m.received_at : m.timestamp;
   const bool activity = m.type == ingest::MessageType::kTrack ||
@@ -72,20 +75,20 @@ void RowBuilder::Accept(const ingest::Message& m) {
                         m.type == ingest::MessageType::kScreen;
   if (activity) {
     const std::string campaign = CampaignQuery(m.campaign);
-    e.url = b.Add(m.url);
-    e.referrer = b.Add(m.referrer);
-    e.campaign = b.Add(campaign);
+    ev.url = b.Add(m.url);
+    ev.referrer = b.Add(m.referrer);
+    ev.campaign = b.Add(campaign);
     bool unreadable;
     e.flags = ClassifyVisit(classifier_, exclusions_, m.url, m.referrer, campaign, &scratch_,
                             &classification_, &unreadable);
     if (e.flags & sessionize::kHasUrl) {
       ClassKey(classification_, &key_);
-      uint32_t& index = class_index_[key_];  // index + 1; 0: new in this batch
+      e.class_hash = HashBytes(key_) | 1;
+      uint32_t& index = class_index_[key_];
       if (index == 0) {
         b.classes.push_back(classification_);
         index = static_cast<uint32_t>(b.classes.size());
       }
-      e.class_id = index - 1;
     }
   }
   if (m.type == ingest::MessageType::kTrack) {
@@ -95,10 +98,92 @@ void RowBuilder::Accept(const ingest::Message& m) {
       e.revenue = revenue.amount;
       scratch_.assign(revenue.currency);
       AsciiUpperInPlace(&scratch_);
-      e.currency = b.Add(scratch_);
+      ev.currency = b.Add(scratch_);
     }
   }
-  b.events.push_back(e);
+  events_.push_back(ev);
+}
+
+void RowBuilder::Finish(IngestBatch* batch) {
+  IngestBatch& b = *batch;
+  // Visitors in order of their first event; each one's events in order, repeats dropped.
+  FlatStringMap<uint32_t> visitor_index;  // "u|a" + id → 1 + index
+  std::vector<std::vector<uint32_t>> visitors;
+  for (uint32_t i = 0; i < events_.size(); ++i) {
+    const Event& ev = events_[i];
+    const bool user = ev.user_id.size != 0;
+    key_.assign(user ? "u" : "a");
+    key_ += b.Text(user ? ev.user_id : ev.anonymous_id);
+    uint32_t& index = visitor_index[key_];
+    if (index == 0) {
+      visitors.emplace_back();
+      index = static_cast<uint32_t>(visitors.size());
+    }
+    std::vector<uint32_t>& mine = visitors[index - 1];
+    const bool repeat = std::any_of(mine.begin(), mine.end(), [&](uint32_t j) {
+      return events_[j].e.dedupe_key == ev.e.dedupe_key &&
+             b.Text(events_[j].message_id) == b.Text(ev.message_id);
+    });
+    if (repeat) {
+      ++b.duplicates;
+    } else {
+      mine.push_back(i);
+    }
+  }
+  for (const std::vector<uint32_t>& mine : visitors) {
+    for (size_t first = 0; first < mine.size(); first += kMaxBlockEvents) {
+      VisitorBlock block;
+      const Event& head = events_[mine[first]];
+      block.user = head.user_id.size != 0;
+      block.visitor = block.user ? head.user_id : head.anonymous_id;
+      block.first_at = block.last_at = head.e.at;
+      for (size_t k = first; k < std::min(mine.size(), first + kMaxBlockEvents); ++k) {
+        Event& ev = events_[mine[k]];
+        BlockEvent& e = ev.e;
+        e.message_id = b.Text(ev.message_id);
+        e.anonymous_id = b.Text(ev.anonymous_id);
+        e.user_id = b.Text(ev.user_id);
+        e.previous_id = b.Text(ev.previous_id);
+        e.name = b.Text(ev.name);
+        e.url = b.Text(ev.url);
+        e.referrer = b.Text(ev.referrer);
+        e.campaign = b.Text(ev.campaign);
+        e.currency = b.Text(ev.currency);
+        encoder_.Add(e);
+        block.keys.push_back(e.dedupe_key);
+        block.first_at = std::min(block.first_at, e.at);
+        block.last_at = std::max(block.last_at, e.at);
+      }
+      block.data = encoder_.Finish();
+      b.blocks.push_back(std::move(block));
+    }
+  }
+  // Links, each once at its earliest time.
+  FlatStringMap<uint32_t> link_index;  // 1 + index into b.links
+  const auto link = [&](ArenaRef from, bool from_user, ArenaRef user, bool alias, Micros at) {
+    key_.assign(from_user ? "u" : "a");
+    key_ += alias ? 'A' : 'O';
+    key_ += b.Text(from);
+    key_ += '\x1f';
+    key_ += b.Text(user);
+    uint32_t& index = link_index[key_];
+    if (index == 0) {
+      b.links.push_back(BatchLink{from, from_user, user, alias, at});
+      index = static_cast<uint32_t>(b.links.size());
+    }
+    b.links[index - 1].at = std::min(b.links[index - 1].at, at);
+  };
+  for (const Event& ev : events_) {
+    if (ev.anonymous_id.size != 0 && ev.user_id.size != 0) {
+      link(ev.anonymous_id, false, ev.user_id, false, ev.e.at);
+    }
+    if (ev.e.type == ingest::MessageType::kAlias) {
+      link(ev.previous_id, false, ev.user_id, true, ev.e.at);
+      link(ev.previous_id, true, ev.user_id, true, ev.e.at);
+    }
+  }
+  events_.clear();
+  class_index_ = FlatStringMap<uint32_t>();
 }
 
 }  // namespace attrib::storage

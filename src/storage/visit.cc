@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/flat_map.h"
+
 namespace attrib::storage {
 
 void ClassKey(const Classification& c, std::string* out) {
@@ -14,6 +16,12 @@ void ClassKey(const Classification& c, std::string* out) {
   }
   out->push_back(static_cast<char>('a' + static_cast<int>(c.channel)));
   out->push_back(static_cast<char>('a' + static_cast<int>(c.confidence)));
+}
+
+uint64_t ClassHash(const Classification& c) {
+  std::string key;
+  ClassKey(c, &key);
+  return HashBytes(key) | 1;
 }
 
 std::string CampaignQuery(const ingest::Campaign& campaign) {

@@ -17,6 +17,9 @@ namespace attrib::storage {
 // The key a classification is interned under: equal keys, equal classifications.
 void ClassKey(const Classification& c, std::string* out);
 
+// 64 bits of the key's hash (never 0): how event blocks name a classification.
+uint64_t ClassHash(const Classification& c);
+
 // context.campaign as utm query parameters ("utm_source=…&utm_medium=…"), escaped enough for
 // the classifier to read them back; empty when it has no source.
 std::string CampaignQuery(const ingest::Campaign& campaign);

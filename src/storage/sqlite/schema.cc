@@ -20,7 +20,7 @@ CREATE TABLE classes(
   source TEXT NOT NULL, medium TEXT NOT NULL, campaign TEXT NOT NULL, term TEXT NOT NULL,
   content TEXT NOT NULL, rule_id TEXT NOT NULL, channel TEXT NOT NULL, confidence TEXT NOT NULL,
   campaign_signal INTEGER NOT NULL,
-  UNIQUE(source, medium, campaign, term, content, rule_id, channel, confidence, campaign_signal));
+  hash INTEGER NOT NULL UNIQUE);
 CREATE TABLE groups(
   group_id INTEGER PRIMARY KEY,
   dim TEXT NOT NULL,
@@ -45,29 +45,15 @@ CREATE TABLE links(
   PRIMARY KEY(project_id, from_id, to_id, alias)) WITHOUT ROWID;
 CREATE INDEX links_to ON links(project_id, to_id);
 CREATE TABLE events(
-  event_id INTEGER PRIMARY KEY,
+  block_id INTEGER PRIMARY KEY,
   project_id INTEGER NOT NULL,
   visitor INTEGER NOT NULL,
-  anonymous_id INTEGER,
-  user_id INTEGER,
-  type TEXT NOT NULL,
-  name TEXT,
-  message_id TEXT,
-  dedupe_key INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  received_at INTEGER NOT NULL,
-  url TEXT,
-  referrer TEXT,
-  campaign TEXT,
-  class_id INTEGER,
-  flags INTEGER NOT NULL,
-  rules_version_id INTEGER,
-  kind INTEGER,
-  revenue REAL,
-  currency TEXT,
-  previous_id TEXT);
+  events INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  rules_version_id INTEGER NOT NULL,
+  data BLOB NOT NULL);
 CREATE INDEX events_visitor ON events(project_id, visitor);
-CREATE INDEX events_dedupe ON events(project_id, dedupe_key);
 CREATE TABLE bad_rows(
   bad_row_id INTEGER PRIMARY KEY,
   project_id INTEGER NOT NULL,
@@ -94,8 +80,9 @@ CREATE TABLE sessions(
   PRIMARY KEY(project_id, person, seq)) WITHOUT ROWID;
 CREATE TABLE conversions(
   project_id INTEGER NOT NULL,
-  event_id INTEGER NOT NULL,
   person INTEGER NOT NULL,
+  event_key INTEGER NOT NULL,
+  message_id TEXT,
   at INTEGER NOT NULL,
   kind TEXT NOT NULL,
   revenue REAL NOT NULL,
@@ -104,11 +91,11 @@ CREATE TABLE conversions(
   version INTEGER NOT NULL,
   credited_at INTEGER NOT NULL,
   restated_at INTEGER,
-  PRIMARY KEY(project_id, event_id)) WITHOUT ROWID;
-CREATE INDEX conversions_person ON conversions(project_id, person);
+  PRIMARY KEY(project_id, person, event_key)) WITHOUT ROWID;
 CREATE TABLE credits(
   project_id INTEGER NOT NULL,
-  event_id INTEGER NOT NULL,
+  person INTEGER NOT NULL,
+  event_key INTEGER NOT NULL,
   touch INTEGER NOT NULL,
   session_start INTEGER NOT NULL,
   class_id INTEGER NOT NULL,
@@ -120,7 +107,7 @@ CREATE TABLE credits(
   u_shaped REAL NOT NULL,
   w_shaped REAL NOT NULL,
   participation REAL NOT NULL,
-  PRIMARY KEY(project_id, event_id, touch)) WITHOUT ROWID;
+  PRIMARY KEY(project_id, person, event_key, touch)) WITHOUT ROWID;
 CREATE TABLE agg_reach(
   project_id INTEGER NOT NULL,
   group_id INTEGER NOT NULL,

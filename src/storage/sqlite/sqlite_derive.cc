@@ -51,9 +51,12 @@ class PersonWriter : public PersonSink {
         now_(now),
         counts_(*counts) {}
 
-  void Start(int64_t person, const std::vector<std::string>* currencies) {
+  // `message_ids`: of the person's conversions, by event key.
+  void Start(int64_t person, const std::vector<std::string>* currencies,
+             const std::map<uint64_t, std::string>* message_ids) {
     person_ = person;
     currencies_ = currencies;
+    message_ids_ = message_ids;
   }
   const Status& status() const { return status_; }
 
@@ -87,11 +90,11 @@ class PersonWriter : public PersonSink {
     delta_.AddConversion(c.kind, c.at, c.revenue, currency, touches_, +1);
     ++counts_.conversions;
 
-    const auto event_id = static_cast<int64_t>(c.ref);
+    const auto event_key = static_cast<int64_t>(c.ref);
     int64_t version = 1;
     Micros credited_at = now_;
     std::optional<Micros> restated_at;
-    if (auto it = old_.find(event_id); it != old_.end()) {
+    if (auto it = old_.find(event_key); it != old_.end()) {
       const OldConversion& o = it->second;
       credited_at = o.credited_at;
       version = o.version;
@@ -104,26 +107,27 @@ class PersonWriter : public PersonSink {
       old_.erase(it);
     }
     Stmt& in = st_.insert_conversion;
-    in.Bind(1, project_)
-        .Bind(2, event_id)
-        .Bind(3, person_)
-        .Bind(4, c.at)
-        .Bind(5, std::string_view(options_.conversions.events[c.kind]))
-        .Bind(6, c.revenue)
-        .Bind(7, std::string_view(currency))
-        .Bind(8, static_cast<int64_t>(n))
-        .Bind(9, version)
-        .Bind(10, credited_at);
-    if (restated_at) in.Bind(11, *restated_at);
+    const auto message_id = message_ids_->find(c.ref);
+    in.Bind(1, project_).Bind(2, person_).Bind(3, event_key);
+    if (message_id != message_ids_->end()) in.BindOrNull(4, message_id->second);
+    in.Bind(5, c.at)
+        .Bind(6, std::string_view(options_.conversions.events[c.kind]))
+        .Bind(7, c.revenue)
+        .Bind(8, std::string_view(currency))
+        .Bind(9, static_cast<int64_t>(n))
+        .Bind(10, version)
+        .Bind(11, credited_at);
+    if (restated_at) in.Bind(12, *restated_at);
     status_ = in.Run();
     for (size_t i = 0; i < n && status_.ok(); ++i) {
       Stmt& cr = st_.insert_credit;
       cr.Bind(1, project_)
-          .Bind(2, event_id)
-          .Bind(3, static_cast<int64_t>(i))
-          .Bind(4, j.sessions[i].start)
-          .Bind(5, int64_t{touches_[i].class_id});
-      for (int m = 0; m < kHeuristicModelCount; ++m) cr.Bind(6 + m, touches_[i].credit[m]);
+          .Bind(2, person_)
+          .Bind(3, event_key)
+          .Bind(4, static_cast<int64_t>(i))
+          .Bind(5, j.sessions[i].start)
+          .Bind(6, int64_t{touches_[i].class_id});
+      for (int m = 0; m < kHeuristicModelCount; ++m) cr.Bind(7 + m, touches_[i].credit[m]);
       status_ = cr.Run();
     }
   }
@@ -138,6 +142,7 @@ class PersonWriter : public PersonSink {
   DeriveCounts& counts_;
   int64_t person_ = 0;
   const std::vector<std::string>* currencies_ = nullptr;
+  const std::map<uint64_t, std::string>* message_ids_ = nullptr;
   std::vector<SessionTerm> terms_;
   std::vector<TouchTerm> touches_;
   Status status_;
@@ -251,9 +256,13 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
     if (sessions.empty()) continue;  // never derived, or no activity: nothing to take away
     shrank = true;
     delta.AddSessions(sessions, -1);
-    ATTRIB_RETURN_IF_ERROR(st.delete_sessions.Bind(1, project_).Bind(2, person).Run());
     st.old_conversions.Bind(1, project_).Bind(2, person);
-    std::vector<std::pair<int64_t, std::tuple<Micros, std::string, double, std::string>>> convs;
+    struct Converted {
+      Micros at;
+      std::string kind, currency;
+      double revenue;
+    };
+    std::map<int64_t, Converted> convs;
     for (;;) {
       ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_conversions.Step());
       if (!row) break;
@@ -262,27 +271,26 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
       o.version = q.Int(5);
       o.credited_at = q.Int(6);
       if (!q.IsNull(7)) o.restated_at = q.Int(7);
-      convs.emplace_back(q.Int(0), std::tuple{q.Int(1), std::string(q.Text(2)), q.Double(3),
-                                              std::string(q.Text(4))});
+      convs[q.Int(0)] = Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)),
+                                  q.Double(3)};
     }
-    for (const auto& [event_id, c] : convs) {
-      const auto& [at, kind_name, revenue, currency] = c;
-      OldConversion& o = old[event_id];
-      st.old_credits.Bind(1, project_).Bind(2, event_id);
-      for (;;) {
-        ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
-        if (!row) break;
-        TouchTerm t{static_cast<uint32_t>(st.old_credits.Int(0)), {}};
-        for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = st.old_credits.Double(1 + m);
-        o.touches.push_back(t);
-      }
-      const auto& events = options_.settings.person.conversions.events;
-      const auto kind = static_cast<uint32_t>(std::find(events.begin(), events.end(), kind_name) -
+    st.old_credits.Bind(1, project_).Bind(2, person);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
+      if (!row) break;
+      TouchTerm t{static_cast<uint32_t>(st.old_credits.Int(1)), {}};
+      for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = st.old_credits.Double(2 + m);
+      old[st.old_credits.Int(0)].touches.push_back(t);
+    }
+    const auto& events = options_.settings.person.conversions.events;
+    for (const auto& [event_key, c] : convs) {
+      const auto kind = static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) -
                                               events.begin());
-      delta.AddConversion(kind, at, revenue, currency, o.touches, -1);
-      ATTRIB_RETURN_IF_ERROR(st.delete_credits.Bind(1, project_).Bind(2, event_id).Run());
+      delta.AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
     }
-    ATTRIB_RETURN_IF_ERROR(st.delete_conversions.Bind(1, project_).Bind(2, person).Run());
+    for (Stmt* del : {&st.delete_sessions, &st.delete_conversions, &st.delete_credits}) {
+      ATTRIB_RETURN_IF_ERROR(del->Bind(1, project_).Bind(2, person).Run());
+    }
   }
 
   // 3. Derive each new person from the events of all their ids.
@@ -292,41 +300,49 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
   std::vector<EventRecord> events;
   std::vector<ConversionRecord> conversions;
   std::vector<std::string> currencies;
+  std::map<uint64_t, std::string> message_ids;
   for (const auto& [person, person_ids] : new_people) {
     events.clear();
     conversions.clear();
     currencies.clear();
+    message_ids.clear();
     for (const int64_t id : person_ids) {
-      Stmt& q = st.person_events;
+      Stmt& q = st.visitor_blocks;
       q.Bind(1, project_).Bind(2, id);
       for (;;) {
         ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
-        const std::optional<ingest::MessageType> type = ingest::ParseMessageType(q.Text(1));
-        const bool has_id = q.Int(2) != 0;
-        const auto dedupe_key = static_cast<uint64_t>(q.Int(3));
-        EventRecord e{static_cast<uint64_t>(person), q.Int(4), kIdentityOnly | kNotPage,
-                      has_id ? static_cast<uint32_t>(dedupe_key >> 32) | 1 : 0};
-        if (type == ingest::MessageType::kTrack || type == ingest::MessageType::kPage ||
-            type == ingest::MessageType::kScreen) {
-          const auto flags = static_cast<uint32_t>(q.Int(6));
-          const uint32_t touch =
-              (flags & sessionize::kHasUrl) ? static_cast<uint32_t>(q.Int(5)) : no_url_class_;
-          e.touch =
-              touch | flags << kFlagShift | (type == ingest::MessageType::kPage ? 0 : kNotPage);
+        Status decoded = decoder_.Decode(q.Blob(0), [&](const storage::BlockEvent& b) {
+          const bool has_id = !b.message_id.empty();
+          EventRecord e{static_cast<uint64_t>(person), b.at, kIdentityOnly | kNotPage,
+                        has_id ? static_cast<uint32_t>(b.dedupe_key >> 32) | 1 : 0};
+          if (b.type == ingest::MessageType::kTrack || b.type == ingest::MessageType::kPage ||
+              b.type == ingest::MessageType::kScreen) {
+            uint32_t touch = no_url_class_;
+            if (b.flags & sessionize::kHasUrl) {
+              const uint32_t* id = class_ids_.Find(b.class_hash);
+              touch = id != nullptr ? *id : no_url_class_;
+            }
+            e.touch = touch | uint32_t{b.flags} << kFlagShift |
+                      (b.type == ingest::MessageType::kPage ? 0 : kNotPage);
+          }
+          events.push_back(e);
+          if (b.kind < 0) return;
+          auto it = std::find(currencies.begin(), currencies.end(), b.currency);
+          if (it == currencies.end()) it = currencies.insert(it, std::string(b.currency));
+          conversions.push_back(ConversionRecord{
+              static_cast<uint64_t>(person), b.at, has_id ? b.dedupe_key : 0, b.revenue,
+              static_cast<uint32_t>(b.kind), static_cast<uint32_t>(it - currencies.begin()),
+              b.dedupe_key});
+          message_ids[b.dedupe_key] = std::string(b.message_id);
+        });
+        if (!decoded.ok()) {
+          q.Reset();
+          return decoded;
         }
-        events.push_back(e);
-        if (q.IsNull(7)) continue;
-        const std::string_view currency = q.Text(9);
-        auto it = std::find(currencies.begin(), currencies.end(), currency);
-        if (it == currencies.end()) it = currencies.insert(it, std::string(currency));
-        conversions.push_back(ConversionRecord{
-            static_cast<uint64_t>(person), e.at, has_id ? dedupe_key : 0, q.Double(8),
-            static_cast<uint32_t>(q.Int(7)), static_cast<uint32_t>(it - currencies.begin()),
-            static_cast<uint64_t>(q.Int(0))});
       }
     }
-    writer.Start(person, &currencies);
+    writer.Start(person, &currencies, &message_ids);
     deriver.Derive(events, conversions, writer);
     ATTRIB_RETURN_IF_ERROR(writer.status());
     ++counts->people;

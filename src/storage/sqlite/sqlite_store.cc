@@ -9,6 +9,7 @@
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 #include "storage/sqlite/statements.h"
+#include "storage/visit.h"
 
 namespace attrib {
 namespace sqlite {
@@ -28,13 +29,6 @@ std::array<std::string, storage::kDimCount> GroupValues(
           campaign.empty() ? std::string("(none)") : std::string(campaign),
           std::string(rule_id),
           std::string(confidence)};
-}
-
-std::string ClassKeyOf(std::string_view source, std::string_view medium, std::string_view campaign,
-                       std::string_view term, std::string_view content, std::string_view rule_id,
-                       std::string_view channel, std::string_view confidence, bool signal) {
-  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", source, medium, campaign,
-                     term, content, rule_id, channel, confidence, signal ? 1 : 0);
 }
 
 // The settings derived state depends on, as canonical JSON.
@@ -160,19 +154,15 @@ Status SqliteStore::OpenProject() {
                                .Run());
     project_ = sqlite3_last_insert_rowid(db_.get());
   }
-  for (const auto& [table, flag] :
-       {std::pair{"ids", &had_ids_}, std::pair{"events", &had_events_}}) {
-    ATTRIB_ASSIGN_OR_RETURN(
-        Stmt any, db_.Prepare(fmt::format("SELECT 1 FROM {} WHERE project_id = ? LIMIT 1", table)));
-    ATTRIB_ASSIGN_OR_RETURN(bool some, any.Bind(1, project_).Step());
-    *flag = some;
-    any.Reset();
-  }
+  ATTRIB_ASSIGN_OR_RETURN(Stmt any,
+                          db_.Prepare("SELECT 1 FROM ids WHERE project_id = ? LIMIT 1"));
+  ATTRIB_ASSIGN_OR_RETURN(had_ids_, any.Bind(1, project_).Step());
+  any.Reset();
   return tx.Commit();
 }
 
 Status SqliteStore::LoadClasses() {
-  class_ids_ = FlatStringMap<uint32_t>();
+  class_ids_ = U64Map<uint32_t>();
   group_ids_ = FlatStringMap<uint32_t>();
   rules_versions_ = FlatStringMap<int64_t>();
   channels_.assign(1, TouchChannel{});
@@ -187,14 +177,13 @@ Status SqliteStore::LoadClasses() {
   ATTRIB_ASSIGN_OR_RETURN(
       Stmt classes,
       db_.Prepare("SELECT class_id, source, medium, campaign, term, content, rule_id, channel, "
-                  "confidence, campaign_signal FROM classes ORDER BY class_id"));
+                  "confidence, campaign_signal, hash FROM classes ORDER BY class_id"));
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, classes.Step());
     if (!row) break;
     const auto id = static_cast<uint32_t>(classes.Int(0));
     const auto text = [&classes](int col) { return classes.Text(col); };
-    class_ids_[ClassKeyOf(text(1), text(2), text(3), text(4), text(5), text(6), text(7), text(8),
-                          classes.Int(9) != 0)] = id;
+    class_ids_[static_cast<uint64_t>(classes.Int(10))] = id;
     const std::optional<Channel> channel = ParseChannel(text(7));
     if (channels_.size() <= id) {
       channels_.resize(id + 1);
@@ -234,9 +223,8 @@ Result<uint32_t> SqliteStore::InternGroup(int dim, const std::string& value) {
 Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
   const std::string_view channel = ToString(c.channel);
   const std::string_view confidence = ToString(c.confidence);
-  const std::string key = ClassKeyOf(c.source, c.medium, c.campaign, c.term, c.content, c.rule_id,
-                                     channel, confidence, c.campaign_signal);
-  if (const uint32_t* id = class_ids_.Find(key)) return *id;
+  const uint64_t hash = storage::ClassHash(c);
+  if (const uint32_t* id = class_ids_.Find(hash)) return *id;
   storage::GroupIds groups;
   const auto values = GroupValues(c.source, c.medium, c.campaign, c.rule_id, channel, confidence);
   for (int d = 0; d < storage::kDimCount; ++d) {
@@ -251,9 +239,10 @@ Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
                              .Bind(7, channel)
                              .Bind(8, confidence)
                              .Bind(9, int64_t{c.campaign_signal})
+                             .Bind(10, static_cast<int64_t>(hash))
                              .Run());
   const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
-  class_ids_[key] = id;
+  class_ids_[hash] = id;
   if (channels_.size() <= id) {
     channels_.resize(id + 1);
     groups_.resize(id + 1);
@@ -271,14 +260,14 @@ Result<int64_t> SqliteStore::InternRulesVersion(std::string_view version) {
   return id;
 }
 
-Result<int64_t> SqliteStore::IdOf(std::string_view value, bool user) {
+Result<SqliteStore::Id> SqliteStore::IdOf(std::string_view value, bool user) {
   const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
-  if (const int64_t* id = ids_.Find(key)) return *id;
+  if (const Id* id = ids_.Find(key)) return *id;
   if (had_ids_) {
     ATTRIB_ASSIGN_OR_RETURN(
         bool found, st_->find_id.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
     if (found) {
-      const int64_t id = st_->find_id.Int(0);
+      const Id id{st_->find_id.Int(0), true};
       st_->find_id.Reset();
       ids_[key] = id;
       return id;
@@ -289,16 +278,16 @@ Result<int64_t> SqliteStore::IdOf(std::string_view value, bool user) {
                              .Bind(3, int64_t{user})
                              .Bind(4, value)
                              .Run());
-  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  const Id id{sqlite3_last_insert_rowid(db_.get()), false};
   ids_[key] = id;
   return id;
 }
 
 void SqliteStore::ForgetCaches() {
   // A rolled-back transaction may have added ids, keys or classes these remember.
-  ids_ = U64Map<int64_t>();
-  dedupe_keys_ = U64Map<uint8_t>();
-  had_ids_ = had_events_ = true;
+  ids_ = U64Map<Id>();
+  stored_ = U64Map<uint8_t>();
+  had_ids_ = true;
   (void)LoadClasses();
 }
 
@@ -315,12 +304,9 @@ Result<IngestCounts> SqliteStore::Append(const IngestBatch& batch) {
 }
 
 Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts) {
-  std::vector<uint32_t> class_of(batch.classes.size());
-  std::vector<int64_t> version_of(batch.classes.size());
-  for (size_t i = 0; i < batch.classes.size(); ++i) {
-    ATTRIB_ASSIGN_OR_RETURN(class_of[i], InternClass(batch.classes[i]));
-    ATTRIB_ASSIGN_OR_RETURN(version_of[i], InternRulesVersion(batch.classes[i].rules_version));
-  }
+  for (const Classification& c : batch.classes) ATTRIB_RETURN_IF_ERROR(InternClass(c).status());
+  ATTRIB_ASSIGN_OR_RETURN(const int64_t rules_version,
+                          InternRulesVersion(classifier_.rules_version()));
   for (const BadRow& bad : batch.bad_rows) {
     ++counts->rejected;
     ++counts->rejected_by_reason[static_cast<int>(bad.reason)];
@@ -334,91 +320,67 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
                                .Bind(8, static_cast<int64_t>(bad.dedupe_key))
                                .Run());
   }
+  counts->duplicates += batch.duplicates;
 
-  // Links, each once at its earliest time; people to derive again, each once.
-  struct LinkKey {
-    int64_t from, to;
-    bool alias;
-    auto operator<=>(const LinkKey&) const = default;
-  };
-  std::map<LinkKey, Micros> links;
-  U64Map<uint8_t> dirty;
-  const auto link = [&](int64_t from, int64_t to, bool alias, Micros at) {
-    if (from == to) return;
-    auto [it, added] = links.emplace(LinkKey{from, to, alias}, at);
-    if (!added) it->second = std::min(it->second, at);
-  };
-  for (const EventRow& e : batch.events) {
-    const std::string_view message_id = batch.Text(e.message_id);
-    // A key this process added, or any key when the project had events before: look for the
-    // message. Equal keys of different messageIds are a hash collision, not a duplicate.
-    if (had_events_ || dedupe_keys_.Find(e.dedupe_key) != nullptr) {
-      bool duplicate = false;
-      st_->find_event.Bind(1, project_).Bind(2, static_cast<int64_t>(e.dedupe_key));
-      for (;;) {
-        ATTRIB_ASSIGN_OR_RETURN(bool row, st_->find_event.Step());
-        if (!row) break;
-        if (st_->find_event.Text(0) == message_id) duplicate = true;
+  U64Map<uint8_t> dirty;  // ids whose person to derive again
+  storage::BlockEncoder encoder;
+  for (const VisitorBlock& block : batch.blocks) {
+    ATTRIB_ASSIGN_OR_RETURN(const Id visitor, IdOf(batch.Text(block.visitor), block.user));
+    // A visitor with stored events: leave out the messages stored already.
+    std::string filtered;
+    const std::string* data = &block.data;
+    size_t events = block.keys.size();
+    if (visitor.existed || stored_.Find(static_cast<uint64_t>(visitor.id)) != nullptr) {
+      ATTRIB_ASSIGN_OR_RETURN(std::vector<StoredKey> stored, StoredKeys(visitor.id));
+      const auto is_stored = [&stored](uint64_t key, std::string_view message_id) {
+        for (const StoredKey& k : stored) {
+          if (k.key == key && k.message_id == message_id) return true;
+        }
+        return false;
+      };
+      size_t repeats = 0;
+      Status decoded = decoder_.Decode(block.data, [&](const storage::BlockEvent& e) {
+        if (is_stored(e.dedupe_key, e.message_id)) {
+          ++repeats;
+        } else {
+          encoder.Add(e);
+        }
+      });
+      ATTRIB_RETURN_IF_ERROR(decoded);
+      if (repeats != 0) {
+        counts->duplicates += repeats;
+        events -= repeats;
+        filtered = encoder.Finish();
+        data = &filtered;
+      } else {
+        encoder.Finish();
       }
-      if (duplicate) {
-        ++counts->duplicates;
-        continue;
-      }
     }
-    dedupe_keys_[e.dedupe_key] = 1;
-    ++counts->accepted;
-
-    int64_t anonymous = 0, user = 0;
-    if (e.anonymous_id.size != 0) {
-      ATTRIB_ASSIGN_OR_RETURN(anonymous, IdOf(batch.Text(e.anonymous_id), false));
-    }
-    if (e.user_id.size != 0) {
-      ATTRIB_ASSIGN_OR_RETURN(user, IdOf(batch.Text(e.user_id), true));
-    }
-    const int64_t visitor = user != 0 ? user : anonymous;
-    if (anonymous != 0 && user != 0) link(anonymous, user, false, e.at);
-    if (e.type == ingest::MessageType::kAlias) {
-      const std::string_view previous = batch.Text(e.previous_id);
-      ATTRIB_ASSIGN_OR_RETURN(const int64_t as_anonymous, IdOf(previous, false));
-      ATTRIB_ASSIGN_OR_RETURN(const int64_t as_user, IdOf(previous, true));
-      link(as_anonymous, user, true, e.at);
-      link(as_user, user, true, e.at);
-    }
-    dirty[static_cast<uint64_t>(visitor)] = 1;
-
-    Stmt& in = st_->insert_event;
-    in.Bind(1, project_)
-        .Bind(2, visitor)
-        .Bind(5, ingest::ToString(e.type))
-        .BindOrNull(6, batch.Text(e.name))
-        .BindOrNull(7, message_id)
-        .Bind(8, static_cast<int64_t>(e.dedupe_key))
-        .Bind(9, e.at)
-        .Bind(10, e.received_at)
-        .BindOrNull(11, batch.Text(e.url))
-        .BindOrNull(12, batch.Text(e.referrer))
-        .BindOrNull(13, batch.Text(e.campaign))
-        .Bind(15, int64_t{e.flags})
-        .BindOrNull(20, batch.Text(e.previous_id));
-    if (anonymous != 0) in.Bind(3, anonymous);
-    if (user != 0) in.Bind(4, user);
-    if (e.flags & sessionize::kHasUrl) {
-      in.Bind(14, int64_t{class_of[e.class_id]}).Bind(16, version_of[e.class_id]);
-    }
-    if (e.kind >= 0) {
-      in.Bind(17, int64_t{e.kind}).Bind(18, e.revenue).Bind(19, batch.Text(e.currency));
-    }
-    ATTRIB_RETURN_IF_ERROR(in.Run());
+    counts->accepted += events;
+    if (events == 0) continue;
+    ATTRIB_RETURN_IF_ERROR(st_->insert_block.Bind(1, project_)
+                               .Bind(2, visitor.id)
+                               .Bind(3, static_cast<int64_t>(events))
+                               .Bind(4, block.first_at)
+                               .Bind(5, block.last_at)
+                               .Bind(6, rules_version)
+                               .BindBlob(7, *data)
+                               .Run());
+    stored_[static_cast<uint64_t>(visitor.id)] = 1;
+    dirty[static_cast<uint64_t>(visitor.id)] = 1;
   }
 
-  for (const auto& [key, at] : links) {
+  for (const BatchLink& link : batch.links) {
+    ATTRIB_ASSIGN_OR_RETURN(const Id from, IdOf(batch.Text(link.from), link.from_user));
+    ATTRIB_ASSIGN_OR_RETURN(const Id to, IdOf(batch.Text(link.user), true));
+    if (from.id == to.id) continue;
     ATTRIB_RETURN_IF_ERROR(st_->upsert_link.Bind(1, project_)
-                               .Bind(2, key.from)
-                               .Bind(3, key.to)
-                               .Bind(4, int64_t{key.alias})
-                               .Bind(5, at)
+                               .Bind(2, from.id)
+                               .Bind(3, to.id)
+                               .Bind(4, int64_t{link.alias})
+                               .Bind(5, link.at)
                                .Run());
-    for (const int64_t id : {key.from, key.to}) {
+    for (const int64_t id : {from.id, to.id}) {
       ATTRIB_RETURN_IF_ERROR(st_->mark_linked.Bind(1, id).Run());
       dirty[static_cast<uint64_t>(id)] = 1;
     }
@@ -432,6 +394,24 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
   ATTRIB_RETURN_IF_ERROR(marked);
   counts->received = counts->accepted + counts->duplicates + counts->rejected;
   return Status::Ok();
+}
+
+Result<std::vector<SqliteStore::StoredKey>> SqliteStore::StoredKeys(int64_t visitor) {
+  std::vector<StoredKey> keys;
+  Stmt& q = st_->visitor_blocks;
+  q.Bind(1, project_).Bind(2, visitor);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    Status s = decoder_.Decode(q.Blob(0), [&keys](const storage::BlockEvent& e) {
+      keys.push_back(StoredKey{e.dedupe_key, std::string(e.message_id)});
+    });
+    if (!s.ok()) {
+      q.Reset();
+      return s;
+    }
+  }
+  return keys;
 }
 
 Status SqliteStore::Checkpoint() { return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }

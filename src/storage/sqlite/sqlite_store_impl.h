@@ -10,6 +10,7 @@
 #include "common/flat_map.h"
 #include "common/u64_map.h"
 #include "storage/aggregates.h"
+#include "storage/event_block.h"
 #include "storage/sqlite/sqlite.h"
 
 namespace attrib::sqlite {
@@ -35,7 +36,17 @@ class SqliteStore final : public Store {
   Result<uint32_t> InternClass(const Classification& c);
   Result<uint32_t> InternGroup(int dim, const std::string& value);
   Result<int64_t> InternRulesVersion(std::string_view version);
-  Result<int64_t> IdOf(std::string_view value, bool user);
+  struct Id {
+    int64_t id = 0;
+    bool existed = false;  // in the store before this process added it
+  };
+  Result<Id> IdOf(std::string_view value, bool user);
+  // The dedupe keys and messageIds of a visitor's stored events.
+  struct StoredKey {
+    uint64_t key;
+    std::string message_id;
+  };
+  Result<std::vector<StoredKey>> StoredKeys(int64_t visitor);
   Status AppendLocked(const IngestBatch& batch, IngestCounts* counts);
   Status DeriveChunk(std::span<const int64_t> ids, DeriveCounts* counts);
   // `shrank`: some terms were taken away, and rows may have fallen to zero.
@@ -48,8 +59,8 @@ class SqliteStore final : public Store {
   const Clock& clock_;
   int64_t project_ = 0;
 
-  // Classifications by ClassKey, and by id: what the models and the aggregates need of each.
-  FlatStringMap<uint32_t> class_ids_;
+  // Classifications by hash, and by id: what the models and the aggregates need of each.
+  U64Map<uint32_t> class_ids_;  // by ClassHash
   std::vector<TouchChannel> channels_;     // by class id
   std::vector<storage::GroupIds> groups_;  // by class id
   FlatStringMap<uint32_t> group_ids_;      // "dim\x1fvalue" → group id
@@ -57,11 +68,12 @@ class SqliteStore final : public Store {
   uint32_t no_url_class_ = 0;              // a session without a page URL: direct
   std::vector<journey::Counting> counting_by_kind_;
 
-  // What this process appended: the ids and dedupe keys it knows are in the project. When the
-  // project had none of either when opened, a key not here is not in the store either.
-  U64Map<int64_t> ids_;  // identity key → ids.id
-  U64Map<uint8_t> dedupe_keys_;
-  bool had_ids_ = true, had_events_ = true;
+  // The ids this process knows (when the project had none when opened, an id not here is not
+  // in the store either), and the visitors it stored events of.
+  U64Map<Id> ids_;  // identity key → id
+  U64Map<uint8_t> stored_;
+  bool had_ids_ = true;
+  storage::BlockDecoder decoder_;
 
   std::unique_ptr<Statements> st_;
 };

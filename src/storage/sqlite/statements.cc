@@ -10,18 +10,15 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.insert_group, "INSERT INTO groups(dim, value) VALUES(?, ?)"},
       {&s.insert_class,
        "INSERT INTO classes(source, medium, campaign, term, content, rule_id, channel, "
-       "confidence, campaign_signal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+       "confidence, campaign_signal, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_rules_version, "INSERT INTO rules_versions(version) VALUES(?)"},
       {&s.find_id, "SELECT id FROM ids WHERE project_id = ? AND key = ?"},
       {&s.insert_id, "INSERT INTO ids(project_id, key, user, value) VALUES(?, ?, ?, ?)"},
       {&s.mark_linked, "UPDATE ids SET linked = 1 WHERE id = ? AND linked = 0"},
-      {&s.find_event, "SELECT message_id FROM events WHERE project_id = ? AND dedupe_key = ?"},
-      {&s.insert_event,
-       "INSERT INTO events(project_id, visitor, anonymous_id, user_id, type, name, message_id, "
-       "dedupe_key, at, received_at, url, referrer, campaign, class_id, flags, "
-       "rules_version_id, kind, revenue, currency, previous_id) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-       "?19, ?20)"},
+      {&s.visitor_blocks, "SELECT data FROM events WHERE project_id = ? AND visitor = ?"},
+      {&s.insert_block,
+       "INSERT INTO events(project_id, visitor, events, first_at, last_at, rules_version_id, "
+       "data) VALUES(?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_bad_row,
        "INSERT OR IGNORE INTO bad_rows(project_id, received_at, reason, message, raw, origin, "
        "message_id, dedupe_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"},
@@ -35,27 +32,25 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.links_from, "SELECT to_id, alias, at FROM links WHERE project_id = ? AND from_id = ?"},
       {&s.links_to, "SELECT from_id, alias, at FROM links INDEXED BY links_to WHERE project_id = ? AND to_id = ?"},
       {&s.set_person, "UPDATE ids SET person = ? WHERE id = ?"},
-      {&s.person_events,
-       "SELECT event_id, type, message_id IS NOT NULL, dedupe_key, at, class_id, flags, kind, "
-       "revenue, currency FROM events WHERE project_id = ? AND visitor = ?"},
       {&s.old_sessions,
        "SELECT start, class_id FROM sessions WHERE project_id = ? AND person = ? ORDER BY seq"},
       {&s.old_conversions,
-       "SELECT event_id, at, kind, revenue, currency, version, credited_at, restated_at "
-       "FROM conversions INDEXED BY conversions_person WHERE project_id = ? AND person = ?"},
+       "SELECT event_key, at, kind, revenue, currency, version, credited_at, restated_at "
+       "FROM conversions WHERE project_id = ? AND person = ?"},
       {&s.old_credits,
-       "SELECT class_id, first_touch, last_touch, last_non_direct, linear, time_decay, u_shaped, "
-       "w_shaped, participation FROM credits WHERE project_id = ? AND event_id = ? ORDER BY "
-       "touch"},
+       "SELECT event_key, class_id, first_touch, last_touch, last_non_direct, linear, "
+       "time_decay, u_shaped, w_shaped, participation FROM credits WHERE project_id = ? AND "
+       "person = ? ORDER BY event_key, touch"},
       {&s.delete_sessions, "DELETE FROM sessions WHERE project_id = ? AND person = ?"},
-      {&s.delete_conversions,
-       "DELETE FROM conversions INDEXED BY conversions_person WHERE project_id = ? AND person = ?"},
-      {&s.delete_credits, "DELETE FROM credits WHERE project_id = ? AND event_id = ?"},
+      {&s.delete_conversions, "DELETE FROM conversions WHERE project_id = ? AND person = ?"},
+      {&s.delete_credits, "DELETE FROM credits WHERE project_id = ? AND person = ?"},
       {&s.insert_session, "INSERT INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_conversion,
-       "INSERT INTO conversions(project_id, event_id, person, at, kind, revenue, currency, "
-       "touchpoints, version, credited_at, restated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-      {&s.insert_credit, "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+       "INSERT INTO conversions(project_id, person, event_key, message_id, at, kind, revenue, "
+       "currency, touchpoints, version, credited_at, restated_at) "
+       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.insert_credit,
+       "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.upsert_reach,
        "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
        "visitors = visitors + excluded.visitors, touchpoints = touchpoints + excluded.touchpoints"},

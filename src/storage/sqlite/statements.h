@@ -11,11 +11,11 @@ struct SqliteStore::Statements {
 
   Stmt insert_group, insert_class, insert_rules_version;
   Stmt find_id, insert_id, mark_linked;
-  Stmt find_event, insert_event;
+  Stmt visitor_blocks, insert_block;
   Stmt insert_bad_row, upsert_link, insert_dirty;
   // Derivation.
   Stmt select_dirty, delete_dirty, id_row, links_from, links_to, set_person;
-  Stmt person_events, old_sessions, old_conversions, old_credits;
+  Stmt old_sessions, old_conversions, old_credits;
   Stmt delete_sessions, delete_conversions, delete_credits;
   Stmt insert_session, insert_conversion, insert_credit;
   Stmt upsert_reach, upsert_credits, upsert_totals;
