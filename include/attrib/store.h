@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,30 @@ struct AggregateResult {
   std::vector<std::string> currencies;  // of the conversions, sorted
 };
 
+// What `attrib export` writes.
+enum class ExportKind : uint8_t { kEvents, kSessions, kCredits };
+
+struct ExportValue {
+  enum class Type : uint8_t { kNull, kInt, kReal, kText };
+  Type type = Type::kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view text;
+
+  static ExportValue Null() { return {}; }
+  static ExportValue Int(int64_t v) { return {Type::kInt, v, 0, {}}; }
+  static ExportValue Real(double v) { return {Type::kReal, 0, v, {}}; }
+  static ExportValue Text(std::string_view v) { return {Type::kText, 0, 0, v}; }
+};
+
+// Receives an export: its columns once, then its rows (values in column order).
+class ExportSink {
+ public:
+  virtual ~ExportSink() = default;
+  virtual void Columns(std::span<const std::string_view> names) = 0;
+  virtual Status Row(std::span<const ExportValue> values) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -142,6 +167,9 @@ class Store {
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
+
+  // Every stored event, session, or credit of the project, with their classification.
+  virtual Status Export(ExportKind what, ExportSink& sink) = 0;
 
   // Flushes everything committed to the disk.
   virtual Status Checkpoint() = 0;

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   attrib::cli::AddReportCommands(&app, &exit_code);
   attrib::cli::AddPathsCommand(&app, &exit_code);
   attrib::cli::AddImportCommand(&app, &exit_code);
+  attrib::cli::AddExportCommand(&app, &exit_code);
   attrib::cli::AddConfigCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -55,16 +55,6 @@ std::string KeyText(const query::GroupRow& row) {
   return fmt::format("{}", fmt::join(row.key, " / "));
 }
 
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // JSON and CSV: one row per model and group.
 void WriteRows(const query::AnalysisResult& r, const std::vector<Model>& models, query::GroupBy by,
                const std::string& format, std::string* out) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attrib::cli {
@@ -21,6 +22,9 @@ class TextTable {
   std::vector<Column> columns_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// A CSV field: quoted (with quotes doubled) when it holds a comma, a quote or a line break.
+std::string CsvField(std::string_view s);
 
 // 1234567 → "1,234,567".
 std::string WithThousands(unsigned long long n);

@@ -25,7 +25,9 @@ void PutVarint(std::string* out, uint64_t v) {
   }
   out->push_back(static_cast<char>(v));
 }
-uint64_t ZigZag(int64_t x) { return (static_cast<uint64_t>(x) << 1) ^ static_cast<uint64_t>(x >> 63); }
+uint64_t ZigZag(int64_t x) {
+  return (static_cast<uint64_t>(x) << 1) ^ static_cast<uint64_t>(x >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 template <class T>
 void PutFixed(std::string* out, T v) {
@@ -69,7 +71,13 @@ bool GetString(const std::string& raw, size_t* pos, std::string_view* s) {
 
 }  // namespace
 
-BlockEncoder::BlockEncoder() : cctx_(ZSTD_createCCtx(), ZSTD_freeCCtx) {}
+BlockEncoder::BlockEncoder() : cctx_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
+  // Blocks are small: a small window and tables cost less to set up for each one.
+  ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, 1);
+  ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_windowLog, 16);
+  ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_hashLog, 12);
+  ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_chainLog, 12);
+}
 
 void BlockEncoder::Add(const BlockEvent& e) {
   uint16_t mask = 0;
@@ -106,8 +114,7 @@ void BlockEncoder::Add(const BlockEvent& e) {
 
 std::string BlockEncoder::Finish() {
   std::string out(ZSTD_compressBound(raw_.size()), '\0');
-  const size_t n = ZSTD_compressCCtx(cctx_.get(), out.data(), out.size(), raw_.data(),
-                                     raw_.size(), /*level=*/1);
+  const size_t n = ZSTD_compress2(cctx_.get(), out.data(), out.size(), raw_.data(), raw_.size());
   out.resize(ZSTD_isError(n) ? 0 : n);  // compressing into its bound cannot fail
   raw_.clear();
   count_ = 0;
@@ -124,8 +131,8 @@ Status BlockDecoder::Decompress(std::string_view block) {
     return Status::Internal("store: an event block is damaged");
   }
   raw_.resize(size);
-  const size_t n = ZSTD_decompressDCtx(dctx_.get(), raw_.data(), raw_.size(), block.data(),
-                                       block.size());
+  const size_t n =
+      ZSTD_decompressDCtx(dctx_.get(), raw_.data(), raw_.size(), block.data(), block.size());
   if (ZSTD_isError(n) || n != size) return Status::Internal("store: an event block is damaged");
   pos_ = 0;
   return Status::Ok();

@@ -5,7 +5,11 @@
 # Usage: crash_test.sh PATH_TO_ATTRIB
 attrib=$1
 source "$(dirname "$0")/harness.sh"
-dump() { sqlite3 "$1" <"$here/tests/cli/store_dump.sql"; }
+# Everything a store holds, in a fixed order: two stores of the same events print the same.
+dump() {
+  sqlite3 "$1" <"$here/tests/cli/store_dump.sql"
+  "$attrib" export --db "$1" --format jsonl | sort
+}
 
 d=$work/d.jsonl
 "$attrib" demo --out "$d" --visitors 3000 --seed 11 2>/dev/null

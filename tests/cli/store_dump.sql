@@ -1,4 +1,4 @@
--- Everything the store knows, by natural keys and in a fixed order, without what depends on
+-- Everything the store knows but its events (see `attrib export`), by natural keys and in a fixed order, without what depends on
 -- when or in which order things were stored (surrogate ids, credited_at, restated_at, version):
 -- two stores of the same events print the same text.
 .mode list
@@ -7,22 +7,18 @@ SELECT 'id', i.value, i.user, p.value FROM ids i JOIN ids p ON p.id = coalesce(i
 ORDER BY i.user, i.value;
 SELECT 'link', f.value, f.user, t.value, l.alias, l.at FROM links l
 JOIN ids f ON f.id = l.from_id JOIN ids t ON t.id = l.to_id ORDER BY 2, 3, 4, 5;
-SELECT 'event', e.message_id, e.type, e.name, e.at, e.url, e.referrer, e.campaign, e.flags,
-  c.source, c.medium, c.campaign, c.rule_id, e.kind, e.revenue, e.currency, v.value
-FROM events e LEFT JOIN classes c USING(class_id) JOIN ids v ON v.id = e.visitor
-ORDER BY e.message_id, e.dedupe_key;
 SELECT 'bad', reason, message, raw, origin FROM bad_rows ORDER BY raw, origin;
 SELECT 'session', p.value, s.seq, s.start, s.end, s.events, c.source, c.medium, c.rule_id
 FROM sessions s JOIN ids p ON p.id = s.person JOIN classes c USING(class_id)
 ORDER BY p.value, s.seq;
-SELECT 'conversion', e.message_id, p.value, v.at, v.kind, v.revenue, v.currency, v.touchpoints
-FROM conversions v JOIN events e USING(event_id) JOIN ids p ON p.id = v.person
-ORDER BY e.message_id;
-SELECT 'credit', e.message_id, r.touch, r.session_start, c.rule_id, c.source, r.first_touch,
-  r.last_touch, r.last_non_direct, r.linear, r.time_decay, r.u_shaped, r.w_shaped,
-  r.participation
-FROM credits r JOIN events e USING(event_id) JOIN classes c USING(class_id)
-ORDER BY e.message_id, r.touch;
+SELECT 'conversion', v.message_id, v.event_key, p.value, v.at, v.kind, v.revenue, v.currency,
+  v.touchpoints
+FROM conversions v JOIN ids p ON p.id = v.person ORDER BY p.value, v.at, v.event_key;
+SELECT 'credit', p.value, r.event_key, r.touch, r.session_start, c.rule_id, c.source,
+  r.first_touch, r.last_touch, r.last_non_direct, r.linear, r.time_decay, r.u_shaped,
+  r.w_shaped, r.participation
+FROM credits r JOIN ids p ON p.id = r.person JOIN classes c USING(class_id)
+ORDER BY p.value, r.event_key, r.touch;
 SELECT 'reach', g.dim, g.value, a.day, a.prev_day, a.visitors, a.touchpoints
 FROM agg_reach a JOIN groups g USING(group_id) ORDER BY 2, 3, 4, 5;
 SELECT 'credits', g.dim, g.value, a.kind, a.day, a.credit_first_touch, a.credit_last_touch,

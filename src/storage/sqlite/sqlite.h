@@ -70,6 +70,7 @@ class Stmt {
                ? std::string_view()
                : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
   }
+  sqlite3_stmt* raw() const { return stmt_; }
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);

@@ -157,12 +157,13 @@ Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint
     dirty.push_back(st_->select_dirty.Int(0));
   }
   DeriveCounts counts;
+  U64Map<uint8_t> derived;  // ids derived so far (with a dirty id of an earlier chunk)
   for (size_t done = 0; done < dirty.size();) {
     if (progress) progress(done, dirty.size());
     const size_t n = std::min(kChunkIds, dirty.size() - done);
     ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
     DeriveCounts chunk;
-    ATTRIB_RETURN_IF_ERROR(DeriveChunk(std::span(dirty.data() + done, n), &chunk));
+    ATTRIB_RETURN_IF_ERROR(DeriveChunk(std::span(dirty.data() + done, n), &derived, &chunk));
     ATTRIB_RETURN_IF_ERROR(tx.Commit());
     counts.people += chunk.people;
     counts.conversions += chunk.conversions;
@@ -173,7 +174,8 @@ Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint
   return counts;
 }
 
-Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* counts) {
+Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* done,
+                                DeriveCounts* counts) {
   Statements& st = *st_;
   // 1. Identity: each dirty id with its linked ids (the connected component of links), resolved
   //    again from all their links. An id never linked is a person of its own.
@@ -193,6 +195,7 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
     return linked;
   };
   for (const int64_t start : dirty) {
+    if (done->Find(static_cast<uint64_t>(start)) != nullptr) continue;  // derived with another
     ATTRIB_ASSIGN_OR_RETURN(const bool linked, load_id(start));
     if (!linked) continue;
     std::vector<identity::Link> links;
@@ -231,6 +234,8 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
     const identity::IdentityGraph graph(std::move(links));
     for (const int64_t id : component) ids[id].new_person = id_of_key[graph.PersonOf(ids[id].key)];
   }
+
+  for (const auto& [id, info] : ids) (*done)[static_cast<uint64_t>(id)] = 1;
 
   // 2. The old people lose their derived state; the new ones get it again.
   std::set<int64_t> old_people;
@@ -271,8 +276,8 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
       o.version = q.Int(5);
       o.credited_at = q.Int(6);
       if (!q.IsNull(7)) o.restated_at = q.Int(7);
-      convs[q.Int(0)] = Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)),
-                                  q.Double(3)};
+      convs[q.Int(0)] =
+          Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)), q.Double(3)};
     }
     st.old_credits.Bind(1, project_).Bind(2, person);
     for (;;) {
@@ -284,8 +289,8 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
     }
     const auto& events = options_.settings.person.conversions.events;
     for (const auto& [event_key, c] : convs) {
-      const auto kind = static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) -
-                                              events.begin());
+      const auto kind =
+          static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
       delta.AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
     }
     for (Stmt* del : {&st.delete_sessions, &st.delete_conversions, &st.delete_credits}) {
@@ -301,7 +306,8 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
   std::vector<ConversionRecord> conversions;
   std::vector<std::string> currencies;
   std::map<uint64_t, std::string> message_ids;
-  for (const auto& [person, person_ids] : new_people) {
+  for (const auto& [new_person, person_ids] : new_people) {
+    const int64_t person = new_person;  // a lambda below captures it
     events.clear();
     conversions.clear();
     currencies.clear();
@@ -330,10 +336,10 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
           if (b.kind < 0) return;
           auto it = std::find(currencies.begin(), currencies.end(), b.currency);
           if (it == currencies.end()) it = currencies.insert(it, std::string(b.currency));
-          conversions.push_back(ConversionRecord{
-              static_cast<uint64_t>(person), b.at, has_id ? b.dedupe_key : 0, b.revenue,
-              static_cast<uint32_t>(b.kind), static_cast<uint32_t>(it - currencies.begin()),
-              b.dedupe_key});
+          conversions.push_back(
+              ConversionRecord{static_cast<uint64_t>(person), b.at, has_id ? b.dedupe_key : 0,
+                               b.revenue, static_cast<uint32_t>(b.kind),
+                               static_cast<uint32_t>(it - currencies.begin()), b.dedupe_key});
           message_ids[b.dedupe_key] = std::string(b.message_id);
         });
         if (!decoded.ok()) {
@@ -362,7 +368,7 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, DeriveCounts* co
     ATTRIB_RETURN_IF_ERROR(set.Bind(2, id).Run());
   }
   ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta, shrank));
-  for (const int64_t id : dirty) {
+  for (const auto& [id, info] : ids) {
     ATTRIB_RETURN_IF_ERROR(st.delete_dirty.Bind(1, project_).Bind(2, id).Run());
   }
   return Status::Ok();

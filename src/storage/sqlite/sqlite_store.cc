@@ -77,12 +77,12 @@ SqliteStore::SqliteStore(Db db, const StoreOptions& options, const Classifier& c
 SqliteStore::~SqliteStore() = default;
 
 Status SqliteStore::Init(const std::string& path) {
-  ATTRIB_RETURN_IF_ERROR(db_.Exec(
-      fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA cache_size=-{}; "
-                  "PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF; "
+  ATTRIB_RETURN_IF_ERROR(db_.Exec(fmt::format(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA cache_size=-{}; "
+      "PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF; "
       // Checkpoints (each a flush to the disk) every 64 MiB of log rather than every 4 MiB.
       "PRAGMA wal_autocheckpoint=16384",
-                  options_.sync_every_commit ? "FULL" : "NORMAL", options_.cache_mib * 1024)));
+      options_.sync_every_commit ? "FULL" : "NORMAL", options_.cache_mib * 1024)));
   // journal_mode=WAL answers with the mode it got: a file that cannot be WAL is an error.
   ATTRIB_ASSIGN_OR_RETURN(Stmt mode, db_.Prepare("PRAGMA journal_mode"));
   ATTRIB_ASSIGN_OR_RETURN(bool row, mode.Step());
@@ -154,8 +154,7 @@ Status SqliteStore::OpenProject() {
                                .Run());
     project_ = sqlite3_last_insert_rowid(db_.get());
   }
-  ATTRIB_ASSIGN_OR_RETURN(Stmt any,
-                          db_.Prepare("SELECT 1 FROM ids WHERE project_id = ? LIMIT 1"));
+  ATTRIB_ASSIGN_OR_RETURN(Stmt any, db_.Prepare("SELECT 1 FROM ids WHERE project_id = ? LIMIT 1"));
   ATTRIB_ASSIGN_OR_RETURN(had_ids_, any.Bind(1, project_).Step());
   any.Reset();
   return tx.Commit();

@@ -27,6 +27,7 @@ class SqliteStore final : public Store {
   Result<IngestCounts> Append(const IngestBatch& batch) override;
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
+  Status Export(ExportKind what, ExportSink& sink) override;
   Status Checkpoint() override;
 
  private:
@@ -48,7 +49,8 @@ class SqliteStore final : public Store {
   };
   Result<std::vector<StoredKey>> StoredKeys(int64_t visitor);
   Status AppendLocked(const IngestBatch& batch, IngestCounts* counts);
-  Status DeriveChunk(std::span<const int64_t> ids, DeriveCounts* counts);
+  // Derives the people of `ids` (dirty) but those of ids in `done`, and adds theirs to it.
+  Status DeriveChunk(std::span<const int64_t> ids, U64Map<uint8_t>* done, DeriveCounts* counts);
   // `shrank`: some terms were taken away, and rows may have fallen to zero.
   Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
   void ForgetCaches();
@@ -60,7 +62,7 @@ class SqliteStore final : public Store {
   int64_t project_ = 0;
 
   // Classifications by hash, and by id: what the models and the aggregates need of each.
-  U64Map<uint32_t> class_ids_;  // by ClassHash
+  U64Map<uint32_t> class_ids_;             // by ClassHash
   std::vector<TouchChannel> channels_;     // by class id
   std::vector<storage::GroupIds> groups_;  // by class id
   FlatStringMap<uint32_t> group_ids_;      // "dim\x1fvalue" → group id

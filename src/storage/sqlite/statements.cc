@@ -30,7 +30,9 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.delete_dirty, "DELETE FROM dirty WHERE project_id = ? AND id = ?"},
       {&s.id_row, "SELECT key, coalesce(person, id), linked FROM ids WHERE id = ?"},
       {&s.links_from, "SELECT to_id, alias, at FROM links WHERE project_id = ? AND from_id = ?"},
-      {&s.links_to, "SELECT from_id, alias, at FROM links INDEXED BY links_to WHERE project_id = ? AND to_id = ?"},
+      {&s.links_to,
+       "SELECT from_id, alias, at FROM links INDEXED BY links_to WHERE project_id = ? AND to_id = "
+       "?"},
       {&s.set_person, "UPDATE ids SET person = ? WHERE id = ?"},
       {&s.old_sessions,
        "SELECT start, class_id FROM sessions WHERE project_id = ? AND person = ? ORDER BY seq"},
@@ -49,8 +51,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "INSERT INTO conversions(project_id, person, event_key, message_id, at, kind, revenue, "
        "currency, touchpoints, version, credited_at, restated_at) "
        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-      {&s.insert_credit,
-       "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&s.insert_credit, "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.upsert_reach,
        "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
        "visitors = visitors + excluded.visitors, touchpoints = touchpoints + excluded.touchpoints"},
