@@ -11,7 +11,7 @@ namespace attrib {
 // One credit is rounded to 2^-32 of a conversion and one revenue credit to a millionth of the
 // currency unit: each fits in 64 bits (credits are ≤ 1 and revenue ≤ journey::kMaxRevenue), and
 // both are far below what any report prints. Sums of many are kept in 128 bits.
-inline constexpr double kCreditScale = 0x1p32;
+inline constexpr double kCreditScale = 0x1p40;
 inline constexpr double kRevenueScale = 1e6;
 using Fixed = __int128;
 

@@ -137,6 +137,15 @@ CREATE TABLE agg_credits(
   revenue_u_shaped INTEGER NOT NULL,
   revenue_w_shaped INTEGER NOT NULL,
   revenue_participation INTEGER NOT NULL,
+  -- A sum beyond 64 bits would turn into a REAL: refused instead.
+  CHECK(typeof(credit_first_touch) = 'integer' AND typeof(credit_last_touch) = 'integer' AND
+        typeof(credit_last_non_direct) = 'integer' AND typeof(credit_linear) = 'integer' AND
+        typeof(credit_time_decay) = 'integer' AND typeof(credit_u_shaped) = 'integer' AND
+        typeof(credit_w_shaped) = 'integer' AND typeof(credit_participation) = 'integer' AND
+        typeof(revenue_first_touch) = 'integer' AND typeof(revenue_last_touch) = 'integer' AND
+        typeof(revenue_last_non_direct) = 'integer' AND typeof(revenue_linear) = 'integer' AND
+        typeof(revenue_time_decay) = 'integer' AND typeof(revenue_u_shaped) = 'integer' AND
+        typeof(revenue_w_shaped) = 'integer' AND typeof(revenue_participation) = 'integer'),
   PRIMARY KEY(project_id, group_id, kind, day)) WITHOUT ROWID;
 CREATE TABLE agg_conversions(
   project_id INTEGER NOT NULL,
@@ -144,7 +153,7 @@ CREATE TABLE agg_conversions(
   day INTEGER NOT NULL,
   currency TEXT NOT NULL,
   conversions INTEGER NOT NULL,
-  revenue INTEGER NOT NULL,
+  revenue INTEGER NOT NULL CHECK(typeof(revenue) = 'integer'),
   PRIMARY KEY(project_id, kind, day, currency)) WITHOUT ROWID;
 )sql",
   };
