@@ -154,6 +154,38 @@ class ExportSink {
   virtual Status Row(std::span<const ExportValue> values) = 0;
 };
 
+// A person's audit trail, from the rule that classified each session to every credit.
+struct StoredClass {
+  std::string channel, source, medium, campaign, rule_id, confidence;
+};
+struct PersonJourney {
+  struct Id {
+    std::string value;
+    bool user = false;
+  };
+  struct Session {
+    Micros start = 0, end = 0;
+    int64_t events = 0;
+    StoredClass classification;
+  };
+  struct Touchpoint {
+    Micros session_start = 0;
+    StoredClass classification;
+    std::array<double, kHeuristicModelCount> credit{};
+  };
+  struct Conversion {
+    std::string message_id, kind, currency;
+    Micros at = 0;
+    double revenue = 0;
+    int64_t version = 1;
+    std::optional<Micros> restated_at;
+    std::vector<Touchpoint> touchpoints;
+  };
+  std::vector<Id> ids;  // every id of the person
+  std::vector<Session> sessions;
+  std::vector<Conversion> conversions;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -167,6 +199,10 @@ class Store {
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
+
+  // The person an id (a userId, or an anonymousId) belongs to; NotFound when the project has
+  // never seen it.
+  virtual Result<PersonJourney> ReadJourney(std::string_view id, bool user) = 0;
 
   // Every stored event, session, or credit of the project, with their classification.
   virtual Status Export(ExportKind what, ExportSink& sink) = 0;

@@ -19,6 +19,7 @@ void AddReportCommands(CLI::App* app, int* exit_code);  // report and compare
 void AddPathsCommand(CLI::App* app, int* exit_code);
 void AddImportCommand(CLI::App* app, int* exit_code);
 void AddExportCommand(CLI::App* app, int* exit_code);
+void AddJourneyCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.

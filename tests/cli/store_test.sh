@@ -82,6 +82,25 @@ check "export events: the classification and the rule beside the raw url" grep -
 run export --db "$work/none.db"
 check "export from a missing store: exit 1" test "$rc" = 1
 
+# Journey: a customer's ids, sessions with their rules, conversions with every model's credit.
+buyer=$("$attrib" export --db "$work/one.db" --what credits --format csv | awk -F, 'NR == 2 { print $2 }')
+run journey --db "$work/one.db" --user "$buyer" --format json
+check "journey: exit 0" test "$rc" = 0
+check "journey: the user among the ids" grep -q "\"type\": \"user\"" "$work/out"
+check "journey: sessions with the rule that classified each" grep -q '"rule_id": "' "$work/out"
+check "journey: a conversion with its version" grep -q '"version": 1' "$work/out"
+check "journey: every model's credit" grep -q '"participation": ' "$work/out"
+anonymous=$(grep -A1 '"type": "anonymous"' "$work/out" | grep -o '"id": "[^"]*"' | head -1 | cut -d'"' -f4)
+run journey --db "$work/one.db" --anonymous "$anonymous" --format json
+check "journey: the same person from an anonymousId" grep -q "\"id\": \"$buyer\"" "$work/out"
+run journey --db "$work/one.db" --user "$buyer"
+check "journey table: the touchpoints" grep -q '^touchpoint *channel *rule *first_touch' "$work/out"
+run journey --db "$work/one.db" --user nobody-at-all
+check "journey of an unknown id: exit 1" test "$rc" = 1
+check "… says so" grep -q 'no userId "nobody-at-all"' "$work/err"
+run journey --db "$work/one.db"
+check "journey without an id: exit 2" test "$rc" = 2
+
 # Mistakes.
 run report --db "$work/none.db"
 check "a missing store: exit 1" test "$rc" = 1

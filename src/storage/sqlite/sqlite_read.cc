@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "identity/identity.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 
 namespace attrib::sqlite {
@@ -82,6 +83,97 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   }
   std::sort(result.currencies.begin(), result.currencies.end());
   return result;
+}
+
+}  // namespace attrib::sqlite
+
+namespace attrib::sqlite {
+
+Result<PersonJourney> SqliteStore::ReadJourney(std::string_view value, bool user) {
+  const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
+  ATTRIB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  struct End {
+    Db& db;
+    ~End() { (void)db.Exec("COMMIT"); }
+  } end{db_};
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt find,
+      db_.Prepare("SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"));
+  ATTRIB_ASSIGN_OR_RETURN(bool found,
+                          find.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
+  if (!found) {
+    return Status::NotFound(fmt::format("no {} \"{}\" in project \"{}\"",
+                                        user ? "userId" : "anonymousId", value, options_.project));
+  }
+  const int64_t person = find.Int(0);
+  find.Reset();
+  PersonJourney j;
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt ids, db_.Prepare("SELECT value, user FROM ids WHERE project_id = ?1 AND (id = ?2 OR "
+                            "person = ?2) ORDER BY user DESC, value"));
+  ids.Bind(1, project_).Bind(2, person);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    j.ids.push_back(PersonJourney::Id{std::string(ids.Text(0)), ids.Int(1) != 0});
+  }
+  const auto class_of = [](Stmt& q, int col) {
+    return StoredClass{std::string(q.Text(col)),     std::string(q.Text(col + 1)),
+                       std::string(q.Text(col + 2)), std::string(q.Text(col + 3)),
+                       std::string(q.Text(col + 4)), std::string(q.Text(col + 5))};
+  };
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt sessions,
+      db_.Prepare("SELECT s.start, s.end, s.events, c.channel, c.source, c.medium, c.campaign, "
+                  "c.rule_id, c.confidence FROM sessions s JOIN classes c USING(class_id) "
+                  "WHERE s.project_id = ? AND s.person = ? ORDER BY s.seq"));
+  sessions.Bind(1, project_).Bind(2, person);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, sessions.Step());
+    if (!row) break;
+    j.sessions.push_back(PersonJourney::Session{sessions.Int(0), sessions.Int(1), sessions.Int(2),
+                                                class_of(sessions, 3)});
+  }
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt conversions,
+      db_.Prepare("SELECT event_key, message_id, at, kind, revenue, currency, version, "
+                  "restated_at FROM conversions WHERE project_id = ? AND person = ? "
+                  "ORDER BY at, event_key"));
+  conversions.Bind(1, project_).Bind(2, person);
+  std::vector<int64_t> keys;
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, conversions.Step());
+    if (!row) break;
+    Stmt& q = conversions;
+    PersonJourney::Conversion c;
+    keys.push_back(q.Int(0));
+    c.message_id = q.Text(1);
+    c.at = q.Int(2);
+    c.kind = q.Text(3);
+    c.revenue = q.Double(4);
+    c.currency = q.Text(5);
+    c.version = q.Int(6);
+    if (!q.IsNull(7)) c.restated_at = q.Int(7);
+    j.conversions.push_back(std::move(c));
+  }
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt credits,
+      db_.Prepare("SELECT r.session_start, c.channel, c.source, c.medium, c.campaign, c.rule_id, "
+                  "c.confidence, r.first_touch, r.last_touch, r.last_non_direct, r.linear, "
+                  "r.time_decay, r.u_shaped, r.w_shaped, r.participation FROM credits r "
+                  "JOIN classes c USING(class_id) WHERE r.project_id = ? AND r.person = ? AND "
+                  "r.event_key = ? ORDER BY r.touch"));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    credits.Bind(1, project_).Bind(2, person).Bind(3, keys[i]);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
+      if (!row) break;
+      PersonJourney::Touchpoint t{credits.Int(0), class_of(credits, 1), {}};
+      for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = credits.Double(7 + m);
+      j.conversions[i].touchpoints.push_back(std::move(t));
+    }
+  }
+  return j;
 }
 
 }  // namespace attrib::sqlite

@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
   Status Export(ExportKind what, ExportSink& sink) override;
+  Result<PersonJourney> ReadJourney(std::string_view id, bool user) override;
   Status Checkpoint() override;
 
  private:

@@ -1,0 +1,177 @@
+// attrib journey --db DB --user ID | --anonymous ID: one person's audit trail — their ids, their
+// sessions with the rule that classified each, their conversions and every model's credit of
+// every touchpoint.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "cli/io.h"
+#include "cli/table.h"
+#include "common/time.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace attrib::cli {
+namespace {
+
+struct JourneyArgs {
+  std::string db;
+  std::string project = "default";
+  std::string user, anonymous;
+  std::string format = "table";
+  std::string config;
+};
+
+nlohmann::ordered_json ClassJson(const StoredClass& c) {
+  nlohmann::ordered_json j;
+  j["channel"] = c.channel;
+  j["source"] = c.source;
+  j["medium"] = c.medium;
+  j["campaign"] = c.campaign;
+  j["rule_id"] = c.rule_id;
+  j["confidence"] = c.confidence;
+  return j;
+}
+
+std::string Json(const PersonJourney& p) {
+  nlohmann::ordered_json j;
+  j["ids"] = nlohmann::ordered_json::array();
+  for (const PersonJourney::Id& id : p.ids) {
+    j["ids"].push_back({{"type", id.user ? "user" : "anonymous"}, {"id", id.value}});
+  }
+  j["sessions"] = nlohmann::ordered_json::array();
+  for (const PersonJourney::Session& s : p.sessions) {
+    nlohmann::ordered_json o = {
+        {"start", FormatIsoTime(s.start)}, {"end", FormatIsoTime(s.end)}, {"events", s.events}};
+    o.update(ClassJson(s.classification));
+    j["sessions"].push_back(std::move(o));
+  }
+  j["conversions"] = nlohmann::ordered_json::array();
+  for (const PersonJourney::Conversion& c : p.conversions) {
+    nlohmann::ordered_json o = {{"message_id", c.message_id}, {"at", FormatIsoTime(c.at)},
+                                {"conversion", c.kind},       {"revenue", c.revenue},
+                                {"currency", c.currency},     {"version", c.version},
+                                {"restated_at", nullptr}};
+    if (c.restated_at) o["restated_at"] = FormatIsoTime(*c.restated_at);
+    o["touchpoints"] = nlohmann::ordered_json::array();
+    for (const PersonJourney::Touchpoint& t : c.touchpoints) {
+      nlohmann::ordered_json tj = {{"session_start", FormatIsoTime(t.session_start)}};
+      tj.update(ClassJson(t.classification));
+      nlohmann::ordered_json credits;
+      for (int m = 0; m < kHeuristicModelCount; ++m) {
+        credits[std::string(ToString(static_cast<Model>(m)))] = t.credit[m];
+      }
+      tj["credits"] = std::move(credits);
+      o["touchpoints"].push_back(std::move(tj));
+    }
+    j["conversions"].push_back(std::move(o));
+  }
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string Table(const PersonJourney& p) {
+  std::string out = "person:";
+  for (const PersonJourney::Id& id : p.ids) {
+    out += fmt::format(" {} {};", id.user ? "user" : "anonymous", id.value);
+  }
+  out.back() = '\n';
+  TextTable sessions({{"session start"},
+                      {"events", true},
+                      {"channel"},
+                      {"source / medium"},
+                      {"campaign"},
+                      {"rule"},
+                      {"confidence"}});
+  for (const PersonJourney::Session& s : p.sessions) {
+    const StoredClass& c = s.classification;
+    sessions.AddRow({FormatIsoTime(s.start), fmt::format("{}", s.events), c.channel,
+                     c.source + " / " + c.medium, c.campaign, c.rule_id, c.confidence});
+  }
+  out += fmt::format("\n{} sessions\n", p.sessions.size()) + sessions.Render();
+  out += fmt::format("\n{} conversions\n", p.conversions.size());
+  for (const PersonJourney::Conversion& c : p.conversions) {
+    out += fmt::format("\n{} {} {:.2f} {} (message {}, version {}{})\n", FormatIsoTime(c.at),
+                       c.kind, c.revenue, c.currency, c.message_id, c.version,
+                       c.restated_at ? ", restated " + FormatIsoTime(*c.restated_at) : "");
+    std::vector<TextTable::Column> columns = {{"touchpoint"}, {"channel"}, {"rule"}};
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      columns.push_back({std::string(ToString(static_cast<Model>(m))), true});
+    }
+    TextTable touchpoints(std::move(columns));
+    for (const PersonJourney::Touchpoint& t : c.touchpoints) {
+      std::vector<std::string> cells = {FormatIsoTime(t.session_start), t.classification.channel,
+                                        t.classification.rule_id};
+      for (const double credit : t.credit) cells.push_back(fmt::format("{:.3f}", credit));
+      touchpoints.AddRow(std::move(cells));
+    }
+    out += touchpoints.Render();
+  }
+  return out;
+}
+
+int Run(const JourneyArgs& args) {
+  Result<Config> config = LoadConfig(args.config);
+  if (!config.ok()) {
+    PrintError(config.status());
+    return 2;
+  }
+  Result<Classifier> classifier = LoadClassifier(config->rules_files);
+  if (!classifier.ok()) {
+    PrintError(classifier.status());
+    return 2;
+  }
+  const SystemClock clock;
+  StoreOptions options;
+  options.project = args.project;
+  const query::AnalysisOptions& a = config->analysis;
+  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
+  options.create = false;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
+  if (!store.ok()) {
+    PrintError(store.status());
+    return 1;
+  }
+  const bool user = !args.user.empty();
+  Result<PersonJourney> journey = (*store)->ReadJourney(user ? args.user : args.anonymous, user);
+  if (!journey.ok()) {
+    PrintError(journey.status());
+    return 1;
+  }
+  Output output(stdout);
+  *output.buffer() = args.format == "json" ? Json(*journey) : Table(*journey);
+  if (Status s = output.Close(); !s.ok()) {
+    PrintError(s);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddJourneyCommand(CLI::App* app, int* exit_code) {
+  auto args = std::make_shared<JourneyArgs>();
+  CLI::App* cmd = app->add_subcommand(
+      "journey",
+      "One person's audit trail: ids, sessions and the rule behind each, conversions, credits");
+  cmd->add_option("--db", args->db, "The store")->required();
+  CLI::Option* user = cmd->add_option("--user", args->user, "The person's userId");
+  CLI::Option* anonymous =
+      cmd->add_option("--anonymous", args->anonymous, "… or one of their anonymousIds");
+  user->excludes(anonymous);
+  cmd->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--project", args->project, "The store's project")->capture_default_str();
+  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
+  cmd->callback([args, exit_code] {
+    if (args->user.empty() && args->anonymous.empty()) {
+      PrintError(Status::InvalidArgument("give --user ID or --anonymous ID"));
+      *exit_code = 2;
+      return;
+    }
+    *exit_code = Run(*args);
+  });
+}
+
+}  // namespace attrib::cli
