@@ -72,6 +72,7 @@ struct BadRow {
   ingest::RejectReason reason;
   uint64_t dedupe_key = 0;  // of the raw text and position: a re-import stores it once
   ArenaRef detail, raw, origin, message_id;  // origin: "file:line", "file:line: batch message N"
+  ArenaRef anonymous_id, user_id;            // when the message names them (for erasure)
   Micros received_at = 0;
 };
 
@@ -186,6 +187,11 @@ struct PersonJourney {
   std::vector<Conversion> conversions;
 };
 
+// What an erasure removed.
+struct DeleteCounts {
+  uint64_t ids = 0, events = 0, sessions = 0, conversions = 0, bad_rows = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -203,6 +209,11 @@ class Store {
   // The person an id (a userId, or an anonymousId) belongs to; NotFound when the project has
   // never seen it.
   virtual Result<PersonJourney> ReadJourney(std::string_view id, bool user) = 0;
+
+  // Erases the person an id belongs to (GDPR): every id of theirs, their events, identity links,
+  // sessions, conversions, credits and the bad rows naming their ids; the aggregates lose their
+  // terms, and people who shared a link with them are derived again.
+  virtual Result<DeleteCounts> DeletePerson(std::string_view id, bool user) = 0;
 
   // Every stored event, session, or credit of the project, with their classification.
   virtual Status Export(ExportKind what, ExportSink& sink) = 0;

@@ -48,6 +48,14 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
                          ? fmt::format("{}:{}", source_, line_)
                          : fmt::format("{}:{}: batch message {}", source_, line_, r.index));
   row.message_id = b.Add(r.message_id);
+  simdjson::dom::object fields;
+  if (!r.whole_document && r.raw.get_object().get(fields) == simdjson::SUCCESS) {
+    std::string_view id;
+    if (fields["anonymousId"].get_string().get(id) == simdjson::SUCCESS) {
+      row.anonymous_id = b.Add(id);
+    }
+    if (fields["userId"].get_string().get(id) == simdjson::SUCCESS) row.user_id = b.Add(id);
+  }
   b.bad_rows.push_back(row);
 }
 

@@ -101,6 +101,25 @@ check "… says so" grep -q 'no userId "nobody-at-all"' "$work/err"
 run journey --db "$work/one.db"
 check "journey without an id: exit 2" test "$rc" = 2
 
+# Erasure: a customer deleted leaves the store a fresh import of everything else would be.
+cp "$work/one.db" "$work/erase.db"
+run journey --db "$work/erase.db" --user "$buyer" --format json
+their_ids=$(grep -o '"id": "[^"]*"' "$work/out" | cut -d'"' -f4 | sort -u | sed 's/.*/"&"/')
+run delete --db "$work/erase.db" --user "$buyer"
+check "delete: exit 0" test "$rc" = 0
+check "delete: their events" test "$(field events "$out")" -gt 0
+check "delete: their conversions" test "$(field conversions "$out")" -ge 1
+check "delete: their sessions" test "$(field sessions "$out")" -ge 1
+run journey --db "$work/erase.db" --user "$buyer"
+check "delete: the person is gone" test "$rc" = 1
+grep -v -F "$their_ids" "$d" >"$work/without.jsonl"
+check "delete: their messages found in the file" test "$(wc -l <"$work/without.jsonl")" -lt "$(wc -l <"$d")"
+"$attrib" import --db "$work/without.db" "$work/without.jsonl" >/dev/null 2>&1
+check "delete: the state of an import without them" test "$(dump "$work/erase.db")" = "$(dump "$work/without.db")"
+check "delete: the file is sound" test "$(sqlite3 "$work/erase.db" 'PRAGMA integrity_check')" = ok
+run delete --db "$work/erase.db" --user "$buyer"
+check "delete of an unknown id: exit 1" test "$rc" = 1
+
 # Mistakes.
 run report --db "$work/none.db"
 check "a missing store: exit 1" test "$rc" = 1

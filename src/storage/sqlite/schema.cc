@@ -63,6 +63,8 @@ CREATE TABLE bad_rows(
   raw TEXT NOT NULL,
   origin TEXT,
   message_id TEXT,
+  anonymous_id TEXT,
+  user_id TEXT,
   dedupe_key INTEGER NOT NULL,
   UNIQUE(project_id, dedupe_key));
 CREATE TABLE dirty(

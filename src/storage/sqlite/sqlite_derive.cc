@@ -20,13 +20,6 @@ constexpr size_t kChunkIds = 20'000;
 using storage::SessionTerm;
 using storage::TouchTerm;
 
-struct OldConversion {
-  int64_t version = 0;
-  Micros credited_at = 0;
-  std::optional<Micros> restated_at;
-  std::vector<TouchTerm> touches;
-};
-
 bool SameCredits(std::span<const TouchTerm> a, std::span<const TouchTerm> b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -148,6 +141,59 @@ class PersonWriter : public PersonSink {
   Status status_;
 };
 
+Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
+                             std::map<int64_t, OldConversion>* old_conversions, bool* shrank) {
+  Statements& st = *st_;
+  std::map<int64_t, OldConversion>& old = *old_conversions;
+  std::vector<SessionTerm> sessions;
+  st.old_sessions.Bind(1, project_).Bind(2, person);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_sessions.Step());
+    if (!row) break;
+    sessions.push_back(
+        SessionTerm{st.old_sessions.Int(0), static_cast<uint32_t>(st.old_sessions.Int(1))});
+  }
+  if (sessions.empty()) return Status::Ok();  // never derived, or no activity
+  *shrank = true;
+  delta->AddSessions(sessions, -1);
+  st.old_conversions.Bind(1, project_).Bind(2, person);
+  struct Converted {
+    Micros at;
+    std::string kind, currency;
+    double revenue;
+  };
+  std::map<int64_t, Converted> convs;
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_conversions.Step());
+    if (!row) break;
+    Stmt& q = st.old_conversions;
+    OldConversion& o = old[q.Int(0)];
+    o.version = q.Int(5);
+    o.credited_at = q.Int(6);
+    if (!q.IsNull(7)) o.restated_at = q.Int(7);
+    convs[q.Int(0)] =
+        Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)), q.Double(3)};
+  }
+  st.old_credits.Bind(1, project_).Bind(2, person);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
+    if (!row) break;
+    TouchTerm t{static_cast<uint32_t>(st.old_credits.Int(1)), {}};
+    for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = st.old_credits.Double(2 + m);
+    old[st.old_credits.Int(0)].touches.push_back(t);
+  }
+  const auto& events = options_.settings.person.conversions.events;
+  for (const auto& [event_key, c] : convs) {
+    const auto kind =
+        static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
+    delta->AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
+  }
+  for (Stmt* del : {&st.delete_sessions, &st.delete_conversions, &st.delete_credits}) {
+    ATTRIB_RETURN_IF_ERROR(del->Bind(1, project_).Bind(2, person).Run());
+  }
+  return Status::Ok();
+}
+
 Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::vector<int64_t> dirty;
   st_->select_dirty.Bind(1, project_);
@@ -246,56 +292,9 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>*
   }
   storage::AggregateDelta delta(groups_);
   std::map<int64_t, OldConversion> old;
-  std::vector<SessionTerm> sessions;
-  std::vector<TouchTerm> touches;
   bool shrank = false;
   for (const int64_t person : old_people) {
-    st.old_sessions.Bind(1, project_).Bind(2, person);
-    sessions.clear();
-    for (;;) {
-      ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_sessions.Step());
-      if (!row) break;
-      sessions.push_back(
-          SessionTerm{st.old_sessions.Int(0), static_cast<uint32_t>(st.old_sessions.Int(1))});
-    }
-    if (sessions.empty()) continue;  // never derived, or no activity: nothing to take away
-    shrank = true;
-    delta.AddSessions(sessions, -1);
-    st.old_conversions.Bind(1, project_).Bind(2, person);
-    struct Converted {
-      Micros at;
-      std::string kind, currency;
-      double revenue;
-    };
-    std::map<int64_t, Converted> convs;
-    for (;;) {
-      ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_conversions.Step());
-      if (!row) break;
-      Stmt& q = st.old_conversions;
-      OldConversion& o = old[q.Int(0)];
-      o.version = q.Int(5);
-      o.credited_at = q.Int(6);
-      if (!q.IsNull(7)) o.restated_at = q.Int(7);
-      convs[q.Int(0)] =
-          Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)), q.Double(3)};
-    }
-    st.old_credits.Bind(1, project_).Bind(2, person);
-    for (;;) {
-      ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
-      if (!row) break;
-      TouchTerm t{static_cast<uint32_t>(st.old_credits.Int(1)), {}};
-      for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = st.old_credits.Double(2 + m);
-      old[st.old_credits.Int(0)].touches.push_back(t);
-    }
-    const auto& events = options_.settings.person.conversions.events;
-    for (const auto& [event_key, c] : convs) {
-      const auto kind =
-          static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
-      delta.AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
-    }
-    for (Stmt* del : {&st.delete_sessions, &st.delete_conversions, &st.delete_credits}) {
-      ATTRIB_RETURN_IF_ERROR(del->Bind(1, project_).Bind(2, person).Run());
-    }
+    ATTRIB_RETURN_IF_ERROR(TakeAway(person, &delta, &old, &shrank));
   }
 
   // 3. Derive each new person from the events of all their ids.

@@ -317,6 +317,8 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
                                .BindOrNull(6, batch.Text(bad.origin))
                                .BindOrNull(7, batch.Text(bad.message_id))
                                .Bind(8, static_cast<int64_t>(bad.dedupe_key))
+                               .BindOrNull(9, batch.Text(bad.anonymous_id))
+                               .BindOrNull(10, batch.Text(bad.user_id))
                                .Run());
   }
   counts->duplicates += batch.duplicates;

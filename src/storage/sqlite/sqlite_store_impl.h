@@ -2,7 +2,9 @@
 // sqlite_derive.cc.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,14 @@
 #include "storage/sqlite/sqlite.h"
 
 namespace attrib::sqlite {
+
+// A credited conversion as it was before a derivation, to tell whether it was restated.
+struct OldConversion {
+  int64_t version = 0;
+  Micros credited_at = 0;
+  std::optional<Micros> restated_at;
+  std::vector<storage::TouchTerm> touches;
+};
 
 class SqliteStore final : public Store {
  public:
@@ -29,6 +39,7 @@ class SqliteStore final : public Store {
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
   Status Export(ExportKind what, ExportSink& sink) override;
   Result<PersonJourney> ReadJourney(std::string_view id, bool user) override;
+  Result<DeleteCounts> DeletePerson(std::string_view id, bool user) override;
   Status Checkpoint() override;
 
  private:
@@ -53,6 +64,10 @@ class SqliteStore final : public Store {
   // Derives the people of `ids` (dirty) but those of ids in `done`, and adds theirs to it.
   Status DeriveChunk(std::span<const int64_t> ids, U64Map<uint8_t>* done, DeriveCounts* counts);
   // `shrank`: some terms were taken away, and rows may have fallen to zero.
+  // Takes a person's derived rows away: their terms from `delta`, their conversions into
+  // `old`; sets *shrank when there were any.
+  Status TakeAway(int64_t person, storage::AggregateDelta* delta,
+                  std::map<int64_t, OldConversion>* old, bool* shrank);
   Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
   void ForgetCaches();
 

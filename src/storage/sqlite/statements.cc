@@ -21,7 +21,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "data) VALUES(?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_bad_row,
        "INSERT OR IGNORE INTO bad_rows(project_id, received_at, reason, message, raw, origin, "
-       "message_id, dedupe_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"},
+       "message_id, dedupe_key, anonymous_id, user_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.upsert_link,
        "INSERT INTO links(project_id, from_id, to_id, alias, at) VALUES(?, ?, ?, ?, ?) "
        "ON CONFLICT DO UPDATE SET at = min(at, excluded.at)"},
