@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -192,6 +193,15 @@ struct DeleteCounts {
   uint64_t ids = 0, events = 0, sessions = 0, conversions = 0, bad_rows = 0;
 };
 
+// What a reclassification changed.
+struct ReclassifyCounts {
+  uint64_t events = 0;  // visits classified again
+  uint64_t moved = 0;   // … whose classification changed
+  // (old rule, new rule) → events moved so.
+  std::map<std::pair<std::string, std::string>, uint64_t> moved_by_rule;
+  DeriveCounts derived;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -209,6 +219,11 @@ class Store {
   // The person an id (a userId, or an anonymousId) belongs to; NotFound when the project has
   // never seen it.
   virtual Result<PersonJourney> ReadJourney(std::string_view id, bool user) = 0;
+
+  // Classifies every stored visit again with the store's classifier (new rules), stores what
+  // changed, and derives the people concerned again (restating their conversions).
+  virtual Result<ReclassifyCounts> Reclassify(
+      const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   // Erases the person an id belongs to (GDPR): every id of theirs, their events, identity links,
   // sessions, conversions, credits and the bad rows naming their ids; the aggregates lose their

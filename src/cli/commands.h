@@ -21,6 +21,7 @@ void AddImportCommand(CLI::App* app, int* exit_code);
 void AddExportCommand(CLI::App* app, int* exit_code);
 void AddJourneyCommand(CLI::App* app, int* exit_code);
 void AddDeleteCommand(CLI::App* app, int* exit_code);
+void AddReclassifyCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.

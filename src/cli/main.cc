@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   attrib::cli::AddExportCommand(&app, &exit_code);
   attrib::cli::AddJourneyCommand(&app, &exit_code);
   attrib::cli::AddDeleteCommand(&app, &exit_code);
+  attrib::cli::AddReclassifyCommand(&app, &exit_code);
   attrib::cli::AddConfigCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -101,6 +101,30 @@ check "… says so" grep -q 'no userId "nobody-at-all"' "$work/err"
 run journey --db "$work/one.db"
 check "journey without an id: exit 2" test "$rc" = 2
 
+# Reclassification: a rule of the shop's own moves the newsletter's visits; reports restate as if
+# the rule had been there at import; without it again, the store is what it was.
+printf 'our_newsletter\tutm_source=newsletter\tnewsletter\tcrm\thigh\temail\tour own newsletter\n' \
+  >"$work/newsletter.tsv"
+cp "$work/one.db" "$work/rules.db"
+run reclassify --db "$work/rules.db" --rules "$work/newsletter.tsv"
+check "reclassify: exit 0" test "$rc" = 0
+check "reclassify: visits moved" test "$(field events_moved "$out")" -gt 0
+check "reclassify: moved by rule" grep -q '"from_rule": "utm_source"' <<<"$out"
+check "reclassify: … to the new rule" grep -q '"to_rule": "our_newsletter"' <<<"$out"
+check "reclassify: conversions restated" test "$(field conversions_restated "$out")" -gt 0
+for by in medium rule source_medium; do
+  "$attrib" compare --input "$d" --rules "$work/newsletter.tsv" --by "$by" --format csv 2>/dev/null |
+    heuristic >"$work/a.csv"
+  "$attrib" compare --db "$work/rules.db" --by "$by" --format csv 2>/dev/null | heuristic >"$work/b.csv"
+  check "reclassify: --db = --input with the rule, by $by" cmp -s "$work/a.csv" "$work/b.csv"
+done
+check "reclassify: the new medium reported" grep -q '^linear,newsletter,crm,' "$work/b.csv"
+run reclassify --db "$work/rules.db" --rules "$work/newsletter.tsv"
+check "reclassify again: nothing moves" test "$(field events_moved "$out")" = 0
+run reclassify --db "$work/rules.db"
+check "reclassify without the rule: they move back" test "$(field events_moved "$out")" -gt 0
+check "reclassify without the rule: the store it was" test "$(dump "$work/rules.db")" = "$before"
+
 # Erasure: a customer deleted leaves the store a fresh import of everything else would be.
 cp "$work/one.db" "$work/erase.db"
 run journey --db "$work/erase.db" --user "$buyer" --format json

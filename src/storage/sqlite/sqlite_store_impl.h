@@ -40,6 +40,8 @@ class SqliteStore final : public Store {
   Status Export(ExportKind what, ExportSink& sink) override;
   Result<PersonJourney> ReadJourney(std::string_view id, bool user) override;
   Result<DeleteCounts> DeletePerson(std::string_view id, bool user) override;
+  Result<ReclassifyCounts> Reclassify(
+      const std::function<void(uint64_t, uint64_t)>& progress) override;
   Status Checkpoint() override;
 
  private:
