@@ -1,0 +1,108 @@
+#include "storage/aggregates.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <set>
+
+namespace attrib::storage {
+namespace {
+
+constexpr Micros kDay = 86'400'000'000;
+
+// Distinct visitors of each group over days [from, to), from the reach rows the way the store
+// sums them.
+std::map<uint32_t, int64_t> VisitorsFromRows(const AggregateDelta& d, int32_t from, int32_t to) {
+  std::map<uint32_t, int64_t> out;
+  for (const auto& [k, v] : d.reach) {
+    if (k.day >= from && k.day < to && k.prev_day < from) out[k.group] += v.visitors;
+  }
+  return out;
+}
+
+TEST(AggregateDelta, VisitorsOfAnyRangeFromDailyRows) {
+  // Two classes: class 1 in groups 10…16, class 2 shares group 10 (the channel) only.
+  const std::vector<GroupIds> groups = {
+      {}, {10, 11, 12, 13, 14, 15, 16}, {10, 21, 22, 23, 24, 25, 26}};
+  AggregateDelta d(groups);
+  // Person A: days 0 (twice), 3; person B: day 3 (class 2), day 5.
+  const std::vector<SessionTerm> a = {{0, 1}, {kDay / 2, 1}, {3 * kDay, 1}};
+  const std::vector<SessionTerm> b = {{3 * kDay + 5, 2}, {5 * kDay, 1}};
+  d.AddSessions(a, +1);
+  d.AddSessions(b, +1);
+  EXPECT_EQ(VisitorsFromRows(d, 0, 10)[10], 2);  // both, once each
+  EXPECT_EQ(VisitorsFromRows(d, 1, 4)[10], 2);   // day 3: both
+  EXPECT_EQ(VisitorsFromRows(d, 4, 6)[10], 1);   // day 5: B
+  EXPECT_EQ(VisitorsFromRows(d, 4, 6)[11], 1);   // B's day-5 session is class 1
+  EXPECT_EQ(VisitorsFromRows(d, 1, 3)[10], 0);
+  int64_t touchpoints = 0;
+  for (const auto& [k, v] : d.reach) {
+    if (k.group == 10) touchpoints += v.touchpoints;
+  }
+  EXPECT_EQ(touchpoints, 5);
+  // Taking a person away leaves the other's rows only.
+  d.AddSessions(a, -1);
+  EXPECT_EQ(VisitorsFromRows(d, 0, 10)[10], 1);
+}
+
+// The rows give the distinct visitors of every range, as counting people directly does.
+RC_GTEST_PROP(AggregateDelta, DistinctVisitorsMatchBruteForce, ()) {
+  const std::vector<GroupIds> groups = {
+      {}, {1, 2, 3, 4, 5, 6, 7}, {1, 8, 9, 10, 11, 12, 13}, {14, 8, 15, 16, 17, 18, 19}};
+  AggregateDelta d(groups);
+  const int people = *rc::gen::inRange(1, 8);
+  std::vector<std::vector<SessionTerm>> all(people);
+  for (auto& sessions : all) {
+    const int n = *rc::gen::inRange(1, 10);
+    for (int i = 0; i < n; ++i) {
+      sessions.push_back(SessionTerm{*rc::gen::inRange<Micros>(-3 * kDay, 12 * kDay),
+                                     static_cast<uint32_t>(*rc::gen::inRange(1, 4))});
+    }
+    std::sort(sessions.begin(), sessions.end(),
+              [](const SessionTerm& x, const SessionTerm& y) { return x.start < y.start; });
+    d.AddSessions(sessions, +1);
+  }
+  const int32_t from = *rc::gen::inRange(-4, 13);
+  const int32_t to = *rc::gen::inRange(from + 1, 14);
+  const std::map<uint32_t, int64_t> got = VisitorsFromRows(d, from, to);
+  for (uint32_t g = 1; g <= 19; ++g) {
+    int64_t want = 0;
+    for (const auto& sessions : all) {
+      bool seen = false;
+      for (const SessionTerm& s : sessions) {
+        const int32_t day = DayOf(s.start);
+        const auto& gs = groups[s.class_id];
+        if (day >= from && day < to && std::find(gs.begin(), gs.end(), g) != gs.end()) seen = true;
+      }
+      want += seen;
+    }
+    const auto it = got.find(g);
+    RC_ASSERT((it == got.end() ? 0 : it->second) == want);
+  }
+}
+
+TEST(AggregateDelta, DaysAreUtcAndFloorBefore1970) {
+  EXPECT_EQ(DayOf(0), 0);
+  EXPECT_EQ(DayOf(kDay - 1), 0);
+  EXPECT_EQ(DayOf(kDay), 1);
+  EXPECT_EQ(DayOf(-1), -1);
+}
+
+TEST(AggregateDelta, ConversionTermsCancel) {
+  const std::vector<GroupIds> groups = {{}, {1, 2, 3, 4, 5, 6, 7}};
+  AggregateDelta d(groups);
+  TouchTerm t{1, {}};
+  t.credit.fill(1.0 / 3);
+  d.AddConversion(0, kDay, 99.5, "EUR", std::span(&t, 1), +1);
+  d.AddConversion(0, kDay, 99.5, "EUR", std::span(&t, 1), -1);
+  for (const auto& [k, v] : d.credits) {
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      EXPECT_EQ(v.credit[m], 0);
+      EXPECT_EQ(v.revenue[m], 0);
+    }
+  }
+  EXPECT_EQ(d.totals.begin()->second.conversions, 0);
+}
+
+}  // namespace
+}  // namespace attrib::storage
