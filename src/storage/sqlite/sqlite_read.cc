@@ -25,10 +25,11 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   std::map<int64_t, GroupSums> groups;  // by group id
   ATTRIB_ASSIGN_OR_RETURN(
       Stmt reach,
-      db_.Prepare("SELECT g.group_id, g.value, sum(r.touchpoints), "
-                  "sum(CASE WHEN r.prev_day < ?3 THEN r.visitors ELSE 0 END) "
-                  "FROM groups g JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id "
-                  "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 GROUP BY g.group_id"));
+      db_.Prepare(
+          "SELECT g.group_id, g.value, sum(r.touchpoints), "
+          "sum(CASE WHEN r.prev_day < ?3 THEN r.visitors ELSE 0 END) "
+          "FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id "
+          "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 GROUP BY g.value"));
   reach.Bind(1, project_).Bind(2, kDims[q.dim]).Bind(3, from).Bind(4, to);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
@@ -44,7 +45,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
       "c.credit_w_shaped, c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
       "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
       "c.revenue_w_shaped, c.revenue_participation "
-      "FROM groups g JOIN agg_credits c ON c.project_id = ?1 AND c.group_id = g.group_id "
+      "FROM groups g CROSS JOIN agg_credits c ON c.project_id = ?1 AND c.group_id = g.group_id "
       "AND c.day >= ?3 AND c.day < ?4 WHERE g.dim = ?2";
   if (q.kind) sql += " AND c.kind = ?5";
   ATTRIB_ASSIGN_OR_RETURN(Stmt credits, db_.Prepare(sql));
