@@ -5,21 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/config.h"
 #include "cli/io.h"
+#include "cli/store_cmd.h"
 #include "cli/table.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace attrib::cli {
 namespace {
-
-struct ExportArgs {
-  std::string db;
-  std::string project = "default";
-  std::string what = "events";
-  std::string format = "jsonl";
-  std::string config;
-};
 
 // Rows to stdout, flushed as the buffer fills.
 class RowWriter : public ExportSink {
@@ -87,34 +78,16 @@ class RowWriter : public ExportSink {
   std::vector<std::string_view> names_;
 };
 
-int Run(const ExportArgs& args) {
-  Result<Config> config = LoadConfig(args.config);
-  if (!config.ok()) {
-    PrintError(config.status());
-    return 2;
-  }
-  Result<Classifier> classifier = LoadClassifier(config->rules_files);
-  if (!classifier.ok()) {
-    PrintError(classifier.status());
-    return 2;
-  }
-  const SystemClock clock;
-  StoreOptions options;
-  options.project = args.project;
-  const query::AnalysisOptions& a = config->analysis;
-  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
-  options.create = false;
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
-  if (!store.ok()) {
-    PrintError(store.status());
-    return 1;
-  }
-  const ExportKind what = args.what == "events"     ? ExportKind::kEvents
-                          : args.what == "sessions" ? ExportKind::kSessions
-                                                    : ExportKind::kCredits;
+int Run(const StoreArgs& args, const std::string& what, const std::string& format) {
+  StoreContext ctx;
+  if (int rc = LoadSetup(args, &ctx); rc != 0) return rc;
+  if (int rc = OpenStore(args, /*create=*/false, &ctx); rc != 0) return rc;
+  const ExportKind kind = what == "events"     ? ExportKind::kEvents
+                          : what == "sessions" ? ExportKind::kSessions
+                                               : ExportKind::kCredits;
   Output output(stdout);
-  RowWriter writer(args.format == "csv", &output);
-  Status s = (*store)->Export(what, writer);
+  RowWriter writer(format == "csv", &output);
+  Status s = ctx.store->Export(kind, writer);
   if (s.ok()) s = output.Close();
   if (!s.ok()) {
     PrintError(s);
@@ -126,19 +99,19 @@ int Run(const ExportArgs& args) {
 }  // namespace
 
 void AddExportCommand(CLI::App* app, int* exit_code) {
-  auto args = std::make_shared<ExportArgs>();
+  auto args = std::make_shared<StoreArgs>();
+  auto what = std::make_shared<std::string>("events");
+  auto format = std::make_shared<std::string>("jsonl");
   CLI::App* cmd = app->add_subcommand(
       "export", "Write the store's events, sessions or credits as CSV or JSON lines");
-  cmd->add_option("--db", args->db, "The store")->required();
-  cmd->add_option("--what", args->what, "What to export")
+  AddStoreOptions(cmd, args.get(), /*rules=*/false);
+  cmd->add_option("--what", *what, "What to export")
       ->check(CLI::IsMember({"events", "sessions", "credits"}))
       ->capture_default_str();
-  cmd->add_option("--format", args->format, "Output format")
+  cmd->add_option("--format", *format, "Output format")
       ->check(CLI::IsMember({"csv", "jsonl"}))
       ->capture_default_str();
-  cmd->add_option("--project", args->project, "The store's project")->capture_default_str();
-  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
-  cmd->callback([args, exit_code] { *exit_code = Run(*args); });
+  cmd->callback([args, what, format, exit_code] { *exit_code = Run(*args, *what, *format); });
 }
 
 }  // namespace attrib::cli

@@ -14,13 +14,12 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/config.h"
 #include "cli/input.h"
 #include "cli/io.h"
+#include "cli/store_cmd.h"
 #include "cli/table.h"
 #include "common/strings.h"
 #include "storage/ingest_rows.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace attrib::cli {
 namespace {
@@ -29,11 +28,8 @@ namespace {
 constexpr size_t kMaxPendingBlocks = 8;
 
 struct ImportArgs {
-  std::string db;
+  StoreArgs store;
   std::vector<std::string> inputs;
-  std::string project = "default";
-  std::string config;
-  std::vector<std::string> rules;
   int threads = -1;
 };
 
@@ -110,34 +106,20 @@ std::string SummaryJson(const IngestCounts& in, const DeriveCounts& derived) {
 }
 
 int Run(const ImportArgs& args) {
-  Result<Config> config = LoadConfig(args.config);
-  if (!config.ok()) {
-    PrintError(config.status());
-    return 2;
-  }
-  std::vector<std::string> rules = config->rules_files;
-  rules.insert(rules.end(), args.rules.begin(), args.rules.end());
-  Result<Classifier> classifier = LoadClassifier(rules);
-  if (!classifier.ok()) {
-    PrintError(classifier.status());
-    return 2;
-  }
+  StoreContext ctx;
+  if (int rc = LoadSetup(args.store, &ctx); rc != 0) return rc;
+  // A missing second file is reported before the store is created or anything is read.
   BlockReader reader(args.inputs);
   if (Status s = reader.CheckInputs(); !s.ok()) {
     PrintError(s);
     return 1;
   }
-  const SystemClock clock;
-  StoreOptions options;
-  options.project = args.project;
-  const query::AnalysisOptions& a = config->analysis;
-  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
-  if (!store.ok()) {
-    PrintError(store.status());
-    return 1;
-  }
-  int threads = args.threads >= 0 ? args.threads : config->threads;
+  if (int rc = OpenStore(args.store, /*create=*/true, &ctx); rc != 0) return rc;
+  const Classifier& classifier = *ctx.classifier;
+  Store& store = *ctx.store;
+  const query::AnalysisOptions& a = ctx.config.analysis;
+  const PersonOptions person{a.sessions, a.conversions, a.heuristics};
+  int threads = args.threads >= 0 ? args.threads : ctx.config.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   // Workers parse blocks in any order; the writer appends them in input order.
@@ -149,9 +131,9 @@ int Run(const ImportArgs& args) {
   int workers_left = threads;
   bool stop = false;  // after a failure: read no more
   std::vector<uint64_t> lines_read(args.inputs.size(), 0);
-  const Micros now = clock.Now();
+  const Micros now = ctx.clock.Now();
   const auto work = [&] {
-    storage::RowBuilder builder(*classifier, options.settings.person, now);
+    storage::RowBuilder builder(classifier, person, now);
     query::InputBlock block;
     for (;;) {
       uint64_t sequence, first_line;
@@ -194,7 +176,7 @@ int Run(const ImportArgs& args) {
       parsed.erase(it);
     }
     if (failed.ok()) {
-      Result<IngestCounts> counts = (*store)->Append(batch);
+      Result<IngestCounts> counts = store.Append(batch);
       if (counts.ok()) {
         total.received += counts->received;
         total.accepted += counts->accepted;
@@ -230,7 +212,7 @@ int Run(const ImportArgs& args) {
     return 1;
   }
 
-  Result<DeriveCounts> derived = (*store)->Derive([&progress](uint64_t done, uint64_t all) {
+  Result<DeriveCounts> derived = store.Derive([&progress](uint64_t done, uint64_t all) {
     progress.Show(fmt::format("derive: {} of {} ids ({:.0f} %)", WithThousands(done),
                               WithThousands(all), all == 0 ? 100.0 : 100.0 * done / all));
   });
@@ -239,17 +221,11 @@ int Run(const ImportArgs& args) {
     PrintError(derived.status());
     return 1;
   }
-  if (Status s = (*store)->Checkpoint(); !s.ok()) {
+  if (Status s = store.Checkpoint(); !s.ok()) {
     PrintError(s);
     return 1;
   }
-  Output output(stdout);
-  *output.buffer() = SummaryJson(total, *derived);
-  if (Status s = output.Close(); !s.ok()) {
-    PrintError(s);
-    return 1;
-  }
-  return 0;
+  return PrintOut(SummaryJson(total, *derived));
 }
 
 }  // namespace
@@ -259,13 +235,10 @@ void AddImportCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand(
       "import",
       "Store Segment messages (JSON lines, .gz too) durably, then derive and credit them");
-  cmd->add_option("--db", args->db, "The store (an SQLite file; created if missing)")->required();
+  AddStoreOptions(cmd, &args->store, /*rules=*/true);
   cmd->add_option("files", args->inputs,
                   "Segment messages as JSON lines (or {\"batch\":[…]} lines); '-' for stdin")
       ->required();
-  cmd->add_option("--project", args->project, "The project to import into")->capture_default_str();
-  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
-  cmd->add_option("--rules", args->rules, "Extra classifier rules file (repeatable)");
   cmd->add_option("--threads", args->threads, "Parsing threads (0: one per core)")
       ->check(CLI::Range(0, 256));
   cmd->callback([args, exit_code] { *exit_code = Run(*args); });

@@ -6,22 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/config.h"
-#include "cli/io.h"
+#include "cli/store_cmd.h"
 #include "cli/table.h"
 #include "common/time.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace attrib::cli {
 namespace {
-
-struct JourneyArgs {
-  std::string db;
-  std::string project = "default";
-  std::string user, anonymous;
-  std::string format = "table";
-  std::string config;
-};
 
 nlohmann::ordered_json ClassJson(const StoredClass& c) {
   nlohmann::ordered_json j;
@@ -110,67 +100,34 @@ std::string Table(const PersonJourney& p) {
   return out;
 }
 
-int Run(const JourneyArgs& args) {
-  Result<Config> config = LoadConfig(args.config);
-  if (!config.ok()) {
-    PrintError(config.status());
-    return 2;
-  }
-  Result<Classifier> classifier = LoadClassifier(config->rules_files);
-  if (!classifier.ok()) {
-    PrintError(classifier.status());
-    return 2;
-  }
-  const SystemClock clock;
-  StoreOptions options;
-  options.project = args.project;
-  const query::AnalysisOptions& a = config->analysis;
-  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
-  options.create = false;
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
-  if (!store.ok()) {
-    PrintError(store.status());
-    return 1;
-  }
-  const bool user = !args.user.empty();
-  Result<PersonJourney> journey = (*store)->ReadJourney(user ? args.user : args.anonymous, user);
+int Run(const StoreArgs& args, const PersonArgs& person, const std::string& format) {
+  StoreContext ctx;
+  if (int rc = LoadSetup(args, &ctx); rc != 0) return rc;
+  if (int rc = OpenStore(args, /*create=*/false, &ctx); rc != 0) return rc;
+  Result<PersonJourney> journey = ctx.store->ReadJourney(person.id(), person.is_user());
   if (!journey.ok()) {
     PrintError(journey.status());
     return 1;
   }
-  Output output(stdout);
-  *output.buffer() = args.format == "json" ? Json(*journey) : Table(*journey);
-  if (Status s = output.Close(); !s.ok()) {
-    PrintError(s);
-    return 1;
-  }
-  return 0;
+  return PrintOut(format == "json" ? Json(*journey) : Table(*journey));
 }
 
 }  // namespace
 
 void AddJourneyCommand(CLI::App* app, int* exit_code) {
-  auto args = std::make_shared<JourneyArgs>();
+  auto args = std::make_shared<StoreArgs>();
+  auto person = std::make_shared<PersonArgs>();
+  auto format = std::make_shared<std::string>("table");
   CLI::App* cmd = app->add_subcommand(
       "journey",
       "One person's audit trail: ids, sessions and the rule behind each, conversions, credits");
-  cmd->add_option("--db", args->db, "The store")->required();
-  CLI::Option* user = cmd->add_option("--user", args->user, "The person's userId");
-  CLI::Option* anonymous =
-      cmd->add_option("--anonymous", args->anonymous, "… or one of their anonymousIds");
-  user->excludes(anonymous);
-  cmd->add_option("--format", args->format, "Output format")
+  AddStoreOptions(cmd, args.get(), /*rules=*/false);
+  AddPersonOptions(cmd, person.get());
+  cmd->add_option("--format", *format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->add_option("--project", args->project, "The store's project")->capture_default_str();
-  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
-  cmd->callback([args, exit_code] {
-    if (args->user.empty() && args->anonymous.empty()) {
-      PrintError(Status::InvalidArgument("give --user ID or --anonymous ID"));
-      *exit_code = 2;
-      return;
-    }
-    *exit_code = Run(*args);
+  cmd->callback([args, person, format, exit_code] {
+    *exit_code = CheckPerson(*person) ? Run(*args, *person, *format) : 2;
   });
 }
 

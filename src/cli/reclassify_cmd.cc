@@ -5,55 +5,25 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/config.h"
-#include "cli/io.h"
-#include "cli/table.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "cli/store_cmd.h"
 
 namespace attrib::cli {
 namespace {
 
-struct ReclassifyArgs {
-  std::string db;
-  std::string project = "default";
-  std::vector<std::string> rules;
-  std::string config;
-};
-
-int Run(const ReclassifyArgs& args) {
-  Result<Config> config = LoadConfig(args.config);
-  if (!config.ok()) {
-    PrintError(config.status());
-    return 2;
-  }
-  std::vector<std::string> rules = config->rules_files;
-  rules.insert(rules.end(), args.rules.begin(), args.rules.end());
-  Result<Classifier> classifier = LoadClassifier(rules);
-  if (!classifier.ok()) {
-    PrintError(classifier.status());
-    return 2;
-  }
-  const SystemClock clock;
-  StoreOptions options;
-  options.project = args.project;
-  const query::AnalysisOptions& a = config->analysis;
-  options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
-  options.create = false;
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(args.db, options, *classifier, clock);
-  if (!store.ok()) {
-    PrintError(store.status());
-    return 1;
-  }
-  Result<ReclassifyCounts> counts = (*store)->Reclassify(nullptr);
+int Run(const StoreArgs& args) {
+  StoreContext ctx;
+  if (int rc = LoadSetup(args, &ctx); rc != 0) return rc;
+  if (int rc = OpenStore(args, /*create=*/false, &ctx); rc != 0) return rc;
+  Result<ReclassifyCounts> counts = ctx.store->Reclassify(nullptr);
   if (counts.ok()) {
-    if (Status s = (*store)->Checkpoint(); !s.ok()) counts = s;
+    if (Status s = ctx.store->Checkpoint(); !s.ok()) counts = s;
   }
   if (!counts.ok()) {
     PrintError(counts.status());
     return 1;
   }
   nlohmann::ordered_json j;
-  j["rules_version"] = std::string(classifier->rules_version());
+  j["rules_version"] = std::string(ctx.classifier->rules_version());
   j["events_checked"] = counts->events;
   j["events_moved"] = counts->moved;
   j["moved_by_rule"] = nlohmann::ordered_json::array();
@@ -63,25 +33,16 @@ int Run(const ReclassifyArgs& args) {
   }
   j["people_derived"] = counts->derived.people;
   j["conversions_restated"] = counts->derived.restated;
-  Output output(stdout);
-  *output.buffer() = j.dump(2) + "\n";
-  if (Status s = output.Close(); !s.ok()) {
-    PrintError(s);
-    return 1;
-  }
-  return 0;
+  return PrintOut(j.dump(2) + "\n");
 }
 
 }  // namespace
 
 void AddReclassifyCommand(CLI::App* app, int* exit_code) {
-  auto args = std::make_shared<ReclassifyArgs>();
+  auto args = std::make_shared<StoreArgs>();
   CLI::App* cmd = app->add_subcommand(
       "reclassify", "Classify the stored visits again with the current rules, then restate");
-  cmd->add_option("--db", args->db, "The store")->required();
-  cmd->add_option("--rules", args->rules, "Extra classifier rules file (repeatable)");
-  cmd->add_option("--project", args->project, "The store's project")->capture_default_str();
-  cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
+  AddStoreOptions(cmd, args.get(), /*rules=*/true);
   cmd->callback([args, exit_code] { *exit_code = Run(*args); });
 }
 

@@ -10,6 +10,7 @@
 #include "cli/config.h"
 #include "cli/input.h"
 #include "cli/io.h"
+#include "cli/store_cmd.h"
 #include "cli/table.h"
 #include "common/time.h"
 #include "query/store_report.h"
@@ -263,13 +264,8 @@ int Run(const ReportArgs& args) {
   Result<query::AnalysisResult> result = Status::Internal("no input");
   if (!args.db.empty()) {
     const SystemClock clock;
-    StoreOptions store_options;
-    store_options.project = args.project;
-    store_options.settings.person =
-        PersonOptions{options.sessions, options.conversions, options.heuristics};
-    store_options.create = false;
-    Result<std::unique_ptr<Store>> store =
-        OpenSqliteStore(args.db, store_options, *classifier, clock);
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(
+        args.db, StoreOptionsFor(*config, args.project, /*create=*/false), *classifier, clock);
     if (!store.ok()) {
       PrintError(store.status());
       return 1;
