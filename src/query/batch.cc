@@ -23,12 +23,6 @@ using internal::ParseWorker;
 
 namespace {
 
-constexpr std::string_view kGroupByNames[] = {
-#define ATTRIB_X(name, text) text,
-    ATTRIB_GROUP_BYS(ATTRIB_X)
-#undef ATTRIB_X
-};
-
 // People are partitioned into this many buckets, processed independently.
 constexpr int kBucketBits = 8;
 constexpr size_t kBuckets = size_t{1} << kBucketBits;
@@ -264,23 +258,8 @@ class BucketWorker : public PersonSink {
 
 // The group key of a classification under `by`.
 std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
-  switch (by) {
-    case GroupBy::kChannel:
-      return {std::string(ToString(c.channel))};
-    case GroupBy::kSource:
-      return {c.source};
-    case GroupBy::kMedium:
-      return {c.medium};
-    case GroupBy::kSourceMedium:
-      return {c.source, c.medium};
-    case GroupBy::kCampaign:
-      return {c.campaign.empty() ? "(none)" : c.campaign};
-    case GroupBy::kRule:
-      return {c.rule_id};
-    case GroupBy::kConfidence:
-      return {std::string(ToString(c.confidence))};
-  }
-  return {};
+  return storage::GroupKey(
+      by, {c.source, c.medium, c.campaign, c.rule_id, ToString(c.channel), ToString(c.confidence)});
 }
 
 // The data-driven models' credits per group (Model order after the heuristics).
@@ -311,12 +290,6 @@ Result<DataDrivenCredits> CreditDataDriven(const PathTable& table, const Analysi
 }
 
 }  // namespace
-
-std::string_view ToString(GroupBy g) { return kGroupByNames[static_cast<int>(g)]; }
-
-std::optional<GroupBy> ParseGroupBy(std::string_view s) {
-  return EnumByName<GroupBy>(s, kGroupByNames);
-}
 
 std::vector<std::string_view> GroupFields(GroupBy g) {
   if (g == GroupBy::kSourceMedium) return {"source", "medium"};

@@ -27,26 +27,14 @@
 #include "ingest/segment.h"
 #include "journey/journey.h"
 #include "sessionize/sessionize.h"
+#include "storage/aggregates.h"
 
 namespace attrib::query {
 
-// X(enumerator, stable name): the dimensions a report groups touchpoints by.
-#define ATTRIB_GROUP_BYS(X)         \
-  X(kChannel, "channel")            \
-  X(kSource, "source")              \
-  X(kMedium, "medium")              \
-  X(kSourceMedium, "source_medium") \
-  X(kCampaign, "campaign")          \
-  X(kRule, "rule")                  \
-  X(kConfidence, "confidence")
-
-enum class GroupBy : uint8_t {
-#define ATTRIB_X(name, text) name,
-  ATTRIB_GROUP_BYS(ATTRIB_X)
-#undef ATTRIB_X
-};
-std::string_view ToString(GroupBy g);
-std::optional<GroupBy> ParseGroupBy(std::string_view s);
+// The dimensions a report groups touchpoints by (storage/aggregates.h lists them).
+using GroupBy = storage::GroupBy;
+using storage::ParseGroupBy;
+using storage::ToString;
 // The field names of a group's key: {"channel"}, {"source", "medium"}, …
 std::vector<std::string_view> GroupFields(GroupBy g);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "attribution/fixed.h"
+#include "common/strings.h"
 
 namespace attrib::storage {
 
@@ -12,6 +13,35 @@ int32_t DayOf(Micros t) {
   Micros day = t / kMicrosPerDay;
   if (t % kMicrosPerDay < 0) --day;  // floor for times before 1970
   return static_cast<int32_t>(day);
+}
+
+std::optional<GroupBy> ParseGroupBy(std::string_view s) {
+  return EnumByName<GroupBy>(s, kDimNames);
+}
+
+std::vector<std::string> GroupKey(GroupBy dim, const ClassFields& c) {
+  switch (dim) {
+    case GroupBy::kChannel:
+      return {std::string(c.channel)};
+    case GroupBy::kSource:
+      return {std::string(c.source)};
+    case GroupBy::kMedium:
+      return {std::string(c.medium)};
+    case GroupBy::kSourceMedium:
+      return {std::string(c.source), std::string(c.medium)};
+    case GroupBy::kCampaign:
+      return {c.campaign.empty() ? std::string("(none)") : std::string(c.campaign)};
+    case GroupBy::kRule:
+      return {std::string(c.rule_id)};
+    case GroupBy::kConfidence:
+      return {std::string(c.confidence)};
+  }
+  return {};
+}
+
+std::string GroupValue(GroupBy dim, const ClassFields& c) {
+  std::vector<std::string> key = GroupKey(dim, c);
+  return key.size() == 1 ? std::move(key[0]) : key[0] + '\x1f' + key[1];
 }
 
 void AggregateDelta::AddSessions(std::span<const SessionTerm> sessions, int sign) {

@@ -13,8 +13,10 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -23,8 +25,40 @@
 
 namespace attrib::storage {
 
-inline constexpr int kDimCount = 7;  // query::GroupBy's values: one group per dimension
+// X(enumerator, stable name): the dimensions touchpoints are grouped by, in reports
+// (query::GroupBy) and in the daily aggregates.
+#define ATTRIB_GROUP_BYS(X)         \
+  X(kChannel, "channel")            \
+  X(kSource, "source")              \
+  X(kMedium, "medium")              \
+  X(kSourceMedium, "source_medium") \
+  X(kCampaign, "campaign")          \
+  X(kRule, "rule")                  \
+  X(kConfidence, "confidence")
+
+enum class GroupBy : uint8_t {
+#define ATTRIB_X(name, text) name,
+  ATTRIB_GROUP_BYS(ATTRIB_X)
+#undef ATTRIB_X
+};
+inline constexpr std::string_view kDimNames[] = {
+#define ATTRIB_X(name, text) text,
+    ATTRIB_GROUP_BYS(ATTRIB_X)
+#undef ATTRIB_X
+};
+inline constexpr int kDimCount = static_cast<int>(std::size(kDimNames));
+inline std::string_view ToString(GroupBy g) { return kDimNames[static_cast<int>(g)]; }
+std::optional<GroupBy> ParseGroupBy(std::string_view s);
 inline constexpr int32_t kNoDay = INT32_MIN;
+
+// What a classification's groups are made of.
+struct ClassFields {
+  std::string_view source, medium, campaign, rule_id, channel, confidence;
+};
+// Its group in dimension `dim`: one value per field of the dimension (source_medium: two).
+std::vector<std::string> GroupKey(GroupBy dim, const ClassFields& c);
+// … as one string, the way the store keeps it ("source\x1fmedium").
+std::string GroupValue(GroupBy dim, const ClassFields& c);
 
 int32_t DayOf(Micros t);  // days since 1970-01-01, UTC
 

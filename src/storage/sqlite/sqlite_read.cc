@@ -10,8 +10,6 @@
 namespace attrib::sqlite {
 
 Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
-  static constexpr std::string_view kDims[storage::kDimCount] = {
-      "channel", "source", "medium", "source_medium", "campaign", "rule", "confidence"};
   if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
   const int64_t from = q.from_day.value_or(INT32_MIN + 1);
   const int64_t to = q.to_day.value_or(INT32_MAX);
@@ -30,7 +28,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
           "sum(CASE WHEN r.prev_day < ?3 THEN r.visitors ELSE 0 END) "
           "FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id "
           "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 GROUP BY g.value"));
-  reach.Bind(1, project_).Bind(2, kDims[q.dim]).Bind(3, from).Bind(4, to);
+  reach.Bind(1, project_).Bind(2, storage::kDimNames[q.dim]).Bind(3, from).Bind(4, to);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
     if (!row) break;
@@ -49,7 +47,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
       "AND c.day >= ?3 AND c.day < ?4 WHERE g.dim = ?2";
   if (q.kind) sql += " AND c.kind = ?5";
   ATTRIB_ASSIGN_OR_RETURN(Stmt credits, db_.Prepare(sql));
-  credits.Bind(1, project_).Bind(2, kDims[q.dim]).Bind(3, from).Bind(4, to);
+  credits.Bind(1, project_).Bind(2, storage::kDimNames[q.dim]).Bind(3, from).Bind(4, to);
   if (q.kind) credits.Bind(5, int64_t{*q.kind});
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());

@@ -15,22 +15,6 @@ namespace attrib {
 namespace sqlite {
 namespace {
 
-constexpr std::string_view kDimNames[storage::kDimCount] = {
-    "channel", "source", "medium", "source_medium", "campaign", "rule", "confidence"};
-
-// A classification's group in each dimension (query::GroupBy's order).
-std::array<std::string, storage::kDimCount> GroupValues(
-    std::string_view source, std::string_view medium, std::string_view campaign,
-    std::string_view rule_id, std::string_view channel, std::string_view confidence) {
-  return {std::string(channel),
-          std::string(source),
-          std::string(medium),
-          fmt::format("{}\x1f{}", source, medium),
-          campaign.empty() ? std::string("(none)") : std::string(campaign),
-          std::string(rule_id),
-          std::string(confidence)};
-}
-
 // The settings derived state depends on, as canonical JSON.
 std::string SettingsJson(const DeriveSettings& s) {
   const PersonOptions& p = s.person;
@@ -189,9 +173,10 @@ Status SqliteStore::LoadClasses() {
       groups_.resize(id + 1);
     }
     channels_[id] = ChannelOf(channel.value_or(Channel::kDirect));
-    const auto values = GroupValues(text(1), text(2), text(3), text(6), text(7), text(8));
+    const storage::ClassFields fields{text(1), text(2), text(3), text(6), text(7), text(8)};
     for (int d = 0; d < storage::kDimCount; ++d) {
-      const uint32_t* g = group_ids_.Find(fmt::format("{}\x1f{}", kDimNames[d], values[d]));
+      const std::string value = storage::GroupValue(static_cast<storage::GroupBy>(d), fields);
+      const uint32_t* g = group_ids_.Find(fmt::format("{}\x1f{}", storage::kDimNames[d], value));
       if (g == nullptr) return Status::Internal("store: a classification has no group");
       groups_[id][d] = *g;
     }
@@ -210,10 +195,10 @@ Status SqliteStore::LoadClasses() {
 }
 
 Result<uint32_t> SqliteStore::InternGroup(int dim, const std::string& value) {
-  const std::string key = fmt::format("{}\x1f{}", kDimNames[dim], value);
+  const std::string key = fmt::format("{}\x1f{}", storage::kDimNames[dim], value);
   if (const uint32_t* id = group_ids_.Find(key)) return *id;
   ATTRIB_RETURN_IF_ERROR(
-      st_->insert_group.Bind(1, kDimNames[dim]).Bind(2, std::string_view(value)).Run());
+      st_->insert_group.Bind(1, storage::kDimNames[dim]).Bind(2, std::string_view(value)).Run());
   const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
   group_ids_[key] = id;
   return id;
@@ -225,9 +210,10 @@ Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
   const uint64_t hash = storage::ClassHash(c);
   if (const uint32_t* id = class_ids_.Find(hash)) return *id;
   storage::GroupIds groups;
-  const auto values = GroupValues(c.source, c.medium, c.campaign, c.rule_id, channel, confidence);
+  const storage::ClassFields fields{c.source, c.medium, c.campaign, c.rule_id, channel, confidence};
   for (int d = 0; d < storage::kDimCount; ++d) {
-    ATTRIB_ASSIGN_OR_RETURN(groups[d], InternGroup(d, values[d]));
+    ATTRIB_ASSIGN_OR_RETURN(
+        groups[d], InternGroup(d, storage::GroupValue(static_cast<storage::GroupBy>(d), fields)));
   }
   ATTRIB_RETURN_IF_ERROR(st_->insert_class.Bind(1, std::string_view(c.source))
                              .Bind(2, std::string_view(c.medium))
