@@ -148,7 +148,7 @@ CREATE TABLE agg_credits(
         typeof(revenue_last_non_direct) = 'integer' AND typeof(revenue_linear) = 'integer' AND
         typeof(revenue_time_decay) = 'integer' AND typeof(revenue_u_shaped) = 'integer' AND
         typeof(revenue_w_shaped) = 'integer' AND typeof(revenue_participation) = 'integer'),
-  PRIMARY KEY(project_id, group_id, kind, day)) WITHOUT ROWID;
+  PRIMARY KEY(project_id, group_id, day, kind)) WITHOUT ROWID;
 CREATE TABLE agg_conversions(
   project_id INTEGER NOT NULL,
   kind INTEGER NOT NULL,

@@ -106,6 +106,11 @@ Result<Transaction> Transaction::Begin(Db& db) {
   return Transaction(&db);
 }
 
+Result<Transaction> Transaction::BeginRead(Db& db) {
+  ATTRIB_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  return Transaction(&db);
+}
+
 Transaction::~Transaction() {
   if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
 }

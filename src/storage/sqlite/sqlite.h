@@ -103,10 +103,12 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
-// A transaction (BEGIN IMMEDIATE), rolled back unless committed.
+// A transaction, rolled back unless committed. Begin takes the write lock at once (BEGIN
+// IMMEDIATE); BeginRead reads one snapshot of the database (BEGIN), and is left to roll back.
 class Transaction {
  public:
   static Result<Transaction> Begin(Db& db);
+  static Result<Transaction> BeginRead(Db& db);
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();

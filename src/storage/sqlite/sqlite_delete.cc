@@ -2,29 +2,16 @@
 // they shared a link with are derived again without it.
 #include <fmt/format.h>
 
-#include "identity/identity.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 #include "storage/sqlite/statements.h"
 
 namespace attrib::sqlite {
 
 Result<DeleteCounts> SqliteStore::DeletePerson(std::string_view value, bool user) {
-  const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
   DeleteCounts counts;
   {
     ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-    ATTRIB_ASSIGN_OR_RETURN(
-        Stmt find,
-        db_.Prepare("SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"));
-    ATTRIB_ASSIGN_OR_RETURN(bool found,
-                            find.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
-    if (!found) {
-      return Status::NotFound(fmt::format("no {} \"{}\" in project \"{}\"",
-                                          user ? "userId" : "anonymousId", value,
-                                          options_.project));
-    }
-    const int64_t person = find.Int(0);
-    find.Reset();
+    ATTRIB_ASSIGN_OR_RETURN(const int64_t person, PersonOf(value, user));
 
     ATTRIB_ASSIGN_OR_RETURN(Stmt sessions,
                             db_.Prepare("SELECT count(*) FROM sessions WHERE project_id = ? AND "

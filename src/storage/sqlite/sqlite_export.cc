@@ -64,11 +64,7 @@ Status ExportQuery(Db& db, std::string_view sql, int64_t project,
 }  // namespace
 
 Status SqliteStore::Export(ExportKind what, ExportSink& sink) {
-  ATTRIB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
-  struct End {
-    Db& db;
-    ~End() { (void)db.Exec("COMMIT"); }
-  } end{db_};
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   if (what == ExportKind::kSessions) {
     static constexpr std::string_view kColumns[] = {"person",   "session", "start",     "end",
                                                     "events",   "channel", "source",    "medium",

@@ -6,67 +6,59 @@
 
 #include "identity/identity.h"
 #include "storage/sqlite/sqlite_store_impl.h"
+#include "storage/sqlite/statements.h"
 
 namespace attrib::sqlite {
+
+Result<int64_t> SqliteStore::PersonOf(std::string_view value, bool user) {
+  const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
+  Stmt& find = st_->find_person;
+  ATTRIB_ASSIGN_OR_RETURN(bool found,
+                          find.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
+  if (!found) {
+    return Status::NotFound(fmt::format("no {} \"{}\" in project \"{}\"",
+                                        user ? "userId" : "anonymousId", value, options_.project));
+  }
+  const int64_t person = find.Int(0);
+  find.Reset();
+  return person;
+}
 
 Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
   const int64_t from = q.from_day.value_or(INT32_MIN + 1);
   const int64_t to = q.to_day.value_or(INT32_MAX);
-  // One read transaction: the three tables agree with each other.
-  ATTRIB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
-  struct End {
-    Db& db;
-    ~End() { (void)db.Exec("COMMIT"); }
-  } end{db_};
-
-  std::map<int64_t, GroupSums> groups;  // by group id
-  ATTRIB_ASSIGN_OR_RETURN(
-      Stmt reach,
-      db_.Prepare(
-          "SELECT g.group_id, g.value, sum(r.touchpoints), "
-          "sum(CASE WHEN r.prev_day < ?3 THEN r.visitors ELSE 0 END) "
-          "FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id "
-          "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 GROUP BY g.value"));
-  reach.Bind(1, project_).Bind(2, storage::kDimNames[q.dim]).Bind(3, from).Bind(4, to);
+  const std::string_view dim = storage::kDimNames[q.dim];
+  // One snapshot: the three tables agree with each other.
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
+  std::map<std::string, GroupSums> groups;  // by value
+  Stmt& reach = st_->read_reach;
+  reach.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
     if (!row) break;
-    GroupSums& g = groups[reach.Int(0)];
-    g.value = reach.Text(1);
-    g.touchpoints = reach.Int(2);
-    g.visitors = reach.Int(3);
+    GroupSums& g = groups[std::string(reach.Text(0))];
+    g.touchpoints = reach.Int(1);
+    g.visitors = reach.Int(2);
   }
-  std::string sql =
-      "SELECT g.group_id, g.value, c.credit_first_touch, c.credit_last_touch, "
-      "c.credit_last_non_direct, c.credit_linear, c.credit_time_decay, c.credit_u_shaped, "
-      "c.credit_w_shaped, c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
-      "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
-      "c.revenue_w_shaped, c.revenue_participation "
-      "FROM groups g CROSS JOIN agg_credits c ON c.project_id = ?1 AND c.group_id = g.group_id "
-      "AND c.day >= ?3 AND c.day < ?4 WHERE g.dim = ?2";
-  if (q.kind) sql += " AND c.kind = ?5";
-  ATTRIB_ASSIGN_OR_RETURN(Stmt credits, db_.Prepare(sql));
-  credits.Bind(1, project_).Bind(2, storage::kDimNames[q.dim]).Bind(3, from).Bind(4, to);
+  Stmt& credits = st_->read_credits;
+  credits.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
   if (q.kind) credits.Bind(5, int64_t{*q.kind});
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
     if (!row) break;
-    GroupSums& g = groups[credits.Int(0)];
-    g.value = credits.Text(1);
+    GroupSums& g = groups[std::string(credits.Text(0))];
     for (int m = 0; m < kHeuristicModelCount; ++m) {
-      g.credit[m] += credits.Int(2 + m);
-      g.revenue[m] += credits.Int(2 + kHeuristicModelCount + m);
+      g.credit[m] += credits.Int(1 + m);
+      g.revenue[m] += credits.Int(1 + kHeuristicModelCount + m);
     }
   }
   AggregateResult result;
-  for (auto& [id, g] : groups) result.groups.push_back(std::move(g));
-
-  sql =
-      "SELECT currency, conversions, revenue FROM agg_conversions WHERE project_id = ?1 AND "
-      "day >= ?2 AND day < ?3";
-  if (q.kind) sql += " AND kind = ?4";
-  ATTRIB_ASSIGN_OR_RETURN(Stmt totals, db_.Prepare(sql));
+  for (auto& [value, g] : groups) {
+    g.value = value;
+    result.groups.push_back(std::move(g));
+  }
+  Stmt& totals = st_->read_totals;
   totals.Bind(1, project_).Bind(2, from).Bind(3, to);
   if (q.kind) totals.Bind(4, int64_t{*q.kind});
   for (;;) {
@@ -89,23 +81,8 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
 namespace attrib::sqlite {
 
 Result<PersonJourney> SqliteStore::ReadJourney(std::string_view value, bool user) {
-  const uint64_t key = user ? identity::UserKey(value) : identity::AnonymousKey(value);
-  ATTRIB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
-  struct End {
-    Db& db;
-    ~End() { (void)db.Exec("COMMIT"); }
-  } end{db_};
-  ATTRIB_ASSIGN_OR_RETURN(
-      Stmt find,
-      db_.Prepare("SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"));
-  ATTRIB_ASSIGN_OR_RETURN(bool found,
-                          find.Bind(1, project_).Bind(2, static_cast<int64_t>(key)).Step());
-  if (!found) {
-    return Status::NotFound(fmt::format("no {} \"{}\" in project \"{}\"",
-                                        user ? "userId" : "anonymousId", value, options_.project));
-  }
-  const int64_t person = find.Int(0);
-  find.Reset();
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
+  ATTRIB_ASSIGN_OR_RETURN(const int64_t person, PersonOf(value, user));
   PersonJourney j;
   ATTRIB_ASSIGN_OR_RETURN(
       Stmt ids, db_.Prepare("SELECT value, user FROM ids WHERE project_id = ?1 AND (id = ?2 OR "

@@ -56,6 +56,8 @@ class SqliteStore final : public Store {
     bool existed = false;  // in the store before this process added it
   };
   Result<Id> IdOf(std::string_view value, bool user);
+  // The person an id belongs to; NotFound names the id when the project has never seen it.
+  Result<int64_t> PersonOf(std::string_view value, bool user);
   // The dedupe keys and messageIds of a visitor's stored events.
   struct StoredKey {
     uint64_t key;

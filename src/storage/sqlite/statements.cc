@@ -72,6 +72,25 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.upsert_totals,
        "INSERT INTO agg_conversions VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
        "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue"},
+      {&s.find_person, "SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"},
+      // The dimension's groups first, then each one's days (planned the other way round,
+      // SQLite read every aggregate row of the project).
+      {&s.read_reach,
+       "SELECT g.value, sum(r.touchpoints), sum(CASE WHEN r.prev_day < ?3 THEN r.visitors "
+       "ELSE 0 END) FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND "
+       "r.group_id = g.group_id AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 "
+       "GROUP BY g.value"},
+      {&s.read_credits,
+       "SELECT g.value, c.credit_first_touch, c.credit_last_touch, c.credit_last_non_direct, "
+       "c.credit_linear, c.credit_time_decay, c.credit_u_shaped, c.credit_w_shaped, "
+       "c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
+       "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
+       "c.revenue_w_shaped, c.revenue_participation FROM groups g CROSS JOIN agg_credits c "
+       "ON c.project_id = ?1 AND c.group_id = g.group_id AND c.day >= ?3 AND c.day < ?4 "
+       "WHERE g.dim = ?2 AND (?5 IS NULL OR c.kind = ?5)"},
+      {&s.read_totals,
+       "SELECT currency, conversions, revenue FROM agg_conversions WHERE project_id = ?1 AND "
+       "day >= ?2 AND day < ?3 AND (?4 IS NULL OR kind = ?4)"},
   };
   for (const auto& [stmt, sql] : all) {
     ATTRIB_ASSIGN_OR_RETURN(*stmt, db.Prepare(sql));

@@ -19,6 +19,8 @@ struct SqliteStore::Statements {
   Stmt delete_sessions, delete_conversions, delete_credits;
   Stmt insert_session, insert_conversion, insert_credit;
   Stmt upsert_reach, upsert_credits, upsert_totals;
+  // Reads.
+  Stmt find_person, read_reach, read_credits, read_totals;
 };
 
 }  // namespace attrib::sqlite
