@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -57,32 +58,18 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-size_t CountLines(std::string_view text) {
-  if (text.empty()) return 0;
-  size_t n = 0;
-  for (const char* p = text.data();
-       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(text.end() - p))));
-       ++p) {
-    ++n;
-  }
-  return n + (text.back() != '\n');
-}
-
 // Parses one block of whole lines into `batch`.
 void ParseBlock(const query::InputBlock& block, const std::string& source, uint64_t first_line,
                 storage::RowBuilder* builder, IngestBatch* batch) {
-  uint64_t line = first_line;
-  const char* p = block.lines.data();
-  const char* end = p + block.lines.size();
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* line_end = nl ? nl : end;
-    std::string_view text(p, static_cast<size_t>(line_end - p));
-    if (nl != nullptr && !text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (!TrimAscii(text).empty()) builder->AddDocument(text, source, line, batch);
-    p = line_end + 1;
-    ++line;
-  }
+  query::ForEachDocument(block.lines, [&](std::string_view line, uint64_t n) {
+    builder->AddDocument(line, source, first_line + n, batch);
+  });
+}
+
+// Lines in whole lines of text (the last one may lack its line end).
+uint64_t CountLines(std::string_view text) {
+  const auto n = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  return n + (!text.empty() && text.back() != '\n');
 }
 
 std::string SummaryJson(const IngestCounts& in, const DeriveCounts& derived) {

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "attrib/classify.h"
 #include "attribution/markov.h"
 #include "attribution/shapley.h"
+#include "common/strings.h"
 #include "ingest/segment.h"
 #include "journey/journey.h"
 #include "sessionize/sessionize.h"
@@ -73,6 +75,25 @@ struct InputBlock {
     lines = std::string_view(buffer.data(), text.size());
   }
 };
+
+// Calls f(document, n) for each line of `lines` that is not blank — n counts lines from 0 —
+// with a CRLF line end removed (a line cut for length keeps its last byte, to stay over the
+// limit); returns the number of lines.
+template <class F>
+uint64_t ForEachDocument(std::string_view lines, F f) {
+  uint64_t n = 0;
+  const char* p = lines.data();
+  const char* end = p + lines.size();
+  for (; p < end; ++n) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl ? nl : end;
+    std::string_view line(p, static_cast<size_t>(line_end - p));
+    if (nl != nullptr && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!TrimAscii(line).empty()) f(line, n);
+    p = line_end + 1;
+  }
+  return n;
+}
 
 struct RejectedMessage {
   uint32_t source = 0;

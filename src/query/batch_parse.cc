@@ -25,20 +25,11 @@ ParseWorker::ParseWorker(const Classifier& classifier, const AnalysisOptions& op
 void ParseWorker::ParseBlock(const InputBlock& block, uint64_t sequence) {
   source_ = block.source;
   block_ = sequence;
-  line_ = 1;
-  const char* p = block.lines.data();
-  const char* end = p + block.lines.size();
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* line_end = nl ? nl : end;
-    std::string_view line(p, static_cast<size_t>(line_end - p));
-    // A CRLF line end; a line cut for length keeps its last byte, to stay over the limit.
-    if (nl != nullptr && !line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!TrimAscii(line).empty()) parser_.Parse(line, context_, *this, /*padded=*/true);
-    p = line_end + 1;
-    ++line_;
-  }
-  block_lines.emplace_back(sequence, line_ - 1);
+  const uint64_t lines = ForEachDocument(block.lines, [this](std::string_view line, uint64_t n) {
+    line_ = n + 1;
+    parser_.Parse(line, context_, *this, /*padded=*/true);
+  });
+  block_lines.emplace_back(sequence, lines);
 }
 
 void ParseWorker::Reject(const ingest::Rejection& r) {
