@@ -157,7 +157,7 @@ check "an event the store does not credit: exit 2" test "$rc" = 2
 printf '[sessions]\ntimeout_minutes = 45\n' >"$work/other.toml"
 run import --db "$work/one.db" --config "$work/other.toml" "$d"
 check "other settings: exit 1" test "$rc" = 1
-check "… names the setting" grep -q 'sessions.timeout_micros (stored 1800000000, configured 2700000000)' "$work/err"
+check "… names the setting" grep -q 'sessions.timeout_minutes (stored 30.0, configured 45.0)' "$work/err"
 
 # Incremental: ten shuffled chunks, each imported on its own, end where one import ends.
 shuf --random-source=<(yes 7) "$d" >"$work/shuffled.jsonl"

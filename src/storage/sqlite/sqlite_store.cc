@@ -19,7 +19,9 @@ namespace {
 std::string SettingsJson(const DeriveSettings& s) {
   const PersonOptions& p = s.person;
   nlohmann::ordered_json j;
-  j["sessions.timeout_micros"] = p.sessions.timeout;
+  // The configuration's keys and units (docs/configuration.md), so that a difference is
+  // reported in the words the user wrote.
+  j["sessions.timeout_minutes"] = static_cast<double>(p.sessions.timeout) / sessionize::kMinute;
   j["sessions.split_on_campaign"] = p.sessions.split_on_campaign;
   j["sessions.referral_exclusions"] = p.sessions.referral_exclusions;
   j["conversions.events"] = p.conversions.events;
@@ -32,7 +34,7 @@ std::string SettingsJson(const DeriveSettings& s) {
     by_event[event] = journey::ToString(counting);
   }
   j["conversions.counting_by_event"] = by_event;
-  j["conversions.lookback_micros"] = p.conversions.lookback;
+  j["conversions.lookback_days"] = static_cast<double>(p.conversions.lookback) / journey::kDay;
   j["attribution.half_life_days"] = p.heuristics.half_life_days;
   return j.dump();
 }
