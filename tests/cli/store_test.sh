@@ -213,6 +213,17 @@ check "bad input: bad rows say where" test "$(sqlite3 "$work/bad.db" \
   "SELECT origin FROM bad_rows WHERE reason = 'invalid_json'")" = "$work/bad.jsonl:2"
 check "bad input: stored events" test "$("$attrib" export --db "$work/bad.db" --format csv |
   cut -d, -f1 | tail -n +2 | sort | paste -sd,)" = m1,m2,m3,m4
+# A retry beside new messages of the same visitor: only the new ones are stored.
+{
+  echo "{$ok,\"messageId\":\"m4\"}"
+  echo "{$ok,\"messageId\":\"m5\",\"timestamp\":\"2026-10-01T10:05:00Z\"}"
+  echo "{$ok,\"messageId\":\"m1\"}"
+} >"$work/retry.jsonl"
+run import --db "$work/bad.db" "$work/retry.jsonl"
+check "retry: the new message accepted" test "$(field accepted "$out")" = 1
+check "retry: the repeats counted" test "$(field duplicates "$out")" = 2
+check "retry: every message stored once" test "$("$attrib" export --db "$work/bad.db" --format csv |
+  cut -d, -f1 | tail -n +2 | sort | paste -sd,)" = m1,m2,m3,m4,m5
 run import --db "$work/bad.db" "$work/bad.jsonl"
 check "bad input again: bad rows stored once" test "$(sqlite3 "$work/bad.db" 'SELECT count(*) FROM bad_rows')" = 13
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "identity/identity.h"
@@ -315,34 +316,40 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
   storage::BlockEncoder encoder;
   for (const VisitorBlock& block : batch.blocks) {
     ATTRIB_ASSIGN_OR_RETURN(const Id visitor, IdOf(batch.Text(block.visitor), block.user));
-    // A visitor with stored events: leave out the messages stored already.
+    // A visitor with stored events: leave out the messages stored already. The block is
+    // decoded only when one of its keys is among theirs.
     std::string filtered;
     const std::string* data = &block.data;
     size_t events = block.keys.size();
+    Micros first_at = block.first_at, last_at = block.last_at;
     if (visitor.existed || stored_.Find(static_cast<uint64_t>(visitor.id)) != nullptr) {
       ATTRIB_ASSIGN_OR_RETURN(std::vector<StoredKey> stored, StoredKeys(visitor.id));
-      const auto is_stored = [&stored](uint64_t key, std::string_view message_id) {
-        for (const StoredKey& k : stored) {
-          if (k.key == key && k.message_id == message_id) return true;
-        }
-        return false;
+      std::sort(stored.begin(), stored.end());
+      const auto has_key = [&stored](uint64_t key) {
+        return std::binary_search(
+            stored.begin(), stored.end(), StoredKey{key, {}},
+            [](const StoredKey& a, const StoredKey& b) { return a.key < b.key; });
       };
-      size_t repeats = 0;
-      Status decoded = decoder_.Decode(block.data, [&](const storage::BlockEvent& e) {
-        if (is_stored(e.dedupe_key, e.message_id)) {
-          ++repeats;
-        } else {
+      if (std::any_of(block.keys.begin(), block.keys.end(), has_key)) {
+        size_t repeats = 0;
+        first_at = INT64_MAX;
+        last_at = INT64_MIN;
+        Status decoded = decoder_.Decode(block.data, [&](const storage::BlockEvent& e) {
+          // Equal keys of different messageIds are a hash collision, not a repeat.
+          const StoredKey k{e.dedupe_key, std::string(e.message_id)};
+          if (std::binary_search(stored.begin(), stored.end(), k)) {
+            ++repeats;
+            return;
+          }
           encoder.Add(e);
-        }
-      });
-      ATTRIB_RETURN_IF_ERROR(decoded);
-      if (repeats != 0) {
+          first_at = std::min(first_at, e.at);
+          last_at = std::max(last_at, e.at);
+        });
+        ATTRIB_RETURN_IF_ERROR(decoded);
         counts->duplicates += repeats;
         events -= repeats;
         filtered = encoder.Finish();
         data = &filtered;
-      } else {
-        encoder.Finish();
       }
     }
     counts->accepted += events;
@@ -350,8 +357,8 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
     ATTRIB_RETURN_IF_ERROR(st_->insert_block.Bind(1, project_)
                                .Bind(2, visitor.id)
                                .Bind(3, static_cast<int64_t>(events))
-                               .Bind(4, block.first_at)
-                               .Bind(5, block.last_at)
+                               .Bind(4, first_at)
+                               .Bind(5, last_at)
                                .Bind(6, rules_version)
                                .BindBlob(7, *data)
                                .Run());

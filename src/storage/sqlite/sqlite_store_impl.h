@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
   struct StoredKey {
     uint64_t key;
     std::string message_id;
+    auto operator<=>(const StoredKey&) const = default;
   };
   Result<std::vector<StoredKey>> StoredKeys(int64_t visitor);
   Status AppendLocked(const IngestBatch& batch, IngestCounts* counts);
