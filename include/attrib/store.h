@@ -117,6 +117,7 @@ struct AggregateQuery {
   int dim = 0;  // query::GroupBy
   std::optional<int32_t> from_day, to_day;
   std::optional<uint32_t> kind;  // one conversion event (index into ConversionOptions::events)
+  bool paths = false;            // the journeys' paths too (the data-driven models' input)
 };
 
 struct GroupSums {
@@ -125,11 +126,22 @@ struct GroupSums {
   std::array<__int128, kHeuristicModelCount> credit{}, revenue{};  // fixed point (fixed.h)
 };
 
+// Journeys with one path of groups: how many converted, their revenue, how many did not.
+struct GroupPath {
+  std::vector<uint32_t> groups;  // ids (AggregateResult: indexes into path_groups)
+  uint64_t conversions = 0, nulls = 0;
+  __int128 revenue = 0;  // fixed point
+};
+
 struct AggregateResult {
   std::vector<GroupSums> groups;  // in no particular order
   uint64_t conversions = 0;
   __int128 revenue = 0;                 // fixed point
   std::vector<std::string> currencies;  // of the conversions, sorted
+  // When asked for: the journeys whose conversion (or, without one, last session) falls in
+  // the window, by path, in no particular order; and the values of the groups they name.
+  std::vector<GroupPath> paths;
+  std::vector<std::string> path_groups;
 };
 
 // What `attrib export` writes.

@@ -98,6 +98,7 @@ size_t PersonDeriver::Derive(std::span<EventRecord> events, std::span<Conversion
     const ConversionRecord& c = conversions[i];
     conversions_.push_back(journey::Conversion{c.at, c.kind, c.revenue, c.currency, c.ref});
   }
+  sink.OnConversions(conversions_);
   journey::BuildJourneys(sessions_, conversions_, options_.conversions, counting_by_kind_,
                          [this, &sink](const journey::Journey& j) {
                            if (j.conversion == nullptr) {

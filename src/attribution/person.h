@@ -59,11 +59,14 @@ struct PersonOptions {
 };
 
 // Receives a person's derived state, in this order: OnSessions once (when the person has any
-// activity), then OnJourney for each counted conversion and the non-converting journey.
+// activity), OnConversions, then OnJourney for each counted conversion and the non-converting
+// journey.
 class PersonSink {
  public:
   virtual ~PersonSink() = default;
   virtual void OnSessions(std::span<const sessionize::Session> sessions) = 0;
+  // Every conversion event of the person, counted or not, by time, without duplicates.
+  virtual void OnConversions(std::span<const journey::Conversion> /*conversions*/) {}
   // credits[m * n + i]: model m's credit of touchpoint i (n = journey.sessions.size()); empty
   // for a non-converting journey.
   virtual void OnJourney(const journey::Journey& journey, std::span<const double> credits) = 0;

@@ -139,6 +139,28 @@ std::string CompareTable(const query::AnalysisResult& r, const std::vector<Model
          table.Render();
 }
 
+// What the data-driven models learnt from, or why they could not run, on stderr.
+void PrintDataDriven(const query::AnalysisResult& r) {
+  const query::DataDrivenSummary& d = r.data_driven;
+  if (!d.error.empty()) {
+    std::fprintf(stderr, "attrib: warning: the data-driven models could not run: %s\n",
+                 d.error.c_str());
+  } else if (d.distinct_paths != 0) {
+    std::fprintf(stderr,
+                 "attrib: data-driven models: %s distinct paths; Markov chain of %s states, "
+                 "P(conversion) %.6f\n",
+                 WithThousands(d.distinct_paths).c_str(), WithThousands(d.markov_states).c_str(),
+                 d.conversion_probability);
+  }
+  if (d.shapley_sampled_sets != 0) {
+    std::fprintf(stderr,
+                 "attrib: shapley: %s channel sets larger than the exact limit estimated from "
+                 "sampled orderings; every estimated value within %.2g of the exact one (95 %%, "
+                 "before normalising)\n",
+                 WithThousands(d.shapley_sampled_sets).c_str(), d.shapley_max_error);
+  }
+}
+
 // What was read, on stderr: counts, then the first rejected messages with their positions.
 void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
   const query::IngestCounts& in = r.ingest;
@@ -169,24 +191,7 @@ void PrintSummary(const query::AnalysisResult& r, const BlockReader& reader) {
     if (n != 0) notes += fmt::format("{}{} {}", notes.empty() ? "" : ", ", WithThousands(n), what);
   }
   if (!notes.empty()) std::fprintf(stderr, "attrib: %s\n", notes.c_str());
-  const query::DataDrivenSummary& d = r.data_driven;
-  if (!d.error.empty()) {
-    std::fprintf(stderr, "attrib: warning: the data-driven models could not run: %s\n",
-                 d.error.c_str());
-  } else if (d.distinct_paths != 0) {
-    std::fprintf(stderr,
-                 "attrib: data-driven models: %s distinct paths; Markov chain of %s states, "
-                 "P(conversion) %.6f\n",
-                 WithThousands(d.distinct_paths).c_str(), WithThousands(d.markov_states).c_str(),
-                 d.conversion_probability);
-  }
-  if (d.shapley_sampled_sets != 0) {
-    std::fprintf(stderr,
-                 "attrib: shapley: %s channel sets larger than the exact limit estimated from "
-                 "sampled orderings; every estimated value within %.2g of the exact one (95 %%, "
-                 "before normalising)\n",
-                 WithThousands(d.shapley_sampled_sets).c_str(), d.shapley_max_error);
-  }
+  PrintDataDriven(r);
   if (r.currencies.size() > 1) {
     std::fprintf(stderr,
                  "attrib: warning: revenue mixes currencies (%s); amounts are added unconverted\n",
@@ -212,10 +217,7 @@ void PrintStoreSummary(const query::AnalysisResult& r) {
       stderr, "attrib: %s conversions (%s revenue %s)\n", WithThousands(r.conversions).c_str(),
       Money(r.revenue).c_str(),
       r.currencies.empty() ? "-" : fmt::format("{}", fmt::join(r.currencies, "+")).c_str());
-  if (!r.data_driven.error.empty()) {
-    std::fprintf(stderr, "attrib: warning: the data-driven models could not run: %s\n",
-                 r.data_driven.error.c_str());
-  }
+  PrintDataDriven(r);
   if (r.currencies.size() > 1) {
     std::fprintf(stderr,
                  "attrib: warning: revenue mixes currencies (%s); amounts are added unconverted\n",

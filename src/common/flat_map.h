@@ -55,6 +55,14 @@ class FlatStringMap {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
+  // Calls f(std::string_view key, const V& value) for every entry, in no particular order.
+  template <class F>
+  void ForEach(F f) const {
+    for (const Slot& s : slots_) {
+      if (s.used) f(KeyOf(s), s.value);
+    }
+  }
+
  private:
   // A key's place in keys_: its offset (up to 2^40 bytes of keys) and its size.
   static constexpr int kSizeBits = 24;

@@ -84,6 +84,15 @@ void BuildJourneys(std::span<const sessionize::Session> sessions,
                    std::span<const Conversion> conversions, const ConversionOptions& options,
                    std::span<const Counting> counting_by_kind, OnJourney on_journey);
 
+// The same journeys again from what BuildJourneys left: the conversions that counted (by time)
+// and when the person's last conversion event was, counted or not (none: nullopt), which is
+// where the non-converting journey starts. How the store rebuilds a person's journeys under
+// each conversion filter from the conversions it credited.
+template <class OnJourney>
+void BuildCountedJourneys(std::span<const sessionize::Session> sessions,
+                          std::span<const Conversion> counted, std::optional<Micros> last_event,
+                          const ConversionOptions& options, OnJourney on_journey);
+
 }  // namespace attrib::journey
 
 #include "journey/journey_inl.h"

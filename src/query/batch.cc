@@ -13,6 +13,7 @@
 #include "common/flat_map.h"
 #include "common/strings.h"
 #include "query/batch_parse.h"
+#include "query/data_driven.h"
 #include "storage/visit.h"
 
 namespace attrib::query {
@@ -50,22 +51,15 @@ class PathCounts {
     }
   }
 
-  // Sorted by path, so the models see the same table whatever the threads did.
-  PathTable Table() const {
-    std::vector<uint32_t> order(counts_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-      const std::span<const uint32_t> pa = path(a), pb = path(b);
-      return std::lexicographical_compare(pa.begin(), pa.end(), pb.begin(), pb.end());
-    });
-    PathTable table;
-    for (const uint32_t i : order) {
-      const Counts& c = counts_[i];
-      table.Add(path(i),
-                PathOutcome{static_cast<double>(c.conversions), FromFixed(c.revenue, kRevenueScale),
-                            static_cast<double>(c.nulls)});
+  // Every path with its counts (CreditDataDriven puts them in order).
+  std::vector<GroupPath> Rows() const {
+    std::vector<GroupPath> rows(counts_.size());
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      const std::span<const uint32_t> p = path(i);
+      rows[i] = GroupPath{
+          {p.begin(), p.end()}, counts_[i].conversions, counts_[i].nulls, counts_[i].revenue};
     }
-    return table;
+    return rows;
   }
 
  private:
@@ -260,33 +254,6 @@ class BucketWorker : public PersonSink {
 std::vector<std::string> GroupKey(const ClassInfo& c, GroupBy by) {
   return storage::GroupKey(
       by, {c.source, c.medium, c.campaign, c.rule_id, ToString(c.channel), ToString(c.confidence)});
-}
-
-// The data-driven models' credits per group (Model order after the heuristics).
-struct DataDrivenCredits {
-  std::array<std::vector<ChannelCredit>, kModelCount - kHeuristicModelCount> credits;
-  std::vector<double> removal_effect;
-};
-
-Result<DataDrivenCredits> CreditDataDriven(const PathTable& table, const AnalysisOptions& options,
-                                           size_t groups, DataDrivenSummary* summary) {
-  ATTRIB_ASSIGN_OR_RETURN(MarkovResult markov, Markov(table, options.markov));
-  ATTRIB_ASSIGN_OR_RETURN(ShapleyResult shapley, Shapley(table, options.shapley));
-  DataDrivenCredits out;
-  const auto index = [](Model m) { return static_cast<int>(m) - kHeuristicModelCount; };
-  out.credits[index(Model::kMarkov)] = std::move(markov.credits);
-  out.credits[index(Model::kShapley)] = std::move(shapley.credits);
-  out.credits[index(Model::kShapleySimplified)] = ShapleySimplified(table);
-  for (auto& c : out.credits) c.resize(groups);  // groups no journey reached get nothing
-  out.removal_effect = std::move(markov.removal_effect);
-  out.removal_effect.resize(groups);
-  summary->distinct_paths = table.size();
-  summary->conversion_probability = markov.conversion_probability;
-  summary->markov_states = markov.states.size() - 3;
-  summary->shapley_exact_sets = shapley.exact_sets;
-  summary->shapley_sampled_sets = shapley.sampled_sets;
-  summary->shapley_max_error = shapley.max_error;
-  return out;
 }
 
 }  // namespace
@@ -503,7 +470,7 @@ Result<AnalysisResult> Analyze(const Classifier& classifier, const AnalysisOptio
   DataDrivenCredits learnt;
   if (options.data_driven) {
     Result<DataDrivenCredits> credited =
-        CreditDataDriven(all.paths.Table(), options, groups.size(), &result.data_driven);
+        CreditDataDriven(all.paths.Rows(), groups.size(), options, &result.data_driven);
     if (credited.ok()) {
       learnt = *std::move(credited);
     } else {

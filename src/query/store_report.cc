@@ -6,6 +6,7 @@
 
 #include "attribution/fixed.h"
 #include "common/time.h"
+#include "query/data_driven.h"
 
 namespace attrib::query {
 namespace {
@@ -27,6 +28,48 @@ std::vector<std::string> SplitKey(std::string_view value, GroupBy by) {
   const size_t sep = value.find('\x1f');
   return {std::string(value.substr(0, sep)),
           sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
+}
+
+// The data-driven models' credits into `result`'s rows (sorted by key), from the paths.
+void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisResult* result) {
+  // The paths' groups in key order, as batch analysis numbers them.
+  std::vector<std::vector<std::string>> keys;
+  for (const std::string& value : sums.path_groups)
+    keys.push_back(SplitKey(value, options.group_by));
+  std::vector<uint32_t> order(keys.size()), rank(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&keys](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  for (GroupPath& p : sums.paths) {
+    for (uint32_t& g : p.groups) g = rank[g];
+  }
+  Result<DataDrivenCredits> credited =
+      CreditDataDriven(std::move(sums.paths), keys.size(), options, &result->data_driven);
+  if (!credited.ok()) {
+    result->data_driven.error = credited.status().message();
+    return;
+  }
+  std::vector<GroupRow>& rows = result->rows;
+  for (uint32_t r = 0; r < order.size(); ++r) {
+    std::vector<std::string>& key = keys[order[r]];
+    auto row = std::lower_bound(
+        rows.begin(), rows.end(), key,
+        [](const GroupRow& a, const std::vector<std::string>& k) { return a.key < k; });
+    bool any = false;
+    for (int m = 0; m < kDataDrivenModelCount; ++m)
+      any = any || credited->credits[m][r].conversions != 0;
+    if (row == rows.end() || row->key != key) {
+      if (!any) continue;  // a group of paths that did not convert only
+      row = rows.insert(row, GroupRow{});
+      row->key = std::move(key);
+    }
+    for (int m = 0; m < kDataDrivenModelCount; ++m) {
+      row->conversions[kHeuristicModelCount + m] = credited->credits[m][r].conversions;
+      row->revenue[kHeuristicModelCount + m] = credited->credits[m][r].value;
+    }
+    row->removal_effect = credited->removal_effect[r];
+  }
 }
 
 }  // namespace
@@ -53,6 +96,7 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
     }
     q.kind = static_cast<uint32_t>(it - events.begin());
   }
+  q.paths = options.data_driven;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
 
   AnalysisResult result;
@@ -74,9 +118,7 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   }
   std::sort(result.rows.begin(), result.rows.end(),
             [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; });
-  if (options.data_driven) {
-    result.data_driven.error = "the store does not keep the data-driven models' journeys yet";
-  }
+  if (options.data_driven) CreditPaths(std::move(sums), options, &result);
   return result;
 }
 

@@ -1,8 +1,11 @@
 #include "storage/aggregates.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 
 #include "attribution/fixed.h"
+#include "attribution/paths.h"
 #include "common/strings.h"
 
 namespace attrib::storage {
@@ -85,6 +88,97 @@ void AggregateDelta::AddConversion(uint32_t kind, Micros at, double revenue,
       }
     }
   }
+}
+
+namespace {
+
+template <class T>
+void AppendRaw(std::string* out, T v) {
+  char bytes[sizeof v];
+  std::memcpy(bytes, &v, sizeof v);
+  out->append(bytes, sizeof v);
+}
+
+template <class T>
+T ReadRaw(std::string_view in, size_t at) {
+  T v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  return v;
+}
+
+constexpr size_t kPathKeyHeader = 1 + 2 * sizeof(int32_t);
+
+}  // namespace
+
+PathKey ParsePathKey(std::string_view key) {
+  return PathKey{static_cast<uint8_t>(key[0]), ReadRaw<int32_t>(key, 1),
+                 ReadRaw<int32_t>(key, 1 + sizeof(int32_t)), key.substr(kPathKeyHeader)};
+}
+
+std::string PathText(std::string_view groups) {
+  std::string text;
+  for (size_t at = 0; at < groups.size(); at += sizeof(uint32_t)) {
+    if (at != 0) text.push_back('>');
+    text += std::to_string(ReadRaw<uint32_t>(groups, at));
+  }
+  return text;
+}
+
+bool ParsePathText(std::string_view text, std::vector<uint32_t>* groups) {
+  groups->clear();
+  for (;;) {
+    const size_t end = std::min(text.find('>'), text.size());
+    uint32_t id;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + end, id);
+    if (end == 0 || ec != std::errc() || ptr != text.data() + end) return false;
+    groups->push_back(id);
+    if (end == text.size()) return true;
+    text.remove_prefix(end + 1);
+  }
+}
+
+void AggregateDelta::AddPaths(std::span<const sessionize::Session> sessions,
+                              std::span<const journey::Conversion> counted,
+                              std::span<const Micros> last_of_kind,
+                              const journey::ConversionOptions& options, int sign) {
+  const auto add = [&](int32_t filter, std::optional<uint32_t> kind) {
+    counted_.clear();
+    for (const journey::Conversion& c : counted) {
+      if (!kind || c.kind == *kind) counted_.push_back(c);
+    }
+    std::optional<Micros> last_event;
+    for (uint32_t k = 0; k < last_of_kind.size(); ++k) {
+      if ((kind && k != *kind) || last_of_kind[k] == kNoTime) continue;
+      last_event = std::max(last_event.value_or(kNoTime), last_of_kind[k]);
+    }
+    journey::BuildCountedJourneys(
+        sessions, counted_, last_event, options, [&](const journey::Journey& j) {
+          const journey::Conversion* c = j.conversion;
+          const int32_t day = DayOf(c != nullptr ? c->at : j.sessions.back().start);
+          // The last kMaxPathLength sessions, as batch analysis keeps them.
+          const size_t n = j.sessions.size(), from = n > kMaxPathLength ? n - kMaxPathLength : 0;
+          for (int dim = 0; dim < kDimCount; ++dim) {
+            key_.clear();
+            key_.push_back(static_cast<char>(dim));
+            AppendRaw(&key_, filter);
+            AppendRaw(&key_, day);
+            for (size_t i = from; i < n; ++i) AppendRaw(&key_, groups_[j.sessions[i].touch][dim]);
+            PathSums& p = paths[key_];
+            if (c != nullptr) {
+              p.conversions += sign;
+              p.revenue += sign * ToFixed(c->revenue, kRevenueScale);
+            } else {
+              p.nulls += sign;
+            }
+          }
+        });
+  };
+  if (counted.empty()) {
+    add(kAnyFilter, std::nullopt);
+    return;
+  }
+  add(kAllKinds, std::nullopt);
+  for (uint32_t k = 0; k < last_of_kind.size(); ++k) add(KindFilter(k), k);
 }
 
 }  // namespace attrib::storage

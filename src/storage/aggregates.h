@@ -7,6 +7,11 @@
 //         with a ≤ day < b and prev_day < a: exact, from aggregates.
 // credits (group, kind, day of the conversion) → each heuristic model's credit and revenue.
 // totals  (kind, day, currency) → conversions and their revenue.
+// paths   (dimension, filter, day, path of groups) → journeys that converted, their revenue,
+//         and journeys that did not: the data-driven models' input. A journey's day is its
+//         conversion's, or its last session's when it has none. The filter is the conversion
+//         events the journeys were built for (PathFilter); a person without conversion events
+//         has the same journeys under every filter and adds them once, under kAnyFilter.
 // Credits and revenue are fixed point (attribution/fixed.h), so sums are exact and order-free.
 #pragma once
 
@@ -22,6 +27,8 @@
 
 #include "attrib/attribution.h"
 #include "attrib/clock.h"
+#include "common/flat_map.h"
+#include "journey/journey.h"
 
 namespace attrib::storage {
 
@@ -50,6 +57,7 @@ inline constexpr int kDimCount = static_cast<int>(std::size(kDimNames));
 inline std::string_view ToString(GroupBy g) { return kDimNames[static_cast<int>(g)]; }
 std::optional<GroupBy> ParseGroupBy(std::string_view s);
 inline constexpr int32_t kNoDay = INT32_MIN;
+inline constexpr Micros kNoTime = INT64_MIN;
 
 // What a classification's groups are made of.
 struct ClassFields {
@@ -103,6 +111,27 @@ struct TouchTerm {
   std::array<double, kHeuristicModelCount> credit;
 };
 
+// The conversion events a path row's journeys were built for.
+inline constexpr int32_t kAnyFilter = -1;  // a person without any: the same under every filter
+inline constexpr int32_t kAllKinds = 0;    // every conversion event
+inline int32_t KindFilter(uint32_t kind) { return static_cast<int32_t>(kind) + 1; }
+
+struct PathSums {
+  int64_t conversions = 0, revenue = 0, nulls = 0;
+};
+// A path row's key, as AggregateDelta::paths holds it: the dimension, filter and day, then the
+// path's group ids, each 4 bytes in the machine's order.
+struct PathKey {
+  int dim;
+  int32_t filter, day;
+  std::string_view groups;  // the path's group ids, as stored
+};
+PathKey ParsePathKey(std::string_view key);
+// A path's group ids as the store keeps them, in text: "12>5>12".
+std::string PathText(std::string_view groups);
+// … and back; false if `text` is not such a path.
+bool ParsePathText(std::string_view text, std::vector<uint32_t>* groups);
+
 // Sums of terms, by key, each added (sign +1) or taken away (−1).
 class AggregateDelta {
  public:
@@ -114,16 +143,19 @@ class AggregateDelta {
   void AddConversion(uint32_t kind, Micros at, double revenue, const std::string& currency,
                      std::span<const TouchTerm> touchpoints, int sign);
 
-  bool empty() const { return reach.empty() && credits.empty() && totals.empty(); }
-  void clear() {
-    reach.clear();
-    credits.clear();
-    totals.clear();
-  }
+  // A person's journeys under every conversion filter, built again from their sessions (by
+  // start), the conversions that counted (by time) and the time of their last conversion event
+  // of each kind, counted or not (kNoTime: none).
+  void AddPaths(std::span<const sessionize::Session> sessions,
+                std::span<const journey::Conversion> counted, std::span<const Micros> last_of_kind,
+                const journey::ConversionOptions& options, int sign);
+
+  bool empty() const { return reach.empty() && credits.empty() && totals.empty() && paths.empty(); }
 
   std::map<ReachKey, ReachSums> reach;
   std::map<CreditKey, CreditSums> credits;
   std::map<TotalKey, TotalSums> totals;
+  FlatStringMap<PathSums> paths;  // by PathKey
 
  private:
   const std::vector<GroupIds>& groups_;
@@ -132,6 +164,8 @@ class AggregateDelta {
     int32_t day, prev_day;  // of the group's last session, and the day before that one's
   };
   std::vector<Seen> seen_;
+  std::vector<journey::Conversion> counted_;
+  std::string key_;
 };
 
 }  // namespace attrib::storage

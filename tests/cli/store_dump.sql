@@ -28,4 +28,15 @@ SELECT 'credits', g.dim, g.value, a.kind, a.day, a.credit_first_touch, a.credit_
   a.revenue_w_shaped, a.revenue_participation
 FROM agg_credits a JOIN groups g USING(group_id) ORDER BY 2, 3, 4, 5;
 SELECT 'totals', kind, day, currency, conversions, revenue FROM agg_conversions ORDER BY 2, 3, 4;
+-- A path's group ids ("12>5>12") spelled as the groups' values.
+WITH RECURSIVE spelt(dim, f, day, rest, names, conversions, revenue, nulls) AS (
+  SELECT dim, conversion_filter, day, path || '>', '', conversions, revenue, nulls FROM agg_paths
+  UNION ALL
+  SELECT dim, f, day, substr(rest, instr(rest, '>') + 1),
+    names || '>' || (SELECT value FROM groups
+                     WHERE group_id = CAST(substr(rest, 1, instr(rest, '>') - 1) AS INTEGER)),
+    conversions, revenue, nulls
+  FROM spelt WHERE rest != '')
+SELECT 'paths', dim, f, day, names, conversions, revenue, nulls FROM spelt WHERE rest = ''
+ORDER BY 2, 3, 4, 5;
 SELECT 'dirty', count(*) FROM dirty;

@@ -93,6 +93,7 @@ CREATE TABLE conversions(
   version INTEGER NOT NULL,
   credited_at INTEGER NOT NULL,
   restated_at INTEGER,
+  last_of_kind_at INTEGER NOT NULL,
   PRIMARY KEY(project_id, person, event_key)) WITHOUT ROWID;
 CREATE TABLE credits(
   project_id INTEGER NOT NULL,
@@ -157,6 +158,16 @@ CREATE TABLE agg_conversions(
   conversions INTEGER NOT NULL,
   revenue INTEGER NOT NULL CHECK(typeof(revenue) = 'integer'),
   PRIMARY KEY(project_id, kind, day, currency)) WITHOUT ROWID;
+CREATE TABLE agg_paths(
+  project_id INTEGER NOT NULL,
+  dim INTEGER NOT NULL,
+  conversion_filter INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  conversions INTEGER NOT NULL,
+  revenue INTEGER NOT NULL CHECK(typeof(revenue) = 'integer'),
+  nulls INTEGER NOT NULL,
+  PRIMARY KEY(project_id, dim, conversion_filter, day, path)) WITHOUT ROWID;
 )sql",
   };
   return migrations;

@@ -50,10 +50,20 @@ class PersonWriter : public PersonSink {
     person_ = person;
     currencies_ = currencies;
     message_ids_ = message_ids;
+    sessions_.clear();
+    counted_.clear();
+    last_of_kind_.assign(options_.conversions.events.size(), storage::kNoTime);
+  }
+  // After the person's derivation: their journeys' paths.
+  void Finish() {
+    if (!sessions_.empty()) {
+      delta_.AddPaths(sessions_, counted_, last_of_kind_, options_.conversions, +1);
+    }
   }
   const Status& status() const { return status_; }
 
   void OnSessions(std::span<const sessionize::Session> sessions) override {
+    sessions_.assign(sessions.begin(), sessions.end());
     terms_.clear();
     for (size_t i = 0; i < sessions.size() && status_.ok(); ++i) {
       const sessionize::Session& s = sessions[i];
@@ -70,9 +80,14 @@ class PersonWriter : public PersonSink {
     delta_.AddSessions(terms_, +1);
   }
 
+  void OnConversions(std::span<const journey::Conversion> conversions) override {
+    for (const journey::Conversion& c : conversions) last_of_kind_[c.kind] = c.at;
+  }
+
   void OnJourney(const journey::Journey& j, std::span<const double> credits) override {
     if (j.conversion == nullptr || !status_.ok()) return;
     const journey::Conversion& c = *j.conversion;
+    counted_.push_back(c);
     const size_t n = j.sessions.size();
     touches_.resize(n);
     for (size_t i = 0; i < n; ++i) {
@@ -111,6 +126,7 @@ class PersonWriter : public PersonSink {
         .Bind(10, version)
         .Bind(11, credited_at);
     if (restated_at) in.Bind(12, *restated_at);
+    in.Bind(13, last_of_kind_[c.kind]);
     status_ = in.Run();
     for (size_t i = 0; i < n && status_.ok(); ++i) {
       Stmt& cr = st_.insert_credit;
@@ -138,6 +154,9 @@ class PersonWriter : public PersonSink {
   const std::map<uint64_t, std::string>* message_ids_ = nullptr;
   std::vector<SessionTerm> terms_;
   std::vector<TouchTerm> touches_;
+  std::vector<sessionize::Session> sessions_;
+  std::vector<journey::Conversion> counted_;
+  std::vector<Micros> last_of_kind_;  // by conversion kind
   Status status_;
 };
 
@@ -146,12 +165,14 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
   Statements& st = *st_;
   std::map<int64_t, OldConversion>& old = *old_conversions;
   std::vector<SessionTerm> sessions;
+  std::vector<sessionize::Session> journey_sessions;
   st.old_sessions.Bind(1, project_).Bind(2, person);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_sessions.Step());
     if (!row) break;
-    sessions.push_back(
-        SessionTerm{st.old_sessions.Int(0), static_cast<uint32_t>(st.old_sessions.Int(1))});
+    const SessionTerm t{st.old_sessions.Int(0), static_cast<uint32_t>(st.old_sessions.Int(1))};
+    sessions.push_back(t);
+    journey_sessions.push_back(sessionize::Session{.start = t.start, .touch = t.class_id});
   }
   if (sessions.empty()) return Status::Ok();  // never derived, or no activity
   *shrank = true;
@@ -163,6 +184,9 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
     double revenue;
   };
   std::map<int64_t, Converted> convs;
+  const auto& events = options_.settings.person.conversions.events;
+  std::vector<journey::Conversion> counted;
+  std::vector<Micros> last_of_kind(events.size(), storage::kNoTime);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_conversions.Step());
     if (!row) break;
@@ -171,9 +195,21 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
     o.version = q.Int(5);
     o.credited_at = q.Int(6);
     if (!q.IsNull(7)) o.restated_at = q.Int(7);
-    convs[q.Int(0)] =
+    const Converted& c = convs[q.Int(0)] =
         Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)), q.Double(3)};
+    const auto kind =
+        static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
+    if (kind == events.size()) {
+      return Status::Internal(
+          fmt::format("store: conversion event \"{}\" is not configured", c.kind));
+    }
+    counted.push_back(journey::Conversion{.at = c.at, .kind = kind, .revenue = c.revenue});
+    last_of_kind[kind] = q.Int(8);
   }
+  std::sort(counted.begin(), counted.end(),
+            [](const journey::Conversion& a, const journey::Conversion& b) { return a.at < b.at; });
+  delta->AddPaths(journey_sessions, counted, last_of_kind, options_.settings.person.conversions,
+                  -1);
   st.old_credits.Bind(1, project_).Bind(2, person);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
@@ -182,7 +218,6 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
     for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = st.old_credits.Double(2 + m);
     old[st.old_credits.Int(0)].touches.push_back(t);
   }
-  const auto& events = options_.settings.person.conversions.events;
   for (const auto& [event_key, c] : convs) {
     const auto kind =
         static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
@@ -349,6 +384,7 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>*
     }
     writer.Start(person, &currencies, &message_ids);
     deriver.Derive(events, conversions, writer);
+    writer.Finish();
     ATTRIB_RETURN_IF_ERROR(writer.status());
     ++counts->people;
   }
@@ -403,12 +439,29 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta, bool shrank
                                .Bind(6, v.revenue)
                                .Run());
   }
+  Status status;
+  delta.paths.ForEach([&](std::string_view key, const storage::PathSums& v) {
+    if (!status.ok() || (v.conversions == 0 && v.revenue == 0 && v.nulls == 0)) return;
+    const storage::PathKey k = storage::ParsePathKey(key);
+    const std::string path = storage::PathText(k.groups);
+    status = st.upsert_paths.Bind(1, project_)
+                 .Bind(2, int64_t{k.dim})
+                 .Bind(3, int64_t{k.filter})
+                 .Bind(4, int64_t{k.day})
+                 .Bind(5, std::string_view(path))
+                 .Bind(6, v.conversions)
+                 .Bind(7, v.revenue)
+                 .Bind(8, v.nulls)
+                 .Run();
+  });
+  ATTRIB_RETURN_IF_ERROR(status);
   if (!shrank) return Status::Ok();
   // Terms were taken away: rows left at zero go, so that the tables hold what a single
   // derivation of the same events would.
   return db_.Exec(fmt::format(
       "DELETE FROM agg_reach WHERE project_id = {0} AND visitors = 0 AND touchpoints = 0;"
       "DELETE FROM agg_conversions WHERE project_id = {0} AND conversions = 0;"
+      "DELETE FROM agg_paths WHERE project_id = {0} AND conversions = 0 AND nulls = 0;"
       "DELETE FROM agg_credits WHERE project_id = {0} AND credit_first_touch = 0 AND "
       "credit_last_touch = 0 AND credit_last_non_direct = 0 AND credit_linear = 0 AND "
       "credit_time_decay = 0 AND credit_u_shaped = 0 AND credit_w_shaped = 0 AND "

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "identity/identity.h"
@@ -73,7 +74,66 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
     }
   }
   std::sort(result.currencies.begin(), result.currencies.end());
+  if (q.paths) ATTRIB_RETURN_IF_ERROR(ReadPaths(q, from, to, &result));
   return result;
+}
+
+Status SqliteStore::ReadPaths(const AggregateQuery& q, int64_t from, int64_t to,
+                              AggregateResult* result) {
+  // Rows of one path on several days (and filters) are summed here, by their text.
+  FlatStringMap<uint32_t> index;  // path → 1 + its place in result->paths
+  U64Map<uint32_t> group_index;   // group id → its place in result->path_groups
+  std::vector<uint32_t> unknown;  // group ids whose values are not read yet
+  std::vector<uint32_t> ids;
+  Stmt& paths = st_->read_paths;
+  paths.Bind(1, project_)
+      .Bind(2, int64_t{q.dim})
+      .Bind(3, int64_t{q.kind ? storage::KindFilter(*q.kind) : storage::kAllKinds})
+      .Bind(4, from)
+      .Bind(5, to);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, paths.Step());
+    if (!row) break;
+    const std::string_view text = paths.Text(0);
+    uint32_t& i = index[text];
+    if (i == 0) {
+      if (!storage::ParsePathText(text, &ids)) {
+        paths.Reset();
+        return Status::Internal("store: a stored journey path is damaged");
+      }
+      GroupPath p;
+      for (const uint32_t group : ids) {
+        const uint32_t* known = group_index.Find(group);
+        const auto place = known != nullptr ? *known : static_cast<uint32_t>(unknown.size());
+        if (known == nullptr) {
+          group_index[group] = place;
+          unknown.push_back(group);
+        }
+        p.groups.push_back(place);
+      }
+      result->paths.push_back(std::move(p));
+      i = static_cast<uint32_t>(result->paths.size());
+    }
+    GroupPath& p = result->paths[i - 1];
+    p.conversions += static_cast<uint64_t>(paths.Int(1));
+    p.revenue += paths.Int(2);
+    p.nulls += static_cast<uint64_t>(paths.Int(3));
+  }
+  result->path_groups.resize(unknown.size());
+  if (unknown.empty()) return Status::Ok();
+  Stmt& values = st_->read_group_values;
+  values.Bind(1, storage::kDimNames[q.dim]);
+  size_t found = 0;
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, values.Step());
+    if (!row) break;
+    if (const uint32_t* place = group_index.Find(static_cast<uint64_t>(values.Int(0)))) {
+      result->path_groups[*place] = values.Text(1);
+      ++found;
+    }
+  }
+  if (found != unknown.size()) return Status::Internal("store: a journey path names no group");
+  return Status::Ok();
 }
 
 }  // namespace attrib::sqlite

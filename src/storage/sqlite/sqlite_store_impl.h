@@ -74,6 +74,8 @@ class SqliteStore final : public Store {
   Status TakeAway(int64_t person, storage::AggregateDelta* delta,
                   std::map<int64_t, OldConversion>* old, bool* shrank);
   Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
+  // The journeys' paths of days [from, to) into `result`.
+  Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
   void ForgetCaches();
 
   Db db_;

@@ -37,8 +37,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.old_sessions,
        "SELECT start, class_id FROM sessions WHERE project_id = ? AND person = ? ORDER BY seq"},
       {&s.old_conversions,
-       "SELECT event_key, at, kind, revenue, currency, version, credited_at, restated_at "
-       "FROM conversions WHERE project_id = ? AND person = ?"},
+       "SELECT event_key, at, kind, revenue, currency, version, credited_at, restated_at, "
+       "last_of_kind_at FROM conversions WHERE project_id = ? AND person = ?"},
       {&s.old_credits,
        "SELECT event_key, class_id, first_touch, last_touch, last_non_direct, linear, "
        "time_decay, u_shaped, w_shaped, participation FROM credits WHERE project_id = ? AND "
@@ -49,8 +49,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.insert_session, "INSERT INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_conversion,
        "INSERT INTO conversions(project_id, person, event_key, message_id, at, kind, revenue, "
-       "currency, touchpoints, version, credited_at, restated_at) "
-       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+       "currency, touchpoints, version, credited_at, restated_at, last_of_kind_at) "
+       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_credit, "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.upsert_reach,
        "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
@@ -72,6 +72,10 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.upsert_totals,
        "INSERT INTO agg_conversions VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
        "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue"},
+      {&s.upsert_paths,
+       "INSERT INTO agg_paths VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+       "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue, "
+       "nulls = nulls + excluded.nulls"},
       {&s.find_person, "SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"},
       // The dimension's groups first, then each one's days (planned the other way round,
       // SQLite read every aggregate row of the project).
@@ -91,6 +95,11 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.read_totals,
        "SELECT currency, conversions, revenue FROM agg_conversions WHERE project_id = ?1 AND "
        "day >= ?2 AND day < ?3 AND (?4 IS NULL OR kind = ?4)"},
+      // Rows of every filter (kAnyFilter) and of the one asked for.
+      {&s.read_paths,
+       "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ?1 AND "
+       "dim = ?2 AND conversion_filter IN (-1, ?3) AND day >= ?4 AND day < ?5"},
+      {&s.read_group_values, "SELECT group_id, value FROM groups WHERE dim = ?"},
   };
   for (const auto& [stmt, sql] : all) {
     ATTRIB_ASSIGN_OR_RETURN(*stmt, db.Prepare(sql));

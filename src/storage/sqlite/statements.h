@@ -18,9 +18,9 @@ struct SqliteStore::Statements {
   Stmt old_sessions, old_conversions, old_credits;
   Stmt delete_sessions, delete_conversions, delete_credits;
   Stmt insert_session, insert_conversion, insert_credit;
-  Stmt upsert_reach, upsert_credits, upsert_totals;
+  Stmt upsert_reach, upsert_credits, upsert_totals, upsert_paths;
   // Reads.
-  Stmt find_person, read_reach, read_credits, read_totals;
+  Stmt find_person, read_reach, read_credits, read_totals, read_paths, read_group_values;
 };
 
 }  // namespace attrib::sqlite
