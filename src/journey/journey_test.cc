@@ -268,6 +268,56 @@ RC_GTEST_PROP(JourneyBuild, MatchesTheDefinitions, ()) {
             Reference(sessions, conversions, counting_by_kind, lookback));
 }
 
+// Each journey as text, its conversion by time and kind: "<at>/<kind>[<session indices>]".
+template <class BuildFn>
+std::vector<std::string> JourneyTexts(const std::vector<Session>& sessions, BuildFn build) {
+  std::vector<std::string> out;
+  build([&](const Journey& j) {
+    std::string text =
+        j.conversion ? fmt::format("{}/{}", j.conversion->at, j.conversion->kind) : "-";
+    for (size_t i = 0; i < j.sessions.size(); ++i) {
+      text += fmt::format("{}{}", i ? "," : "[", &j.sessions[i] - sessions.data());
+    }
+    out.push_back(text + "]");
+  });
+  return out;
+}
+
+// What the store keeps of a person — the conversions that counted and when their last
+// conversion event was — builds their journeys again, for every conversion filter it keeps.
+RC_GTEST_PROP(JourneyBuild, CountedConversionsBuildTheSameJourneys, ()) {
+  std::vector<Session> sessions;
+  for (const int h : *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 20 * 24))) {
+    sessions.push_back(At(kT0 + h * kHour));
+  }
+  std::sort(sessions.begin(), sessions.end(),
+            [](const Session& a, const Session& b) { return a.start < b.start; });
+  std::vector<Conversion> conversions;
+  for (const int h : *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 20 * 24))) {
+    conversions.push_back(Conv(kT0 + h * kHour, *rc::gen::inRange<uint32_t>(0, 3)));
+  }
+  std::sort(conversions.begin(), conversions.end(),
+            [](const Conversion& a, const Conversion& b) { return a.at < b.at; });
+  std::vector<Counting> counting_by_kind;
+  for (int k = 0; k < 3; ++k) {
+    counting_by_kind.push_back(static_cast<Counting>(*rc::gen::inRange(0, 3)));
+  }
+  ConversionOptions options;
+  options.lookback = *rc::gen::inRange(1, 6) * kDay;
+  const auto expected = JourneyTexts(sessions, [&](auto f) {
+    BuildJourneys(sessions, conversions, options, counting_by_kind, f);
+  });
+  std::vector<Conversion> counted;
+  BuildJourneys(sessions, conversions, options, counting_by_kind, [&](const Journey& j) {
+    if (j.conversion != nullptr) counted.push_back(*j.conversion);
+  });
+  const std::optional<Micros> last =
+      conversions.empty() ? std::nullopt : std::optional<Micros>(conversions.back().at);
+  RC_ASSERT(expected == JourneyTexts(sessions, [&](auto f) {
+              BuildCountedJourneys(sessions, counted, last, options, f);
+            }));
+}
+
 // ExtractRevenue over a JSON object; the currency copied out of the parser's buffer.
 std::pair<double, std::string> Extract(std::string_view json,
                                        const ConversionOptions& options = ConversionOptions{}) {

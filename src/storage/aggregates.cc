@@ -153,6 +153,7 @@ void AggregateDelta::AddPaths(std::span<const sessionize::Session> sessions,
     }
     journey::BuildCountedJourneys(
         sessions, counted_, last_event, options, [&](const journey::Journey& j) {
+          if (j.sessions.empty()) return;  // a conversion before any activity: no path
           const journey::Conversion* c = j.conversion;
           const int32_t day = DayOf(c != nullptr ? c->at : j.sessions.back().start);
           // The last kMaxPathLength sessions, as batch analysis keeps them.

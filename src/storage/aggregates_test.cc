@@ -106,3 +106,57 @@ TEST(AggregateDelta, ConversionTermsCancel) {
 
 }  // namespace
 }  // namespace attrib::storage
+
+namespace attrib::storage {
+namespace {
+
+// The path rows of `d` in dimension 0 (groups 10 and 20 below), as "filter day path: c r n".
+std::set<std::string> PathRows(const AggregateDelta& d) {
+  std::set<std::string> out;
+  d.paths.ForEach([&out](std::string_view key, const PathSums& v) {
+    const PathKey k = ParsePathKey(key);
+    if (k.dim != 0 || (v.conversions == 0 && v.revenue == 0 && v.nulls == 0)) return;
+    out.insert(std::to_string(k.filter) + " " + std::to_string(k.day) + " " + PathText(k.groups) +
+               ": " + std::to_string(v.conversions) + " " + std::to_string(v.revenue) + " " +
+               std::to_string(v.nulls));
+  });
+  return out;
+}
+
+TEST(AggregateDelta, PathsUnderEveryConversionFilter) {
+  const std::vector<GroupIds> groups = {{}, {10, 1, 1, 1, 1, 1, 1}, {20, 2, 2, 2, 2, 2, 2}};
+  journey::ConversionOptions options;
+  options.events = {"a", "b"};
+  AggregateDelta d(groups);
+  const std::vector<sessionize::Session> visits = {
+      {.start = 0, .touch = 1}, {.start = kDay, .touch = 2}, {.start = 3 * kDay, .touch = 1}};
+  // No conversion: one journey, the same under every filter.
+  d.AddPaths(visits, {}, std::vector<Micros>{kNoTime, kNoTime}, options, +1);
+  EXPECT_EQ(PathRows(d), (std::set<std::string>{"-1 3 10>20>10: 0 0 1"}));
+  d.AddPaths(visits, {}, std::vector<Micros>{kNoTime, kNoTime}, options, -1);
+  EXPECT_EQ(PathRows(d), std::set<std::string>{});
+
+  // An "a" on day 1 (after the second visit) counted; a later uncounted "a" on day 3 ends the
+  // journey that has not converted; no "b".
+  const std::vector<journey::Conversion> counted = {{.at = kDay + 5, .kind = 0, .revenue = 2}};
+  d.AddPaths(visits, counted, std::vector<Micros>{3 * kDay + 9, kNoTime}, options, +1);
+  EXPECT_EQ(PathRows(d), (std::set<std::string>{
+                             "0 1 10>20: 1 2000000 0",  // every event: the "a" converted
+                             "1 1 10>20: 1 2000000 0",  // only "a": the same
+                             "2 3 10>20>10: 0 0 1",     // only "b": nothing converted
+                         }));
+}
+
+TEST(AggregateDelta, PathText) {
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(ParsePathText("12>5>12", &ids));
+  EXPECT_EQ(ids, (std::vector<uint32_t>{12, 5, 12}));
+  ASSERT_TRUE(ParsePathText("7", &ids));
+  EXPECT_EQ(ids, (std::vector<uint32_t>{7}));
+  for (const std::string_view bad : {"", ">", "1>", ">1", "1>>2", "a", "1>x", "-1", "4294967296"}) {
+    EXPECT_FALSE(ParsePathText(bad, &ids)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace attrib::storage
