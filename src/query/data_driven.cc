@@ -13,14 +13,18 @@ Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t 
                                            DataDrivenSummary* summary) {
   std::erase_if(paths, [](const GroupPath& p) { return p.conversions == 0 && p.nulls == 0; });
   // The groups the paths use, numbered 0, 1, … in the order of their ids (their keys' order).
-  std::vector<uint32_t> used;
-  for (const GroupPath& p : paths) used.insert(used.end(), p.groups.begin(), p.groups.end());
-  std::sort(used.begin(), used.end());
-  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<uint32_t> number(groups, 0);  // 1 + the group's number; 0: unused
+  for (const GroupPath& p : paths) {
+    for (const uint32_t g : p.groups) number[g] = 1;
+  }
+  std::vector<uint32_t> used;  // by number: the group
+  for (uint32_t g = 0; g < groups; ++g) {
+    if (number[g] == 0) continue;
+    used.push_back(g);
+    number[g] = static_cast<uint32_t>(used.size());
+  }
   for (GroupPath& p : paths) {
-    for (uint32_t& g : p.groups) {
-      g = static_cast<uint32_t>(std::lower_bound(used.begin(), used.end(), g) - used.begin());
-    }
+    for (uint32_t& g : p.groups) g = number[g] - 1;
   }
   std::sort(paths.begin(), paths.end(),
             [](const GroupPath& a, const GroupPath& b) { return a.groups < b.groups; });
