@@ -60,6 +60,10 @@ Status Stmt::Run() {
 }
 
 Result<Db> Db::Open(const std::string& path, bool create) {
+  // Before SQLite's first use: no global count of memory in use, whose mutex every allocation
+  // of every connection would take (derivation reads and writes on two threads at once).
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,

@@ -21,9 +21,9 @@ Result<DeleteCounts> SqliteStore::DeletePerson(std::string_view value, bool user
     sessions.Reset();
     storage::AggregateDelta delta(groups_);
     std::map<int64_t, OldConversion> old;
-    bool shrank = false;
-    ATTRIB_RETURN_IF_ERROR(TakeAway(person, &delta, &old, &shrank));
-    ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta, shrank));
+    ATTRIB_ASSIGN_OR_RETURN(const bool had_rows, ReadOld(*st_, person, &delta, &old));
+    if (had_rows) ATTRIB_RETURN_IF_ERROR(DeleteDerived(person));
+    ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta, had_rows));
     counts.conversions = old.size();
 
     // Their ids into a temporary table: every statement below works from it.

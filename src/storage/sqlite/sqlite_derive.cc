@@ -1,10 +1,20 @@
 // Derivation: people marked dirty by ingest are resolved again (identity), and their sessions,
 // conversions, credits and aggregate terms replaced — the old terms subtracted, the new added.
+//
+// The work is planned and written in two stages that overlap: a planner thread reads a chunk of
+// dirty ids on its own connection (identity, the people's old rows, their events) and derives
+// it into a DerivePlan, while this thread writes the previous chunk's plan in one transaction.
+// Chunks never share a person (the planner derives each id's whole component of links once), so
+// what one chunk writes is never what the next one reads.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "attribution/person.h"
 #include "identity/identity.h"
@@ -16,6 +26,8 @@ namespace {
 
 // Dirty ids derived per transaction.
 constexpr size_t kChunkIds = 20'000;
+// Plans made ahead of the writer, at most.
+constexpr size_t kPlansAhead = 2;
 
 using storage::SessionTerm;
 using storage::TouchTerm;
@@ -30,19 +42,53 @@ bool SameCredits(std::span<const TouchTerm> a, std::span<const TouchTerm> b) {
 
 }  // namespace
 
-// Writes one person's derived rows and aggregate terms.
-class PersonWriter : public PersonSink {
+// One chunk's derivation, as the planner worked it out: what the writer deletes, inserts and adds.
+struct DerivePlan {
+  struct Session {
+    int64_t person, seq;
+    Micros start, end;
+    int64_t events;
+    uint32_t class_id;
+  };
+  struct Conversion {
+    int64_t person, event_key;
+    std::string message_id;
+    Micros at;
+    uint32_t kind;
+    double revenue;
+    std::string currency;
+    int64_t touchpoints, version;
+    Micros credited_at;
+    std::optional<Micros> restated_at;
+    Micros last_of_kind_at;
+  };
+  struct Credit {
+    int64_t person, event_key, touch;
+    Micros session_start;
+    uint32_t class_id;
+    std::array<double, kHeuristicModelCount> credit;
+  };
+
+  explicit DerivePlan(const std::vector<storage::GroupIds>& groups) : delta(groups) {}
+
+  std::vector<int64_t> old_people;                   // whose derived rows go
+  std::vector<std::pair<int64_t, int64_t>> persons;  // id → its new person, where it changed
+  std::vector<Session> sessions;
+  std::vector<Conversion> conversions;
+  std::vector<Credit> credits;
+  storage::AggregateDelta delta;
+  int64_t first = 0, last = 0;   // the chunk's dirty ids are those of [first, last]
+  std::vector<int64_t> derived;  // ids derived: the chunk's dirty ones and their components
+  DeriveCounts counts;
+  Status status;  // of planning
+};
+
+// Puts one person's derived rows and aggregate terms into a plan.
+class PersonPlanner : public PersonSink {
  public:
-  PersonWriter(SqliteStore::Statements& st, int64_t project, const PersonOptions& options,
-               storage::AggregateDelta* delta, std::map<int64_t, OldConversion>* old, Micros now,
-               DeriveCounts* counts)
-      : st_(st),
-        project_(project),
-        options_(options),
-        delta_(*delta),
-        old_(*old),
-        now_(now),
-        counts_(*counts) {}
+  PersonPlanner(const PersonOptions& options, DerivePlan* plan,
+                std::map<int64_t, OldConversion>* old, Micros now)
+      : options_(options), plan_(*plan), old_(*old), now_(now) {}
 
   // `message_ids`: of the person's conversions, by event key.
   void Start(int64_t person, const std::vector<std::string>* currencies,
@@ -57,27 +103,20 @@ class PersonWriter : public PersonSink {
   // After the person's derivation: their journeys' paths.
   void Finish() {
     if (!sessions_.empty()) {
-      delta_.AddPaths(sessions_, counted_, last_of_kind_, options_.conversions, +1);
+      plan_.delta.AddPaths(sessions_, counted_, last_of_kind_, options_.conversions, +1);
     }
   }
-  const Status& status() const { return status_; }
 
   void OnSessions(std::span<const sessionize::Session> sessions) override {
     sessions_.assign(sessions.begin(), sessions.end());
     terms_.clear();
-    for (size_t i = 0; i < sessions.size() && status_.ok(); ++i) {
+    for (size_t i = 0; i < sessions.size(); ++i) {
       const sessionize::Session& s = sessions[i];
       terms_.push_back(SessionTerm{s.start, s.touch});
-      status_ = st_.insert_session.Bind(1, project_)
-                    .Bind(2, person_)
-                    .Bind(3, static_cast<int64_t>(i))
-                    .Bind(4, s.start)
-                    .Bind(5, s.end)
-                    .Bind(6, int64_t{s.count})
-                    .Bind(7, int64_t{s.touch})
-                    .Run();
+      plan_.sessions.push_back(DerivePlan::Session{person_, static_cast<int64_t>(i), s.start, s.end,
+                                                   int64_t{s.count}, s.touch});
     }
-    delta_.AddSessions(terms_, +1);
+    plan_.delta.AddSessions(terms_, +1);
   }
 
   void OnConversions(std::span<const journey::Conversion> conversions) override {
@@ -85,7 +124,7 @@ class PersonWriter : public PersonSink {
   }
 
   void OnJourney(const journey::Journey& j, std::span<const double> credits) override {
-    if (j.conversion == nullptr || !status_.ok()) return;
+    if (j.conversion == nullptr) return;
     const journey::Conversion& c = *j.conversion;
     counted_.push_back(c);
     const size_t n = j.sessions.size();
@@ -95,8 +134,8 @@ class PersonWriter : public PersonSink {
       for (int m = 0; m < kHeuristicModelCount; ++m) touches_[i].credit[m] = credits[m * n + i];
     }
     const std::string& currency = (*currencies_)[c.currency];
-    delta_.AddConversion(c.kind, c.at, c.revenue, currency, touches_, +1);
-    ++counts_.conversions;
+    plan_.delta.AddConversion(c.kind, c.at, c.revenue, currency, touches_, +1);
+    ++plan_.counts.conversions;
 
     const auto event_key = static_cast<int64_t>(c.ref);
     int64_t version = 1;
@@ -110,45 +149,27 @@ class PersonWriter : public PersonSink {
       if (!SameCredits(o.touches, touches_)) {
         ++version;
         restated_at = now_;
-        ++counts_.restated;
+        ++plan_.counts.restated;
       }
       old_.erase(it);
     }
-    Stmt& in = st_.insert_conversion;
     const auto message_id = message_ids_->find(c.ref);
-    in.Bind(1, project_).Bind(2, person_).Bind(3, event_key);
-    if (message_id != message_ids_->end()) in.BindOrNull(4, message_id->second);
-    in.Bind(5, c.at)
-        .Bind(6, std::string_view(options_.conversions.events[c.kind]))
-        .Bind(7, c.revenue)
-        .Bind(8, std::string_view(currency))
-        .Bind(9, static_cast<int64_t>(n))
-        .Bind(10, version)
-        .Bind(11, credited_at);
-    if (restated_at) in.Bind(12, *restated_at);
-    in.Bind(13, last_of_kind_[c.kind]);
-    status_ = in.Run();
-    for (size_t i = 0; i < n && status_.ok(); ++i) {
-      Stmt& cr = st_.insert_credit;
-      cr.Bind(1, project_)
-          .Bind(2, person_)
-          .Bind(3, event_key)
-          .Bind(4, static_cast<int64_t>(i))
-          .Bind(5, j.sessions[i].start)
-          .Bind(6, int64_t{touches_[i].class_id});
-      for (int m = 0; m < kHeuristicModelCount; ++m) cr.Bind(7 + m, touches_[i].credit[m]);
-      status_ = cr.Run();
+    plan_.conversions.push_back(DerivePlan::Conversion{
+        person_, event_key, message_id != message_ids_->end() ? message_id->second : "", c.at,
+        c.kind, c.revenue, currency, static_cast<int64_t>(n), version, credited_at, restated_at,
+        last_of_kind_[c.kind]});
+    for (size_t i = 0; i < n; ++i) {
+      plan_.credits.push_back(DerivePlan::Credit{person_, event_key, static_cast<int64_t>(i),
+                                                 j.sessions[i].start, touches_[i].class_id,
+                                                 touches_[i].credit});
     }
   }
 
  private:
-  SqliteStore::Statements& st_;
-  int64_t project_;
   const PersonOptions& options_;
-  storage::AggregateDelta& delta_;
+  DerivePlan& plan_;
   std::map<int64_t, OldConversion>& old_;
   Micros now_;
-  DeriveCounts& counts_;
   int64_t person_ = 0;
   const std::vector<std::string>* currencies_ = nullptr;
   const std::map<uint64_t, std::string>* message_ids_ = nullptr;
@@ -157,12 +178,10 @@ class PersonWriter : public PersonSink {
   std::vector<sessionize::Session> sessions_;
   std::vector<journey::Conversion> counted_;
   std::vector<Micros> last_of_kind_;  // by conversion kind
-  Status status_;
 };
 
-Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
-                             std::map<int64_t, OldConversion>* old_conversions, bool* shrank) {
-  Statements& st = *st_;
+Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::AggregateDelta* delta,
+                                  std::map<int64_t, OldConversion>* old_conversions) {
   std::map<int64_t, OldConversion>& old = *old_conversions;
   std::vector<SessionTerm> sessions;
   std::vector<sessionize::Session> journey_sessions;
@@ -174,8 +193,7 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
     sessions.push_back(t);
     journey_sessions.push_back(sessionize::Session{.start = t.start, .touch = t.class_id});
   }
-  if (sessions.empty()) return Status::Ok();  // never derived, or no activity
-  *shrank = true;
+  if (sessions.empty()) return false;  // never derived, or no activity
   delta->AddSessions(sessions, -1);
   st.old_conversions.Bind(1, project_).Bind(2, person);
   struct Converted {
@@ -223,7 +241,11 @@ Status SqliteStore::TakeAway(int64_t person, storage::AggregateDelta* delta,
         static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
     delta->AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
   }
-  for (Stmt* del : {&st.delete_sessions, &st.delete_conversions, &st.delete_credits}) {
+  return true;
+}
+
+Status SqliteStore::DeleteDerived(int64_t person) {
+  for (Stmt* del : {&st_->delete_sessions, &st_->delete_conversions, &st_->delete_credits}) {
     ATTRIB_RETURN_IF_ERROR(del->Bind(1, project_).Bind(2, person).Run());
   }
   return Status::Ok();
@@ -238,26 +260,141 @@ Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint
     dirty.push_back(st_->select_dirty.Int(0));
   }
   DeriveCounts counts;
-  U64Map<uint8_t> derived;  // ids derived so far (with a dirty id of an earlier chunk)
-  for (size_t done = 0; done < dirty.size();) {
-    if (progress) progress(done, dirty.size());
-    const size_t n = std::min(kChunkIds, dirty.size() - done);
-    ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-    DeriveCounts chunk;
-    ATTRIB_RETURN_IF_ERROR(DeriveChunk(std::span(dirty.data() + done, n), &derived, &chunk));
-    ATTRIB_RETURN_IF_ERROR(tx.Commit());
-    counts.people += chunk.people;
-    counts.conversions += chunk.conversions;
-    counts.restated += chunk.restated;
-    done += n;
+  if (dirty.empty()) return counts;
+  if (!reader_) {
+    ATTRIB_ASSIGN_OR_RETURN(Db reader, Db::Open(sqlite3_db_filename(db_.get(), "main"), false));
+    ATTRIB_RETURN_IF_ERROR(reader.Exec(fmt::format(
+        "PRAGMA cache_size=-{}; PRAGMA busy_timeout=10000", options_.cache_mib * 1024)));
+    ATTRIB_ASSIGN_OR_RETURN(Statements st, Statements::Prepare(reader));
+    reader_.emplace(std::move(reader));
+    reader_st_ = std::make_unique<Statements>(std::move(st));
   }
+
+  // The planner plans chunks ahead (at most kPlansAhead) while this thread writes them.
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::unique_ptr<DerivePlan>> plans;
+  bool planned_all = false, stop = false;
+  std::thread planner([&] {
+    U64Map<uint8_t> done;  // ids derived so far (with a dirty id of an earlier chunk)
+    for (size_t at = 0; at < dirty.size(); at += kChunkIds) {
+      {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return stop || plans.size() < kPlansAhead; });
+        if (stop) break;
+      }
+      auto plan = std::make_unique<DerivePlan>(groups_);
+      const size_t n = std::min(kChunkIds, dirty.size() - at);
+      plan->first = dirty[at];
+      plan->last = dirty[at + n - 1];
+      plan->status = PlanChunk(std::span(dirty.data() + at, n), &done, plan.get());
+      const bool failed = !plan->status.ok();
+      std::lock_guard lock(mu);
+      plans.push_back(std::move(plan));
+      changed.notify_all();
+      if (failed) break;
+    }
+    std::lock_guard lock(mu);
+    planned_all = true;
+    changed.notify_all();
+  });
+  Status status;
+  for (size_t written = 0;;) {
+    if (progress) progress(written, dirty.size());
+    std::unique_ptr<DerivePlan> plan;
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return !plans.empty() || planned_all; });
+      if (plans.empty()) break;
+      plan = std::move(plans.front());
+      plans.pop_front();
+      changed.notify_all();
+    }
+    status = plan->status;
+    if (status.ok()) status = WritePlan(*plan);
+    if (!status.ok()) break;
+    counts.people += plan->counts.people;
+    counts.conversions += plan->counts.conversions;
+    counts.restated += plan->counts.restated;
+    written = std::min(dirty.size(), written + kChunkIds);
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+    changed.notify_all();
+  }
+  planner.join();
+  ATTRIB_RETURN_IF_ERROR(status);
   if (progress) progress(dirty.size(), dirty.size());
   return counts;
 }
 
-Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* done,
-                                DeriveCounts* counts) {
+Status SqliteStore::WritePlan(const DerivePlan& plan) {
   Statements& st = *st_;
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  for (const int64_t person : plan.old_people) ATTRIB_RETURN_IF_ERROR(DeleteDerived(person));
+  for (const DerivePlan::Session& s : plan.sessions) {
+    ATTRIB_RETURN_IF_ERROR(st.insert_session.Bind(1, project_)
+                               .Bind(2, s.person)
+                               .Bind(3, s.seq)
+                               .Bind(4, s.start)
+                               .Bind(5, s.end)
+                               .Bind(6, s.events)
+                               .Bind(7, int64_t{s.class_id})
+                               .Run());
+  }
+  const auto& events = options_.settings.person.conversions.events;
+  for (const DerivePlan::Conversion& c : plan.conversions) {
+    Stmt& in = st.insert_conversion;
+    in.Bind(1, project_).Bind(2, c.person).Bind(3, c.event_key).BindOrNull(4, c.message_id);
+    in.Bind(5, c.at)
+        .Bind(6, std::string_view(events[c.kind]))
+        .Bind(7, c.revenue)
+        .Bind(8, std::string_view(c.currency))
+        .Bind(9, c.touchpoints)
+        .Bind(10, c.version)
+        .Bind(11, c.credited_at);
+    if (c.restated_at) in.Bind(12, *c.restated_at);
+    in.Bind(13, c.last_of_kind_at);
+    ATTRIB_RETURN_IF_ERROR(in.Run());
+  }
+  for (const DerivePlan::Credit& c : plan.credits) {
+    Stmt& cr = st.insert_credit;
+    cr.Bind(1, project_)
+        .Bind(2, c.person)
+        .Bind(3, c.event_key)
+        .Bind(4, c.touch)
+        .Bind(5, c.session_start)
+        .Bind(6, int64_t{c.class_id});
+    for (int m = 0; m < kHeuristicModelCount; ++m) cr.Bind(7 + m, c.credit[m]);
+    ATTRIB_RETURN_IF_ERROR(cr.Run());
+  }
+  for (const auto& [id, person] : plan.persons) {
+    Stmt& set = st.set_person;
+    if (person == id) {
+      set.BindNull(1);
+    } else {
+      set.Bind(1, person);
+    }
+    ATTRIB_RETURN_IF_ERROR(set.Bind(2, id).Run());
+  }
+  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta, /*shrank=*/!plan.old_people.empty()));
+  // The chunk's dirty ids at once, and the ids of their components beyond them one by one.
+  ATTRIB_RETURN_IF_ERROR(
+      st.delete_dirty_range.Bind(1, project_).Bind(2, plan.first).Bind(3, plan.last).Run());
+  for (const int64_t id : plan.derived) {
+    if (id >= plan.first && id <= plan.last) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_dirty.Bind(1, project_).Bind(2, id).Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* done,
+                              DerivePlan* plan) {
+  Statements& st = *reader_st_;
+  // One snapshot per chunk: what earlier chunks wrote may be in it or not, it is never what
+  // this one reads.
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(*reader_));
   // 1. Identity: each dirty id with its linked ids (the connected component of links), resolved
   //    again from all their links. An id never linked is a person of its own.
   struct IdInfo {
@@ -325,17 +462,16 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>*
     old_people.insert(info.old_person);
     new_people[info.new_person].push_back(id);
   }
-  storage::AggregateDelta delta(groups_);
   std::map<int64_t, OldConversion> old;
-  bool shrank = false;
   for (const int64_t person : old_people) {
-    ATTRIB_RETURN_IF_ERROR(TakeAway(person, &delta, &old, &shrank));
+    ATTRIB_ASSIGN_OR_RETURN(const bool had_rows, ReadOld(st, person, &plan->delta, &old));
+    if (had_rows) plan->old_people.push_back(person);
   }
 
   // 3. Derive each new person from the events of all their ids.
   const Micros now = clock_.Now();
   PersonDeriver deriver(options_.settings.person, counting_by_kind_, channels_, no_url_class_);
-  PersonWriter writer(st, project_, options_.settings.person, &delta, &old, now, counts);
+  PersonPlanner planner(options_.settings.person, plan, &old, now);
   std::vector<EventRecord> events;
   std::vector<ConversionRecord> conversions;
   std::vector<std::string> currencies;
@@ -352,7 +488,7 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>*
       for (;;) {
         ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
-        Status decoded = decoder_.Decode(q.Blob(0), [&](const storage::BlockEvent& b) {
+        Status decoded = plan_decoder_.Decode(q.Blob(0), [&](const storage::BlockEvent& b) {
           const bool has_id = !b.message_id.empty();
           EventRecord e{static_cast<uint64_t>(person), b.at, kIdentityOnly | kNotPage,
                         has_id ? static_cast<uint32_t>(b.dedupe_key >> 32) | 1 : 0};
@@ -382,29 +518,18 @@ Status SqliteStore::DeriveChunk(std::span<const int64_t> dirty, U64Map<uint8_t>*
         }
       }
     }
-    writer.Start(person, &currencies, &message_ids);
-    deriver.Derive(events, conversions, writer);
-    writer.Finish();
-    ATTRIB_RETURN_IF_ERROR(writer.status());
-    ++counts->people;
+    planner.Start(person, &currencies, &message_ids);
+    deriver.Derive(events, conversions, planner);
+    planner.Finish();
+    ++plan->counts.people;
   }
   // Conversions that no longer count (a late earlier one took their place) are restated too.
-  counts->restated += old.size();
+  plan->counts.restated += old.size();
 
-  // 4. Who is who now; the aggregates; the dirty marks.
+  // 4. Who is who now; the dirty marks.
   for (const auto& [id, info] : ids) {
-    if (info.new_person == info.old_person) continue;
-    Stmt& set = st.set_person;
-    if (info.new_person == id) {
-      set.BindNull(1);
-    } else {
-      set.Bind(1, info.new_person);
-    }
-    ATTRIB_RETURN_IF_ERROR(set.Bind(2, id).Run());
-  }
-  ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta, shrank));
-  for (const auto& [id, info] : ids) {
-    ATTRIB_RETURN_IF_ERROR(st.delete_dirty.Bind(1, project_).Bind(2, id).Run());
+    if (info.new_person != info.old_person) plan->persons.emplace_back(id, info.new_person);
+    plan->derived.push_back(id);
   }
   return Status::Ok();
 }

@@ -25,6 +25,8 @@ struct OldConversion {
   std::vector<storage::TouchTerm> touches;
 };
 
+struct DerivePlan;  // sqlite_derive.cc
+
 class SqliteStore final : public Store {
  public:
   struct Statements;  // statements.h
@@ -66,13 +68,16 @@ class SqliteStore final : public Store {
   };
   Result<std::vector<StoredKey>> StoredKeys(int64_t visitor);
   Status AppendLocked(const IngestBatch& batch, IngestCounts* counts);
-  // Derives the people of `ids` (dirty) but those of ids in `done`, and adds theirs to it.
-  Status DeriveChunk(std::span<const int64_t> ids, U64Map<uint8_t>* done, DeriveCounts* counts);
-  // `shrank`: some terms were taken away, and rows may have fallen to zero.
-  // Takes a person's derived rows away: their terms from `delta`, their conversions into
-  // `old`; sets *shrank when there were any.
-  Status TakeAway(int64_t person, storage::AggregateDelta* delta,
-                  std::map<int64_t, OldConversion>* old, bool* shrank);
+  // Plans the derivation of the people of `ids` (dirty) but those of ids in `done`, and adds
+  // theirs to it. Reads on the planner's connection only.
+  Status PlanChunk(std::span<const int64_t> ids, U64Map<uint8_t>* done, DerivePlan* plan);
+  Status WritePlan(const DerivePlan& plan);
+  // Reads a person's derived rows (with `st`, of either connection): their terms taken away
+  // from `delta`, their conversions into `old`. False when they had none.
+  Result<bool> ReadOld(Statements& st, int64_t person, storage::AggregateDelta* delta,
+                       std::map<int64_t, OldConversion>* old);
+  // Deletes a person's derived rows.
+  Status DeleteDerived(int64_t person);
   Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
   // The journeys' paths of days [from, to) into `result`.
   Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
@@ -101,6 +106,10 @@ class SqliteStore final : public Store {
   storage::BlockDecoder decoder_;
 
   std::unique_ptr<Statements> st_;
+  // The derivation planner's connection, opened by the first Derive, and its decoder.
+  std::optional<Db> reader_;
+  std::unique_ptr<Statements> reader_st_;
+  storage::BlockDecoder plan_decoder_;
 };
 
 }  // namespace attrib::sqlite

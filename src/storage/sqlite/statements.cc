@@ -28,6 +28,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.insert_dirty, "INSERT OR IGNORE INTO dirty(project_id, id) VALUES(?, ?)"},
       {&s.select_dirty, "SELECT id FROM dirty WHERE project_id = ? ORDER BY id"},
       {&s.delete_dirty, "DELETE FROM dirty WHERE project_id = ? AND id = ?"},
+      {&s.delete_dirty_range, "DELETE FROM dirty WHERE project_id = ? AND id BETWEEN ? AND ?"},
       {&s.id_row, "SELECT key, coalesce(person, id), linked FROM ids WHERE id = ?"},
       {&s.links_from, "SELECT to_id, alias, at FROM links WHERE project_id = ? AND from_id = ?"},
       {&s.links_to,

@@ -14,7 +14,7 @@ struct SqliteStore::Statements {
   Stmt visitor_blocks, insert_block;
   Stmt insert_bad_row, upsert_link, insert_dirty;
   // Derivation.
-  Stmt select_dirty, delete_dirty, id_row, links_from, links_to, set_person;
+  Stmt select_dirty, delete_dirty, delete_dirty_range, id_row, links_from, links_to, set_person;
   Stmt old_sessions, old_conversions, old_credits;
   Stmt delete_sessions, delete_conversions, delete_credits;
   Stmt insert_session, insert_conversion, insert_credit;
