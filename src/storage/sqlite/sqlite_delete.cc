@@ -23,7 +23,7 @@ Result<DeleteCounts> SqliteStore::DeletePerson(std::string_view value, bool user
     std::map<int64_t, OldConversion> old;
     ATTRIB_ASSIGN_OR_RETURN(const bool had_rows, ReadOld(*st_, person, &delta, &old));
     if (had_rows) ATTRIB_RETURN_IF_ERROR(DeleteDerived(person));
-    ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta, had_rows));
+    ATTRIB_RETURN_IF_ERROR(ApplyDelta(delta));
     counts.conversions = old.size();
 
     // Their ids into a temporary table: every statement below works from it.

@@ -378,7 +378,7 @@ Status SqliteStore::WritePlan(const DerivePlan& plan) {
     }
     ATTRIB_RETURN_IF_ERROR(set.Bind(2, id).Run());
   }
-  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta, /*shrank=*/!plan.old_people.empty()));
+  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta));
   // The chunk's dirty ids at once, and the ids of their components beyond them one by one.
   ATTRIB_RETURN_IF_ERROR(
       st.delete_dirty_range.Bind(1, project_).Bind(2, plan.first).Bind(3, plan.last).Run());
@@ -534,7 +534,9 @@ Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* d
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta, bool shrank) {
+// Each sum is added to its row; a row that a negative term may have brought to zero is then
+// deleted if it did, so that the tables hold what a single derivation of the same events would.
+Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
   Statements& st = *st_;
   for (const auto& [k, v] : delta.reach) {
     if (v.visitors == 0 && v.touchpoints == 0) continue;
@@ -545,14 +547,28 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta, bool shrank
                                .Bind(5, v.visitors)
                                .Bind(6, v.touchpoints)
                                .Run());
+    if (v.visitors >= 0 && v.touchpoints >= 0) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_zero_reach.Bind(1, project_)
+                               .Bind(2, int64_t{k.group})
+                               .Bind(3, int64_t{k.day})
+                               .Bind(4, int64_t{k.prev_day})
+                               .Run());
   }
   for (const auto& [k, v] : delta.credits) {
     Stmt& up = st.upsert_credits;
     up.Bind(1, project_).Bind(2, int64_t{k.group}).Bind(3, int64_t{k.kind}).Bind(4, int64_t{k.day});
+    bool negative = false;
     for (int m = 0; m < kHeuristicModelCount; ++m) {
       up.Bind(5 + m, v.credit[m]).Bind(5 + kHeuristicModelCount + m, v.revenue[m]);
+      negative = negative || v.credit[m] < 0;
     }
     ATTRIB_RETURN_IF_ERROR(up.Run());
+    if (!negative) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_zero_credits.Bind(1, project_)
+                               .Bind(2, int64_t{k.group})
+                               .Bind(3, int64_t{k.kind})
+                               .Bind(4, int64_t{k.day})
+                               .Run());
   }
   for (const auto& [k, v] : delta.totals) {
     if (v.conversions == 0 && v.revenue == 0) continue;
@@ -562,6 +578,12 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta, bool shrank
                                .Bind(4, std::string_view(k.currency))
                                .Bind(5, v.conversions)
                                .Bind(6, v.revenue)
+                               .Run());
+    if (v.conversions >= 0) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_zero_totals.Bind(1, project_)
+                               .Bind(2, int64_t{k.kind})
+                               .Bind(3, int64_t{k.day})
+                               .Bind(4, std::string_view(k.currency))
                                .Run());
   }
   Status status;
@@ -578,20 +600,15 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta, bool shrank
                  .Bind(7, v.revenue)
                  .Bind(8, v.nulls)
                  .Run();
+    if (!status.ok() || (v.conversions >= 0 && v.nulls >= 0)) return;
+    status = st.delete_zero_paths.Bind(1, project_)
+                 .Bind(2, int64_t{k.dim})
+                 .Bind(3, int64_t{k.filter})
+                 .Bind(4, int64_t{k.day})
+                 .Bind(5, std::string_view(path))
+                 .Run();
   });
-  ATTRIB_RETURN_IF_ERROR(status);
-  if (!shrank) return Status::Ok();
-  // Terms were taken away: rows left at zero go, so that the tables hold what a single
-  // derivation of the same events would.
-  return db_.Exec(fmt::format(
-      "DELETE FROM agg_reach WHERE project_id = {0} AND visitors = 0 AND touchpoints = 0;"
-      "DELETE FROM agg_conversions WHERE project_id = {0} AND conversions = 0;"
-      "DELETE FROM agg_paths WHERE project_id = {0} AND conversions = 0 AND nulls = 0;"
-      "DELETE FROM agg_credits WHERE project_id = {0} AND credit_first_touch = 0 AND "
-      "credit_last_touch = 0 AND credit_last_non_direct = 0 AND credit_linear = 0 AND "
-      "credit_time_decay = 0 AND credit_u_shaped = 0 AND credit_w_shaped = 0 AND "
-      "credit_participation = 0",
-      project_));
+  return status;
 }
 
 }  // namespace attrib::sqlite

@@ -78,7 +78,8 @@ class SqliteStore final : public Store {
                        std::map<int64_t, OldConversion>* old);
   // Deletes a person's derived rows.
   Status DeleteDerived(int64_t person);
-  Status ApplyDelta(const storage::AggregateDelta& delta, bool shrank);
+  // Adds the sums to the aggregate rows (and deletes rows they bring to zero).
+  Status ApplyDelta(const storage::AggregateDelta& delta);
   // The journeys' paths of days [from, to) into `result`.
   Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
   void ForgetCaches();

@@ -77,6 +77,20 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "INSERT INTO agg_paths VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
        "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue, "
        "nulls = nulls + excluded.nulls"},
+      {&s.delete_zero_reach,
+       "DELETE FROM agg_reach WHERE project_id = ? AND group_id = ? AND day = ? AND "
+       "prev_day = ? AND visitors = 0 AND touchpoints = 0"},
+      {&s.delete_zero_credits,
+       "DELETE FROM agg_credits WHERE project_id = ? AND group_id = ? AND kind = ? AND day = ? "
+       "AND credit_first_touch = 0 AND credit_last_touch = 0 AND credit_last_non_direct = 0 AND "
+       "credit_linear = 0 AND credit_time_decay = 0 AND credit_u_shaped = 0 AND "
+       "credit_w_shaped = 0 AND credit_participation = 0"},
+      {&s.delete_zero_totals,
+       "DELETE FROM agg_conversions WHERE project_id = ? AND kind = ? AND day = ? AND "
+       "currency = ? AND conversions = 0"},
+      {&s.delete_zero_paths,
+       "DELETE FROM agg_paths WHERE project_id = ? AND dim = ? AND conversion_filter = ? AND "
+       "day = ? AND path = ? AND conversions = 0 AND nulls = 0"},
       {&s.find_person, "SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"},
       // The dimension's groups first, then each one's days (planned the other way round,
       // SQLite read every aggregate row of the project).

@@ -19,6 +19,7 @@ struct SqliteStore::Statements {
   Stmt delete_sessions, delete_conversions, delete_credits;
   Stmt insert_session, insert_conversion, insert_credit;
   Stmt upsert_reach, upsert_credits, upsert_totals, upsert_paths;
+  Stmt delete_zero_reach, delete_zero_credits, delete_zero_totals, delete_zero_paths;
   // Reads.
   Stmt find_person, read_reach, read_credits, read_totals, read_paths, read_group_values;
 };
