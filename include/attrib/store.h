@@ -218,9 +218,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Appends the batch's events (those whose dedupe key the project does not have yet), bad
+  // Appends the batches' events (those whose dedupe key the project does not have yet), bad
   // rows and identity links in one transaction, and marks the people they touch for derivation.
-  virtual Result<IngestCounts> Append(const IngestBatch& batch) = 0;
+  virtual Result<IngestCounts> Append(std::span<const IngestBatch> batches) = 0;
 
   // Re-derives every person marked for it, in transactions of many people; calls `progress`
   // with the number done and the number to do.

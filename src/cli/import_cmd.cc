@@ -25,8 +25,10 @@
 namespace attrib::cli {
 namespace {
 
-// Parsed blocks waiting for the writer, at most.
-constexpr size_t kMaxPendingBlocks = 8;
+// Blocks appended per transaction (each commit writes every page it touched to the log, and
+// SQLite walks its page cache at the end of each), and parsed blocks waiting for the writer.
+constexpr uint64_t kBlocksPerCommit = 8;
+constexpr uint64_t kMaxPendingBlocks = 2 * kBlocksPerCommit;
 
 struct ImportArgs {
   StoreArgs store;
@@ -151,19 +153,29 @@ int Run(const ImportArgs& args) {
   Progress progress;
   const auto started = std::chrono::steady_clock::now();
   for (;;) {
-    IngestBatch batch;
+    std::vector<IngestBatch> batches;
     {
+      // The next kBlocksPerCommit blocks in order, or those left when the input ends.
       std::unique_lock lock(mu);
+      const auto ready = [&] {
+        uint64_t n = 0;
+        while (n < kBlocksPerCommit && parsed.count(appended + n) != 0) ++n;
+        return n;
+      };
       changed.wait(lock, [&] {
-        return parsed.count(appended) != 0 || (workers_left == 0 && appended == handed_out);
+        return ready() == kBlocksPerCommit || (workers_left == 0 && appended == handed_out) ||
+               (workers_left == 0 && ready() == handed_out - appended) || (stop && ready() > 0);
       });
-      auto it = parsed.find(appended);
-      if (it == parsed.end()) break;
-      batch = std::move(it->second);
-      parsed.erase(it);
+      const uint64_t n = ready();
+      if (n == 0) break;
+      for (uint64_t i = 0; i < n; ++i) {
+        auto it = parsed.find(appended + i);
+        batches.push_back(std::move(it->second));
+        parsed.erase(it);
+      }
     }
     if (failed.ok()) {
-      Result<IngestCounts> counts = store.Append(batch);
+      Result<IngestCounts> counts = store.Append(batches);
       if (counts.ok()) {
         total.received += counts->received;
         total.accepted += counts->accepted;
@@ -178,7 +190,7 @@ int Run(const ImportArgs& args) {
     }
     {
       std::lock_guard lock(mu);
-      ++appended;
+      appended += batches.size();
       if (!failed.ok()) stop = true;
       changed.notify_all();
     }

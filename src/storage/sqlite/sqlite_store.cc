@@ -279,10 +279,11 @@ void SqliteStore::ForgetCaches() {
   (void)LoadClasses();
 }
 
-Result<IngestCounts> SqliteStore::Append(const IngestBatch& batch) {
+Result<IngestCounts> SqliteStore::Append(std::span<const IngestBatch> batches) {
   IngestCounts counts;
   ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-  Status s = AppendLocked(batch, &counts);
+  Status s;
+  for (size_t i = 0; i < batches.size() && s.ok(); ++i) s = AppendLocked(batches[i], &counts);
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     ForgetCaches();

@@ -36,7 +36,7 @@ class SqliteStore final : public Store {
 
   Status Init(const std::string& path);
 
-  Result<IngestCounts> Append(const IngestBatch& batch) override;
+  Result<IngestCounts> Append(std::span<const IngestBatch> batches) override;
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
   Status Export(ExportKind what, ExportSink& sink) override;
