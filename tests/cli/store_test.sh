@@ -37,6 +37,17 @@ check "re-import: every message a duplicate" test "$(field duplicates "$out")" =
 check "re-import: nothing accepted" test "$(field accepted "$out")" = 0
 check "re-import: the store is unchanged" test "$(dump "$work/one.db")" = "$before"
 
+# One writer at a time: an import while another process writes to the store is refused, and
+# nothing of it is stored.
+flock "$work/one.db-writer" sleep 3 &
+holder=$!
+sleep 0.5
+run import --db "$work/one.db" "$d"
+check "a second writer: exit 1" test "$rc" = 1
+check "… says another process is writing" grep -q 'another attrib process is writing to it' "$work/err"
+wait "$holder"
+check "… and the store is unchanged" test "$(dump "$work/one.db")" = "$before"
+
 # --db equals --input, report by report, every model (the data-driven ones too) to the last
 # digit, and what the data-driven models learnt from.
 learnt() { grep '^attrib: data-driven models:' "$1"; }

@@ -8,6 +8,7 @@
 namespace attrib::sqlite {
 
 Result<DeleteCounts> SqliteStore::DeletePerson(std::string_view value, bool user) {
+  ATTRIB_RETURN_IF_ERROR(LockForWriting());
   DeleteCounts counts;
   {
     ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));

@@ -5,7 +5,8 @@
 // dirty ids on its own connection (identity, the people's old rows, their events) and derives
 // it into a DerivePlan, while this thread writes the previous chunk's plan in one transaction.
 // Chunks never share a person (the planner derives each id's whole component of links once), so
-// what one chunk writes is never what the next one reads.
+// what one chunk writes is never what the next one reads. That holds with one writer: a store
+// has one writing process at a time (SqliteStore::LockForWriting).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -218,6 +219,7 @@ Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::Aggre
     const auto kind =
         static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
     if (kind == events.size()) {
+      q.Reset();
       return Status::Internal(
           fmt::format("store: conversion event \"{}\" is not configured", c.kind));
     }
@@ -252,6 +254,7 @@ Status SqliteStore::DeleteDerived(int64_t person) {
 }
 
 Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint64_t)>& progress) {
+  ATTRIB_RETURN_IF_ERROR(LockForWriting());
   std::vector<int64_t> dirty;
   st_->select_dirty.Bind(1, project_);
   for (;;) {
@@ -435,7 +438,10 @@ Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* d
                                alias ? identity::LinkKind::kAlias : identity::LinkKind::kObserved});
           }
           if (ids.count(other) == 0) {
-            ATTRIB_RETURN_IF_ERROR(load_id(other).status());
+            if (Status loaded = load_id(other).status(); !loaded.ok()) {
+              q->Reset();
+              return loaded;
+            }
             queue.push_back(other);
             component.push_back(other);
           }

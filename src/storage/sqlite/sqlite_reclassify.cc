@@ -16,6 +16,7 @@ constexpr int64_t kBlocksPerTransaction = 20'000;
 
 Result<ReclassifyCounts> SqliteStore::Reclassify(
     const std::function<void(uint64_t, uint64_t)>& progress) {
+  ATTRIB_RETURN_IF_ERROR(LockForWriting());
   ReclassifyCounts counts;
   ATTRIB_ASSIGN_OR_RETURN(Stmt range, db_.Prepare("SELECT coalesce(max(block_id), 0), count(*) "
                                                   "FROM events WHERE project_id = ?"));

@@ -1,9 +1,13 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "identity/identity.h"
@@ -61,7 +65,26 @@ SqliteStore::SqliteStore(Db db, const StoreOptions& options, const Classifier& c
                          const Clock& clock)
     : db_(std::move(db)), options_(options), classifier_(classifier), clock_(clock) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (writer_lock_ >= 0) close(writer_lock_);
+}
+
+Status SqliteStore::LockForWriting() {
+  if (writer_lock_ >= 0) return Status::Ok();
+  const std::string db = sqlite3_db_filename(db_.get(), "main");
+  const std::string path = db + "-writer";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IoError(fmt::format("store: {}: {}", path, std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return Status::Unavailable(fmt::format(
+        "store: {}: another attrib process is writing to it; try again when it has finished", db));
+  }
+  writer_lock_ = fd;
+  return Status::Ok();
+}
 
 Status SqliteStore::Init(const std::string& path) {
   ATTRIB_RETURN_IF_ERROR(db_.Exec(fmt::format(
@@ -280,6 +303,7 @@ void SqliteStore::ForgetCaches() {
 }
 
 Result<IngestCounts> SqliteStore::Append(std::span<const IngestBatch> batches) {
+  ATTRIB_RETURN_IF_ERROR(LockForWriting());
   IngestCounts counts;
   ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
   Status s;

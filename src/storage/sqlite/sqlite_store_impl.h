@@ -48,6 +48,10 @@ class SqliteStore final : public Store {
 
  private:
   Status Migrate();
+  // Takes the store's writer lock (an flock on "<file>-writer", held while the store is open):
+  // Unavailable while another process holds it. A second writer would derive people from a
+  // snapshot the first one is changing.
+  Status LockForWriting();
   Status OpenProject();
   Status LoadClasses();
   Result<uint32_t> InternClass(const Classification& c);
@@ -111,6 +115,7 @@ class SqliteStore final : public Store {
   std::optional<Db> reader_;
   std::unique_ptr<Statements> reader_st_;
   storage::BlockDecoder plan_decoder_;
+  int writer_lock_ = -1;  // the writer lock's file, once taken
 };
 
 }  // namespace attrib::sqlite
