@@ -155,17 +155,15 @@ int Run(const ImportArgs& args) {
   for (;;) {
     std::vector<IngestBatch> batches;
     {
-      // The next kBlocksPerCommit blocks in order, or those left when the input ends.
+      // The next kBlocksPerCommit blocks in order, or those left when the workers are done
+      // (having parsed every block they took).
       std::unique_lock lock(mu);
       const auto ready = [&] {
         uint64_t n = 0;
         while (n < kBlocksPerCommit && parsed.count(appended + n) != 0) ++n;
         return n;
       };
-      changed.wait(lock, [&] {
-        return ready() == kBlocksPerCommit || (workers_left == 0 && appended == handed_out) ||
-               (workers_left == 0 && ready() == handed_out - appended) || (stop && ready() > 0);
-      });
+      changed.wait(lock, [&] { return workers_left == 0 || ready() == kBlocksPerCommit; });
       const uint64_t n = ready();
       if (n == 0) break;
       for (uint64_t i = 0; i < n; ++i) {

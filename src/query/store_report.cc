@@ -34,8 +34,9 @@ std::vector<std::string> SplitKey(std::string_view value, GroupBy by) {
 void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisResult* result) {
   // The paths' groups in key order, as batch analysis numbers them.
   std::vector<std::vector<std::string>> keys;
-  for (const std::string& value : sums.path_groups)
+  for (const std::string& value : sums.path_groups) {
     keys.push_back(SplitKey(value, options.group_by));
+  }
   std::vector<uint32_t> order(keys.size()), rank(keys.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
@@ -57,8 +58,9 @@ void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisR
         rows.begin(), rows.end(), key,
         [](const GroupRow& a, const std::vector<std::string>& k) { return a.key < k; });
     bool any = false;
-    for (int m = 0; m < kDataDrivenModelCount; ++m)
+    for (int m = 0; m < kDataDrivenModelCount; ++m) {
       any = any || credited->credits[m][r].conversions != 0;
+    }
     if (row == rows.end() || row->key != key) {
       if (!any) continue;  // a group of paths that did not convert only
       row = rows.insert(row, GroupRow{});

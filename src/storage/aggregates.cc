@@ -47,13 +47,13 @@ std::string GroupValue(GroupBy dim, const ClassFields& c) {
   return key.size() == 1 ? std::move(key[0]) : key[0] + '\x1f' + key[1];
 }
 
-void AggregateDelta::AddSessions(std::span<const SessionTerm> sessions, int sign) {
+void AggregateDelta::AddSessions(std::span<const sessionize::Session> sessions, int sign) {
   // Sessions come by start, so days never go back: per group, the day of its last session and
   // the day before that.
   seen_.clear();
-  for (const SessionTerm& s : sessions) {
+  for (const sessionize::Session& s : sessions) {
     const int32_t day = DayOf(s.start);
-    for (const uint32_t group : groups_[s.class_id]) {
+    for (const uint32_t group : groups_[s.touch]) {
       auto it = std::find_if(seen_.begin(), seen_.end(),
                              [group](const Seen& g) { return g.group == group; });
       const bool first_today = it == seen_.end() || it->day != day;

@@ -10,8 +10,9 @@
 // paths   (dimension, filter, day, path of groups) → journeys that converted, their revenue,
 //         and journeys that did not: the data-driven models' input. A journey's day is its
 //         conversion's, or its last session's when it has none. The filter is the conversion
-//         events the journeys were built for (PathFilter); a person without conversion events
-//         has the same journeys under every filter and adds them once, under kAnyFilter.
+//         events the journeys were built for (kAllKinds, KindFilter(kind)); a person without
+//         conversion events has the same journeys under every filter and adds them once, under
+//         kAnyFilter.
 // Credits and revenue are fixed point (attribution/fixed.h), so sums are exact and order-free.
 #pragma once
 
@@ -100,11 +101,6 @@ struct TotalSums {
   int64_t conversions = 0, revenue = 0;
 };
 
-// One session as the aggregates see it.
-struct SessionTerm {
-  Micros start;
-  uint32_t class_id;
-};
 // One touchpoint of a credited conversion.
 struct TouchTerm {
   uint32_t class_id;
@@ -139,7 +135,7 @@ class AggregateDelta {
   explicit AggregateDelta(const std::vector<GroupIds>& groups) : groups_(groups) {}
 
   // A person's sessions, ordered by start.
-  void AddSessions(std::span<const SessionTerm> sessions, int sign);
+  void AddSessions(std::span<const sessionize::Session> sessions, int sign);
   void AddConversion(uint32_t kind, Micros at, double revenue, const std::string& currency,
                      std::span<const TouchTerm> touchpoints, int sign);
 
@@ -149,8 +145,6 @@ class AggregateDelta {
   void AddPaths(std::span<const sessionize::Session> sessions,
                 std::span<const journey::Conversion> counted, std::span<const Micros> last_of_kind,
                 const journey::ConversionOptions& options, int sign);
-
-  bool empty() const { return reach.empty() && credits.empty() && totals.empty() && paths.empty(); }
 
   std::map<ReachKey, ReachSums> reach;
   std::map<CreditKey, CreditSums> credits;

@@ -10,6 +10,11 @@ namespace {
 
 constexpr Micros kDay = 86'400'000'000;
 
+// A session that starts at `start` with classification `class_id`.
+sessionize::Session At(Micros start, uint32_t class_id) {
+  return sessionize::Session{.start = start, .touch = class_id};
+}
+
 // Distinct visitors of each group over days [from, to), from the reach rows the way the store
 // sums them.
 std::map<uint32_t, int64_t> VisitorsFromRows(const AggregateDelta& d, int32_t from, int32_t to) {
@@ -26,8 +31,8 @@ TEST(AggregateDelta, VisitorsOfAnyRangeFromDailyRows) {
       {}, {10, 11, 12, 13, 14, 15, 16}, {10, 21, 22, 23, 24, 25, 26}};
   AggregateDelta d(groups);
   // Person A: days 0 (twice), 3; person B: day 3 (class 2), day 5.
-  const std::vector<SessionTerm> a = {{0, 1}, {kDay / 2, 1}, {3 * kDay, 1}};
-  const std::vector<SessionTerm> b = {{3 * kDay + 5, 2}, {5 * kDay, 1}};
+  const std::vector<sessionize::Session> a = {At(0, 1), At(kDay / 2, 1), At(3 * kDay, 1)};
+  const std::vector<sessionize::Session> b = {At(3 * kDay + 5, 2), At(5 * kDay, 1)};
   d.AddSessions(a, +1);
   d.AddSessions(b, +1);
   EXPECT_EQ(VisitorsFromRows(d, 0, 10)[10], 2);  // both, once each
@@ -51,15 +56,17 @@ RC_GTEST_PROP(AggregateDelta, DistinctVisitorsMatchBruteForce, ()) {
       {}, {1, 2, 3, 4, 5, 6, 7}, {1, 8, 9, 10, 11, 12, 13}, {14, 8, 15, 16, 17, 18, 19}};
   AggregateDelta d(groups);
   const int people = *rc::gen::inRange(1, 8);
-  std::vector<std::vector<SessionTerm>> all(people);
+  std::vector<std::vector<sessionize::Session>> all(people);
   for (auto& sessions : all) {
     const int n = *rc::gen::inRange(1, 10);
     for (int i = 0; i < n; ++i) {
-      sessions.push_back(SessionTerm{*rc::gen::inRange<Micros>(-3 * kDay, 12 * kDay),
-                                     static_cast<uint32_t>(*rc::gen::inRange(1, 4))});
+      sessions.push_back(At(*rc::gen::inRange<Micros>(-3 * kDay, 12 * kDay),
+                            static_cast<uint32_t>(*rc::gen::inRange(1, 4))));
     }
     std::sort(sessions.begin(), sessions.end(),
-              [](const SessionTerm& x, const SessionTerm& y) { return x.start < y.start; });
+              [](const sessionize::Session& x, const sessionize::Session& y) {
+                return x.start < y.start;
+              });
     d.AddSessions(sessions, +1);
   }
   const int32_t from = *rc::gen::inRange(-4, 13);
@@ -69,9 +76,9 @@ RC_GTEST_PROP(AggregateDelta, DistinctVisitorsMatchBruteForce, ()) {
     int64_t want = 0;
     for (const auto& sessions : all) {
       bool seen = false;
-      for (const SessionTerm& s : sessions) {
+      for (const sessionize::Session& s : sessions) {
         const int32_t day = DayOf(s.start);
-        const auto& gs = groups[s.class_id];
+        const auto& gs = groups[s.touch];
         if (day >= from && day < to && std::find(gs.begin(), gs.end(), g) != gs.end()) seen = true;
       }
       want += seen;
@@ -128,8 +135,7 @@ TEST(AggregateDelta, PathsUnderEveryConversionFilter) {
   journey::ConversionOptions options;
   options.events = {"a", "b"};
   AggregateDelta d(groups);
-  const std::vector<sessionize::Session> visits = {
-      {.start = 0, .touch = 1}, {.start = kDay, .touch = 2}, {.start = 3 * kDay, .touch = 1}};
+  const std::vector<sessionize::Session> visits = {At(0, 1), At(kDay, 2), At(3 * kDay, 1)};
   // No conversion: one journey, the same under every filter.
   d.AddPaths(visits, {}, std::vector<Micros>{kNoTime, kNoTime}, options, +1);
   EXPECT_EQ(PathRows(d), (std::set<std::string>{"-1 3 10>20>10: 0 0 1"}));

@@ -30,7 +30,6 @@ constexpr size_t kChunkIds = 20'000;
 // Plans made ahead of the writer, at most.
 constexpr size_t kPlansAhead = 2;
 
-using storage::SessionTerm;
 using storage::TouchTerm;
 
 bool SameCredits(std::span<const TouchTerm> a, std::span<const TouchTerm> b) {
@@ -110,14 +109,12 @@ class PersonPlanner : public PersonSink {
 
   void OnSessions(std::span<const sessionize::Session> sessions) override {
     sessions_.assign(sessions.begin(), sessions.end());
-    terms_.clear();
     for (size_t i = 0; i < sessions.size(); ++i) {
       const sessionize::Session& s = sessions[i];
-      terms_.push_back(SessionTerm{s.start, s.touch});
       plan_.sessions.push_back(DerivePlan::Session{person_, static_cast<int64_t>(i), s.start, s.end,
                                                    int64_t{s.count}, s.touch});
     }
-    plan_.delta.AddSessions(terms_, +1);
+    plan_.delta.AddSessions(sessions, +1);
   }
 
   void OnConversions(std::span<const journey::Conversion> conversions) override {
@@ -174,7 +171,6 @@ class PersonPlanner : public PersonSink {
   int64_t person_ = 0;
   const std::vector<std::string>* currencies_ = nullptr;
   const std::map<uint64_t, std::string>* message_ids_ = nullptr;
-  std::vector<SessionTerm> terms_;
   std::vector<TouchTerm> touches_;
   std::vector<sessionize::Session> sessions_;
   std::vector<journey::Conversion> counted_;
@@ -184,22 +180,21 @@ class PersonPlanner : public PersonSink {
 Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::AggregateDelta* delta,
                                   std::map<int64_t, OldConversion>* old_conversions) {
   std::map<int64_t, OldConversion>& old = *old_conversions;
-  std::vector<SessionTerm> sessions;
-  std::vector<sessionize::Session> journey_sessions;
+  std::vector<sessionize::Session> sessions;  // as far as the aggregates need them
   st.old_sessions.Bind(1, project_).Bind(2, person);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_sessions.Step());
     if (!row) break;
-    const SessionTerm t{st.old_sessions.Int(0), static_cast<uint32_t>(st.old_sessions.Int(1))};
-    sessions.push_back(t);
-    journey_sessions.push_back(sessionize::Session{.start = t.start, .touch = t.class_id});
+    sessions.push_back(sessionize::Session{.start = st.old_sessions.Int(0),
+                                           .touch = static_cast<uint32_t>(st.old_sessions.Int(1))});
   }
   if (sessions.empty()) return false;  // never derived, or no activity
   delta->AddSessions(sessions, -1);
   st.old_conversions.Bind(1, project_).Bind(2, person);
   struct Converted {
     Micros at;
-    std::string kind, currency;
+    uint32_t kind;  // index into the conversion events
+    std::string currency;
     double revenue;
   };
   std::map<int64_t, Converted> convs;
@@ -214,22 +209,23 @@ Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::Aggre
     o.version = q.Int(5);
     o.credited_at = q.Int(6);
     if (!q.IsNull(7)) o.restated_at = q.Int(7);
-    const Converted& c = convs[q.Int(0)] =
-        Converted{q.Int(1), std::string(q.Text(2)), std::string(q.Text(4)), q.Double(3)};
+    const std::string_view event = q.Text(2);
     const auto kind =
-        static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
+        static_cast<uint32_t>(std::find(events.begin(), events.end(), event) - events.begin());
     if (kind == events.size()) {
+      const std::string name(event);
       q.Reset();
       return Status::Internal(
-          fmt::format("store: conversion event \"{}\" is not configured", c.kind));
+          fmt::format("store: conversion event \"{}\" is not configured", name));
     }
+    const Converted& c = convs[q.Int(0)] =
+        Converted{q.Int(1), kind, std::string(q.Text(4)), q.Double(3)};
     counted.push_back(journey::Conversion{.at = c.at, .kind = kind, .revenue = c.revenue});
     last_of_kind[kind] = q.Int(8);
   }
   std::sort(counted.begin(), counted.end(),
             [](const journey::Conversion& a, const journey::Conversion& b) { return a.at < b.at; });
-  delta->AddPaths(journey_sessions, counted, last_of_kind, options_.settings.person.conversions,
-                  -1);
+  delta->AddPaths(sessions, counted, last_of_kind, options_.settings.person.conversions, -1);
   st.old_credits.Bind(1, project_).Bind(2, person);
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.old_credits.Step());
@@ -239,9 +235,7 @@ Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::Aggre
     old[st.old_credits.Int(0)].touches.push_back(t);
   }
   for (const auto& [event_key, c] : convs) {
-    const auto kind =
-        static_cast<uint32_t>(std::find(events.begin(), events.end(), c.kind) - events.begin());
-    delta->AddConversion(kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
+    delta->AddConversion(c.kind, c.at, c.revenue, c.currency, old[event_key].touches, -1);
   }
   return true;
 }
