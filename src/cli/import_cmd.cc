@@ -27,7 +27,7 @@ namespace {
 
 // Blocks appended per transaction (each commit writes every page it touched to the log, and
 // SQLite walks its page cache at the end of each), and parsed blocks waiting for the writer.
-constexpr uint64_t kBlocksPerCommit = 8;
+constexpr uint64_t kBlocksPerCommit = 64;
 constexpr uint64_t kMaxPendingBlocks = 2 * kBlocksPerCommit;
 
 struct ImportArgs {

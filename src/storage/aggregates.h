@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "attrib/attribution.h"
@@ -77,6 +78,13 @@ struct ReachKey {
   uint32_t group;
   int32_t day, prev_day;
   auto operator<=>(const ReachKey&) const = default;
+};
+struct ReachKeyHash {
+  size_t operator()(const ReachKey& k) const {
+    const uint64_t days =
+        uint64_t{static_cast<uint32_t>(k.day)} << 32 | static_cast<uint32_t>(k.prev_day);
+    return (days ^ uint64_t{k.group} * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL >> 17;
+  }
 };
 struct ReachSums {
   int64_t visitors = 0, touchpoints = 0;
@@ -146,7 +154,8 @@ class AggregateDelta {
                 std::span<const journey::Conversion> counted, std::span<const Micros> last_of_kind,
                 const journey::ConversionOptions& options, int sign);
 
-  std::map<ReachKey, ReachSums> reach;
+  // Every session of every person touches a reach row: hashed, not ordered.
+  std::unordered_map<ReachKey, ReachSums, ReachKeyHash> reach;
   std::map<CreditKey, CreditSums> credits;
   std::map<TotalKey, TotalSums> totals;
   FlatStringMap<PathSums> paths;  // by PathKey

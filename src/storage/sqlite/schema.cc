@@ -11,7 +11,8 @@ CREATE TABLE projects(
   project_id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL,
-  settings TEXT NOT NULL);
+  settings TEXT NOT NULL,
+  derived INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE rules_versions(
   rules_version_id INTEGER PRIMARY KEY,
   version TEXT NOT NULL UNIQUE);

@@ -7,7 +7,12 @@
 // Chunks never share a person (the planner derives each id's whole component of links once), so
 // what one chunk writes is never what the next one reads. That holds with one writer: a store
 // has one writing process at a time (SqliteStore::LockForWriting).
+//
+// A project's first derivation (DeriveFirst) needs no plan: nothing was derived before, so
+// every person is derived at once from one pass over the events and links, and the rows are
+// written in key order in one transaction. Until then ingest marks nothing dirty.
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -29,6 +34,10 @@ namespace {
 constexpr size_t kChunkIds = 20'000;
 // Plans made ahead of the writer, at most.
 constexpr size_t kPlansAhead = 2;
+// A project's first derivation reads its events in sorted runs of this many.
+constexpr size_t kRunRecords = size_t{1} << 20;
+// …with this much page cache (KiB).
+constexpr int64_t kFirstDeriveCacheKib = 64 * 1024;
 
 using storage::TouchTerm;
 
@@ -247,8 +256,207 @@ Status SqliteStore::DeleteDerived(int64_t person) {
   return Status::Ok();
 }
 
+void StoredRecords::Clear() {
+  events.clear();
+  conversions.clear();
+  currencies.clear();
+  message_ids.clear();
+}
+
+void SqliteStore::AddRecords(const storage::BlockEvent& b, int64_t person,
+                             StoredRecords* out) const {
+  const bool has_id = !b.message_id.empty();
+  EventRecord e{static_cast<uint64_t>(person), b.at, kIdentityOnly | kNotPage,
+                has_id ? static_cast<uint32_t>(b.dedupe_key >> 32) | 1 : 0};
+  if (b.type == ingest::MessageType::kTrack || b.type == ingest::MessageType::kPage ||
+      b.type == ingest::MessageType::kScreen) {
+    uint32_t touch = no_url_class_;
+    if (b.flags & sessionize::kHasUrl) {
+      const uint32_t* id = class_ids_.Find(b.class_hash);
+      touch = id != nullptr ? *id : no_url_class_;
+    }
+    e.touch = touch | uint32_t{b.flags} << kFlagShift |
+              (b.type == ingest::MessageType::kPage ? 0 : kNotPage);
+  }
+  out->events.push_back(e);
+  if (b.kind < 0) return;
+  std::vector<std::string>& currencies = out->currencies;
+  auto it = std::find(currencies.begin(), currencies.end(), b.currency);
+  if (it == currencies.end()) it = currencies.insert(it, std::string(b.currency));
+  out->conversions.push_back(ConversionRecord{
+      static_cast<uint64_t>(person), b.at, has_id ? b.dedupe_key : 0, b.revenue,
+      static_cast<uint32_t>(b.kind), static_cast<uint32_t>(it - currencies.begin()), b.dedupe_key});
+  out->message_ids[b.dedupe_key] = std::string(b.message_id);
+}
+
+Result<DeriveCounts> SqliteStore::DeriveFirst(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  // It holds a record of every event, and its writes go in key order: the memory of ingest's
+  // id caches and of most of the page cache is better spent on the records.
+  ids_ = U64Map<Id>();
+  stored_ = U64Map<uint8_t>();
+  had_ids_ = true;
+  ATTRIB_RETURN_IF_ERROR(db_.Exec(fmt::format("PRAGMA cache_size=-{}", kFirstDeriveCacheKib)));
+  malloc_trim(0);
+  Result<DeriveCounts> counts = DeriveEveryone(progress);
+  const Status restored = db_.Exec(fmt::format("PRAGMA cache_size=-{}", options_.cache_mib * 1024));
+  if (counts.ok() && !restored.ok()) return restored;
+  return counts;
+}
+
+Result<DeriveCounts> SqliteStore::DeriveEveryone(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  // 1. Identity: every id and link of the project, resolved at once.
+  struct IdRow {
+    int64_t id;
+    uint64_t key;
+    int64_t old_person, new_person;
+  };
+  std::vector<IdRow> ids;
+  U64Map<uint32_t> row_of_id;  // id → index into ids
+  {
+    ATTRIB_ASSIGN_OR_RETURN(Stmt q,
+                            db_.Prepare("SELECT id, key, coalesce(person, id) FROM ids NOT INDEXED "
+                                        "WHERE project_id = ? ORDER BY id"));
+    q.Bind(1, project_);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      row_of_id[static_cast<uint64_t>(q.Int(0))] = static_cast<uint32_t>(ids.size());
+      ids.push_back(IdRow{q.Int(0), static_cast<uint64_t>(q.Int(1)), q.Int(2), q.Int(0)});
+    }
+  }
+  std::vector<identity::Link> links;
+  {
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT from_id, to_id, alias, at FROM links WHERE project_id = ?"));
+    q.Bind(1, project_);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      const uint32_t* from = row_of_id.Find(static_cast<uint64_t>(q.Int(0)));
+      const uint32_t* to = row_of_id.Find(static_cast<uint64_t>(q.Int(1)));
+      if (from == nullptr || to == nullptr) {
+        q.Reset();
+        return Status::Internal("store: a link names a missing id");
+      }
+      links.push_back(identity::Link{
+          ids[*from].key, ids[*to].key, q.Int(3),
+          q.Int(2) != 0 ? identity::LinkKind::kAlias : identity::LinkKind::kObserved});
+    }
+  }
+  {
+    const identity::IdentityGraph graph(std::move(links));
+    U64Map<int64_t> id_of_key;
+    if (graph.linked_ids() != 0) {
+      for (const IdRow& r : ids) id_of_key[r.key] = r.id;
+    }
+    for (IdRow& r : ids) {
+      const uint64_t person = graph.PersonOf(r.key);
+      if (person != r.key) r.new_person = id_of_key[person];
+    }
+  }
+
+  // 2. Every stored event, as its person's records, in runs sorted by person: no vector of
+  //    them all to grow (and copy) while they are read.
+  StoredRecords records;
+  std::vector<std::vector<EventRecord>> runs;
+  const auto end_run = [&] {
+    std::sort(records.events.begin(), records.events.end(),
+              [](const EventRecord& a, const EventRecord& b) { return a.key < b.key; });
+    runs.push_back(std::move(records.events));
+    records.events = {};
+    records.events.reserve(kRunRecords + storage::kMaxBlockEvents);
+  };
+  records.events.reserve(kRunRecords + storage::kMaxBlockEvents);
+  {
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT visitor, data FROM events NOT INDEXED WHERE project_id = ?"));
+    q.Bind(1, project_);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      const uint32_t* visitor = row_of_id.Find(static_cast<uint64_t>(q.Int(0)));
+      if (visitor == nullptr) {
+        q.Reset();
+        return Status::Internal("store: an event block names a missing id");
+      }
+      const int64_t person = ids[*visitor].new_person;
+      Status decoded = decoder_.Decode(
+          q.Blob(1), [&](const storage::BlockEvent& b) { AddRecords(b, person, &records); });
+      if (!decoded.ok()) {
+        q.Reset();
+        return decoded;
+      }
+      if (records.events.size() >= kRunRecords) end_run();
+    }
+  }
+  end_run();
+  records.events = {};
+  std::sort(records.conversions.begin(), records.conversions.end(),
+            [](const ConversionRecord& a, const ConversionRecord& b) { return a.key < b.key; });
+
+  // 3. Each person derived, their rows written in key order as they come.
+  DeriveCounts counts;
+  for (const IdRow& r : ids) counts.people += r.new_person == r.id;
+  DerivePlan plan(groups_);
+  for (const IdRow& r : ids) {
+    if (r.new_person != r.old_person) plan.persons.emplace_back(r.id, r.new_person);
+  }
+  std::map<int64_t, OldConversion> no_old;  // nothing was credited before
+  PersonDeriver deriver(options_.settings.person, counting_by_kind_, channels_, no_url_class_);
+  PersonPlanner planner(options_.settings.person, &plan, &no_old, clock_.Now());
+  std::vector<std::span<EventRecord>> heads(runs.begin(), runs.end());
+  std::span<ConversionRecord> conversions(records.conversions);
+  std::vector<EventRecord> events;  // the person's
+  uint64_t done = 0;
+  for (;;) {
+    // The next person, and their records from every run.
+    uint64_t person = conversions.empty() ? UINT64_MAX : conversions.front().key;
+    for (const std::span<EventRecord>& h : heads) {
+      if (!h.empty()) person = std::min(person, h.front().key);
+    }
+    if (person == UINT64_MAX) break;
+    events.clear();
+    for (std::span<EventRecord>& h : heads) {
+      size_t e = 0;
+      while (e < h.size() && h[e].key == person) ++e;
+      events.insert(events.end(), h.begin(), h.begin() + static_cast<ptrdiff_t>(e));
+      h = h.subspan(e);
+    }
+    size_t c = 0;
+    while (c < conversions.size() && conversions[c].key == person) ++c;
+    planner.Start(static_cast<int64_t>(person), &records.currencies, &records.message_ids);
+    deriver.Derive(events, conversions.first(c), planner);
+    planner.Finish();
+    conversions = conversions.subspan(c);
+    if (plan.sessions.size() >= kChunkIds) {
+      ATTRIB_RETURN_IF_ERROR(WriteRows(plan));
+      plan.sessions.clear();
+      plan.conversions.clear();
+      plan.credits.clear();
+      plan.persons.clear();
+    }
+    if (++done % kChunkIds == 0 && progress) progress(done, counts.people);
+  }
+  ATTRIB_RETURN_IF_ERROR(WriteRows(plan));
+  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta));
+  counts.conversions = plan.counts.conversions;
+  ATTRIB_ASSIGN_OR_RETURN(Stmt clean, db_.Prepare("DELETE FROM dirty WHERE project_id = ?"));
+  ATTRIB_RETURN_IF_ERROR(clean.Bind(1, project_).Run());
+  ATTRIB_ASSIGN_OR_RETURN(Stmt mark,
+                          db_.Prepare("UPDATE projects SET derived = 1 WHERE project_id = ?"));
+  ATTRIB_RETURN_IF_ERROR(mark.Bind(1, project_).Run());
+  ATTRIB_RETURN_IF_ERROR(tx.Commit());
+  derived_ = true;
+  if (progress) progress(counts.people, counts.people);
+  return counts;
+}
+
 Result<DeriveCounts> SqliteStore::Derive(const std::function<void(uint64_t, uint64_t)>& progress) {
   ATTRIB_RETURN_IF_ERROR(LockForWriting());
+  if (!derived_) return DeriveFirst(progress);
   std::vector<int64_t> dirty;
   st_->select_dirty.Bind(1, project_);
   for (;;) {
@@ -330,6 +538,20 @@ Status SqliteStore::WritePlan(const DerivePlan& plan) {
   Statements& st = *st_;
   ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
   for (const int64_t person : plan.old_people) ATTRIB_RETURN_IF_ERROR(DeleteDerived(person));
+  ATTRIB_RETURN_IF_ERROR(WriteRows(plan));
+  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta));
+  // The chunk's dirty ids at once, and the ids of their components beyond them one by one.
+  ATTRIB_RETURN_IF_ERROR(
+      st.delete_dirty_range.Bind(1, project_).Bind(2, plan.first).Bind(3, plan.last).Run());
+  for (const int64_t id : plan.derived) {
+    if (id >= plan.first && id <= plan.last) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_dirty.Bind(1, project_).Bind(2, id).Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::WriteRows(const DerivePlan& plan) {
+  Statements& st = *st_;
   for (const DerivePlan::Session& s : plan.sessions) {
     ATTRIB_RETURN_IF_ERROR(st.insert_session.Bind(1, project_)
                                .Bind(2, s.person)
@@ -375,15 +597,7 @@ Status SqliteStore::WritePlan(const DerivePlan& plan) {
     }
     ATTRIB_RETURN_IF_ERROR(set.Bind(2, id).Run());
   }
-  ATTRIB_RETURN_IF_ERROR(ApplyDelta(plan.delta));
-  // The chunk's dirty ids at once, and the ids of their components beyond them one by one.
-  ATTRIB_RETURN_IF_ERROR(
-      st.delete_dirty_range.Bind(1, project_).Bind(2, plan.first).Bind(3, plan.last).Run());
-  for (const int64_t id : plan.derived) {
-    if (id >= plan.first && id <= plan.last) continue;
-    ATTRIB_RETURN_IF_ERROR(st.delete_dirty.Bind(1, project_).Bind(2, id).Run());
-  }
-  return tx.Commit();
+  return Status::Ok();
 }
 
 Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* done,
@@ -472,54 +686,26 @@ Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* d
   const Micros now = clock_.Now();
   PersonDeriver deriver(options_.settings.person, counting_by_kind_, channels_, no_url_class_);
   PersonPlanner planner(options_.settings.person, plan, &old, now);
-  std::vector<EventRecord> events;
-  std::vector<ConversionRecord> conversions;
-  std::vector<std::string> currencies;
-  std::map<uint64_t, std::string> message_ids;
+  StoredRecords records;
   for (const auto& [new_person, person_ids] : new_people) {
     const int64_t person = new_person;  // a lambda below captures it
-    events.clear();
-    conversions.clear();
-    currencies.clear();
-    message_ids.clear();
+    records.Clear();
     for (const int64_t id : person_ids) {
       Stmt& q = st.visitor_blocks;
       q.Bind(1, project_).Bind(2, id);
       for (;;) {
         ATTRIB_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
-        Status decoded = plan_decoder_.Decode(q.Blob(0), [&](const storage::BlockEvent& b) {
-          const bool has_id = !b.message_id.empty();
-          EventRecord e{static_cast<uint64_t>(person), b.at, kIdentityOnly | kNotPage,
-                        has_id ? static_cast<uint32_t>(b.dedupe_key >> 32) | 1 : 0};
-          if (b.type == ingest::MessageType::kTrack || b.type == ingest::MessageType::kPage ||
-              b.type == ingest::MessageType::kScreen) {
-            uint32_t touch = no_url_class_;
-            if (b.flags & sessionize::kHasUrl) {
-              const uint32_t* id = class_ids_.Find(b.class_hash);
-              touch = id != nullptr ? *id : no_url_class_;
-            }
-            e.touch = touch | uint32_t{b.flags} << kFlagShift |
-                      (b.type == ingest::MessageType::kPage ? 0 : kNotPage);
-          }
-          events.push_back(e);
-          if (b.kind < 0) return;
-          auto it = std::find(currencies.begin(), currencies.end(), b.currency);
-          if (it == currencies.end()) it = currencies.insert(it, std::string(b.currency));
-          conversions.push_back(
-              ConversionRecord{static_cast<uint64_t>(person), b.at, has_id ? b.dedupe_key : 0,
-                               b.revenue, static_cast<uint32_t>(b.kind),
-                               static_cast<uint32_t>(it - currencies.begin()), b.dedupe_key});
-          message_ids[b.dedupe_key] = std::string(b.message_id);
-        });
+        Status decoded = plan_decoder_.Decode(
+            q.Blob(0), [&](const storage::BlockEvent& b) { AddRecords(b, person, &records); });
         if (!decoded.ok()) {
           q.Reset();
           return decoded;
         }
       }
     }
-    planner.Start(person, &currencies, &message_ids);
-    deriver.Derive(events, conversions, planner);
+    planner.Start(person, &records.currencies, &records.message_ids);
+    deriver.Derive(records.events, records.conversions, planner);
     planner.Finish();
     ++plan->counts.people;
   }
@@ -538,7 +724,12 @@ Status SqliteStore::PlanChunk(std::span<const int64_t> dirty, U64Map<uint8_t>* d
 // deleted if it did, so that the tables hold what a single derivation of the same events would.
 Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
   Statements& st = *st_;
-  for (const auto& [k, v] : delta.reach) {
+  // Rows in key order: each insert lands next to the one before.
+  std::vector<std::pair<storage::ReachKey, storage::ReachSums>> reach(delta.reach.begin(),
+                                                                      delta.reach.end());
+  std::sort(reach.begin(), reach.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, v] : reach) {
     if (v.visitors == 0 && v.touchpoints == 0) continue;
     ATTRIB_RETURN_IF_ERROR(st.upsert_reach.Bind(1, project_)
                                .Bind(2, int64_t{k.group})
@@ -586,29 +777,39 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
                                .Bind(4, std::string_view(k.currency))
                                .Run());
   }
-  Status status;
+  // By dimension, filter and day (the table's order but for the path within a day).
+  std::vector<std::pair<storage::PathKey, const storage::PathSums*>> paths;
+  paths.reserve(delta.paths.size());
   delta.paths.ForEach([&](std::string_view key, const storage::PathSums& v) {
-    if (!status.ok() || (v.conversions == 0 && v.revenue == 0 && v.nulls == 0)) return;
-    const storage::PathKey k = storage::ParsePathKey(key);
-    const std::string path = storage::PathText(k.groups);
-    status = st.upsert_paths.Bind(1, project_)
-                 .Bind(2, int64_t{k.dim})
-                 .Bind(3, int64_t{k.filter})
-                 .Bind(4, int64_t{k.day})
-                 .Bind(5, std::string_view(path))
-                 .Bind(6, v.conversions)
-                 .Bind(7, v.revenue)
-                 .Bind(8, v.nulls)
-                 .Run();
-    if (!status.ok() || (v.conversions >= 0 && v.nulls >= 0)) return;
-    status = st.delete_zero_paths.Bind(1, project_)
-                 .Bind(2, int64_t{k.dim})
-                 .Bind(3, int64_t{k.filter})
-                 .Bind(4, int64_t{k.day})
-                 .Bind(5, std::string_view(path))
-                 .Run();
+    if (v.conversions != 0 || v.revenue != 0 || v.nulls != 0) {
+      paths.emplace_back(storage::ParsePathKey(key), &v);
+    }
   });
-  return status;
+  std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.dim, a.first.filter, a.first.day) <
+           std::tie(b.first.dim, b.first.filter, b.first.day);
+  });
+  for (const auto& [k, sums] : paths) {
+    const storage::PathSums& v = *sums;
+    const std::string path = storage::PathText(k.groups);
+    ATTRIB_RETURN_IF_ERROR(st.upsert_paths.Bind(1, project_)
+                               .Bind(2, int64_t{k.dim})
+                               .Bind(3, int64_t{k.filter})
+                               .Bind(4, int64_t{k.day})
+                               .Bind(5, std::string_view(path))
+                               .Bind(6, v.conversions)
+                               .Bind(7, v.revenue)
+                               .Bind(8, v.nulls)
+                               .Run());
+    if (v.conversions >= 0 && v.nulls >= 0) continue;
+    ATTRIB_RETURN_IF_ERROR(st.delete_zero_paths.Bind(1, project_)
+                               .Bind(2, int64_t{k.dim})
+                               .Bind(3, int64_t{k.filter})
+                               .Bind(4, int64_t{k.day})
+                               .Bind(5, std::string_view(path))
+                               .Run());
+  }
+  return Status::Ok();
 }
 
 }  // namespace attrib::sqlite

@@ -141,13 +141,14 @@ Status SqliteStore::Migrate() {
 Status SqliteStore::OpenProject() {
   const std::string settings = SettingsJson(options_.settings);
   ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-  ATTRIB_ASSIGN_OR_RETURN(Stmt find,
-                          db_.Prepare("SELECT project_id, settings FROM projects WHERE name = ?"));
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt find, db_.Prepare("SELECT project_id, settings, derived FROM projects WHERE name = ?"));
   find.Bind(1, std::string_view(options_.project));
   ATTRIB_ASSIGN_OR_RETURN(bool found, find.Step());
   if (found) {
     project_ = find.Int(0);
     const std::string stored(find.Text(1));
+    derived_ = find.Int(2) != 0;
     find.Reset();
     if (stored != settings) {
       return Status::FailedPrecondition(fmt::format(
@@ -406,9 +407,10 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
       dirty[static_cast<uint64_t>(id)] = 1;
     }
   }
+  // Until the project's first derivation, which takes every id, nothing is marked.
   Status marked;
   dirty.ForEach([&](uint64_t id, uint8_t) {
-    if (marked.ok()) {
+    if (marked.ok() && derived_) {
       marked = st_->insert_dirty.Bind(1, project_).Bind(2, static_cast<int64_t>(id)).Run();
     }
   });

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attrib/store.h"
+#include "attribution/person.h"
 #include "common/flat_map.h"
 #include "common/u64_map.h"
 #include "storage/aggregates.h"
@@ -26,6 +27,15 @@ struct OldConversion {
 };
 
 struct DerivePlan;  // sqlite_derive.cc
+
+// People's records as PersonDeriver takes them, read from their stored events.
+struct StoredRecords {
+  std::vector<EventRecord> events;
+  std::vector<ConversionRecord> conversions;
+  std::vector<std::string> currencies;          // by ConversionRecord::currency
+  std::map<uint64_t, std::string> message_ids;  // of the conversions, by event key
+  void Clear();
+};
 
 class SqliteStore final : public Store {
  public:
@@ -76,6 +86,14 @@ class SqliteStore final : public Store {
   // theirs to it. Reads on the planner's connection only.
   Status PlanChunk(std::span<const int64_t> ids, U64Map<uint8_t>* done, DerivePlan* plan);
   Status WritePlan(const DerivePlan& plan);
+  // The rows of a plan: sessions, conversions, credits and who is who.
+  Status WriteRows(const DerivePlan& plan);
+  // The project's first derivation: every person at once, from one pass over the stored events
+  // and links, in one transaction. Ingest marks nothing dirty before it.
+  Result<DeriveCounts> DeriveFirst(const std::function<void(uint64_t, uint64_t)>& progress);
+  Result<DeriveCounts> DeriveEveryone(const std::function<void(uint64_t, uint64_t)>& progress);
+  // Adds a stored event's records, as `person`'s.
+  void AddRecords(const storage::BlockEvent& b, int64_t person, StoredRecords* out) const;
   // Reads a person's derived rows (with `st`, of either connection): their terms taken away
   // from `delta`, their conversions into `old`. False when they had none.
   Result<bool> ReadOld(Statements& st, int64_t person, storage::AggregateDelta* delta,
@@ -108,6 +126,7 @@ class SqliteStore final : public Store {
   U64Map<Id> ids_;  // identity key → id
   U64Map<uint8_t> stored_;
   bool had_ids_ = true;
+  bool derived_ = false;  // the project has been derived; until then ingest marks nothing dirty
   storage::BlockDecoder decoder_;
 
   std::unique_ptr<Statements> st_;
