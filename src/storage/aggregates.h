@@ -79,11 +79,10 @@ struct ReachKey {
   int32_t day, prev_day;
   auto operator<=>(const ReachKey&) const = default;
 };
+static_assert(sizeof(ReachKey) == 12, "ReachKeyHash hashes the key's bytes: no padding");
 struct ReachKeyHash {
   size_t operator()(const ReachKey& k) const {
-    const uint64_t days =
-        uint64_t{static_cast<uint32_t>(k.day)} << 32 | static_cast<uint32_t>(k.prev_day);
-    return (days ^ uint64_t{k.group} * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL >> 17;
+    return HashBytes(std::string_view(reinterpret_cast<const char*>(&k), sizeof k));
   }
 };
 struct ReachSums {

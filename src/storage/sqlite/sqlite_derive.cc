@@ -367,9 +367,7 @@ Result<DeriveCounts> SqliteStore::DeriveEveryone(
               [](const EventRecord& a, const EventRecord& b) { return a.key < b.key; });
     runs.push_back(std::move(records.events));
     records.events = {};
-    records.events.reserve(kRunRecords + storage::kMaxBlockEvents);
   };
-  records.events.reserve(kRunRecords + storage::kMaxBlockEvents);
   {
     ATTRIB_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("SELECT visitor, data FROM events NOT INDEXED WHERE project_id = ?"));
@@ -383,6 +381,7 @@ Result<DeriveCounts> SqliteStore::DeriveEveryone(
         return Status::Internal("store: an event block names a missing id");
       }
       const int64_t person = ids[*visitor].new_person;
+      if (records.events.empty()) records.events.reserve(kRunRecords + storage::kMaxBlockEvents);
       Status decoded = decoder_.Decode(
           q.Blob(1), [&](const storage::BlockEvent& b) { AddRecords(b, person, &records); });
       if (!decoded.ok()) {
@@ -393,7 +392,6 @@ Result<DeriveCounts> SqliteStore::DeriveEveryone(
     }
   }
   end_run();
-  records.events = {};
   std::sort(records.conversions.begin(), records.conversions.end(),
             [](const ConversionRecord& a, const ConversionRecord& b) { return a.key < b.key; });
 
@@ -729,25 +727,32 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
                                                                       delta.reach.end());
   std::sort(reach.begin(), reach.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [k, v] : reach) {
+  // Each table's key binds the same way to its upsert and to its delete of a zeroed row (the
+  // loops name the pair's halves: a lambda cannot capture a structured binding here).
+  for (const auto& row : reach) {
+    const auto& k = row.first;
+    const auto& v = row.second;
     if (v.visitors == 0 && v.touchpoints == 0) continue;
-    ATTRIB_RETURN_IF_ERROR(st.upsert_reach.Bind(1, project_)
-                               .Bind(2, int64_t{k.group})
-                               .Bind(3, int64_t{k.day})
-                               .Bind(4, int64_t{k.prev_day})
-                               .Bind(5, v.visitors)
-                               .Bind(6, v.touchpoints)
-                               .Run());
+    const auto key = [&](Stmt& q) -> Stmt& {
+      return q.Bind(1, project_)
+          .Bind(2, int64_t{k.group})
+          .Bind(3, int64_t{k.day})
+          .Bind(4, int64_t{k.prev_day});
+    };
+    ATTRIB_RETURN_IF_ERROR(key(st.upsert_reach).Bind(5, v.visitors).Bind(6, v.touchpoints).Run());
     if (v.visitors >= 0 && v.touchpoints >= 0) continue;
-    ATTRIB_RETURN_IF_ERROR(st.delete_zero_reach.Bind(1, project_)
-                               .Bind(2, int64_t{k.group})
-                               .Bind(3, int64_t{k.day})
-                               .Bind(4, int64_t{k.prev_day})
-                               .Run());
+    ATTRIB_RETURN_IF_ERROR(key(st.delete_zero_reach).Run());
   }
-  for (const auto& [k, v] : delta.credits) {
-    Stmt& up = st.upsert_credits;
-    up.Bind(1, project_).Bind(2, int64_t{k.group}).Bind(3, int64_t{k.kind}).Bind(4, int64_t{k.day});
+  for (const auto& row : delta.credits) {
+    const auto& k = row.first;
+    const auto& v = row.second;
+    const auto key = [&](Stmt& q) -> Stmt& {
+      return q.Bind(1, project_)
+          .Bind(2, int64_t{k.group})
+          .Bind(3, int64_t{k.kind})
+          .Bind(4, int64_t{k.day});
+    };
+    Stmt& up = key(st.upsert_credits);
     bool negative = false;
     for (int m = 0; m < kHeuristicModelCount; ++m) {
       up.Bind(5 + m, v.credit[m]).Bind(5 + kHeuristicModelCount + m, v.revenue[m]);
@@ -755,27 +760,21 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
     }
     ATTRIB_RETURN_IF_ERROR(up.Run());
     if (!negative) continue;
-    ATTRIB_RETURN_IF_ERROR(st.delete_zero_credits.Bind(1, project_)
-                               .Bind(2, int64_t{k.group})
-                               .Bind(3, int64_t{k.kind})
-                               .Bind(4, int64_t{k.day})
-                               .Run());
+    ATTRIB_RETURN_IF_ERROR(key(st.delete_zero_credits).Run());
   }
-  for (const auto& [k, v] : delta.totals) {
+  for (const auto& row : delta.totals) {
+    const auto& k = row.first;
+    const auto& v = row.second;
     if (v.conversions == 0 && v.revenue == 0) continue;
-    ATTRIB_RETURN_IF_ERROR(st.upsert_totals.Bind(1, project_)
-                               .Bind(2, int64_t{k.kind})
-                               .Bind(3, int64_t{k.day})
-                               .Bind(4, std::string_view(k.currency))
-                               .Bind(5, v.conversions)
-                               .Bind(6, v.revenue)
-                               .Run());
+    const auto key = [&](Stmt& q) -> Stmt& {
+      return q.Bind(1, project_)
+          .Bind(2, int64_t{k.kind})
+          .Bind(3, int64_t{k.day})
+          .Bind(4, std::string_view(k.currency));
+    };
+    ATTRIB_RETURN_IF_ERROR(key(st.upsert_totals).Bind(5, v.conversions).Bind(6, v.revenue).Run());
     if (v.conversions >= 0) continue;
-    ATTRIB_RETURN_IF_ERROR(st.delete_zero_totals.Bind(1, project_)
-                               .Bind(2, int64_t{k.kind})
-                               .Bind(3, int64_t{k.day})
-                               .Bind(4, std::string_view(k.currency))
-                               .Run());
+    ATTRIB_RETURN_IF_ERROR(key(st.delete_zero_totals).Run());
   }
   // By dimension, filter and day (the table's order but for the path within a day).
   std::vector<std::pair<storage::PathKey, const storage::PathSums*>> paths;
@@ -789,25 +788,21 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
     return std::tie(a.first.dim, a.first.filter, a.first.day) <
            std::tie(b.first.dim, b.first.filter, b.first.day);
   });
-  for (const auto& [k, sums] : paths) {
-    const storage::PathSums& v = *sums;
+  for (const auto& row : paths) {
+    const storage::PathKey& k = row.first;
+    const storage::PathSums& v = *row.second;
     const std::string path = storage::PathText(k.groups);
-    ATTRIB_RETURN_IF_ERROR(st.upsert_paths.Bind(1, project_)
-                               .Bind(2, int64_t{k.dim})
-                               .Bind(3, int64_t{k.filter})
-                               .Bind(4, int64_t{k.day})
-                               .Bind(5, std::string_view(path))
-                               .Bind(6, v.conversions)
-                               .Bind(7, v.revenue)
-                               .Bind(8, v.nulls)
-                               .Run());
+    const auto key = [&](Stmt& q) -> Stmt& {
+      return q.Bind(1, project_)
+          .Bind(2, int64_t{k.dim})
+          .Bind(3, int64_t{k.filter})
+          .Bind(4, int64_t{k.day})
+          .Bind(5, std::string_view(path));
+    };
+    ATTRIB_RETURN_IF_ERROR(
+        key(st.upsert_paths).Bind(6, v.conversions).Bind(7, v.revenue).Bind(8, v.nulls).Run());
     if (v.conversions >= 0 && v.nulls >= 0) continue;
-    ATTRIB_RETURN_IF_ERROR(st.delete_zero_paths.Bind(1, project_)
-                               .Bind(2, int64_t{k.dim})
-                               .Bind(3, int64_t{k.filter})
-                               .Bind(4, int64_t{k.day})
-                               .Bind(5, std::string_view(path))
-                               .Run());
+    ATTRIB_RETURN_IF_ERROR(key(st.delete_zero_paths).Run());
   }
   return Status::Ok();
 }

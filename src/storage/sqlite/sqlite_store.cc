@@ -408,13 +408,15 @@ Status SqliteStore::AppendLocked(const IngestBatch& batch, IngestCounts* counts)
     }
   }
   // Until the project's first derivation, which takes every id, nothing is marked.
-  Status marked;
-  dirty.ForEach([&](uint64_t id, uint8_t) {
-    if (marked.ok() && derived_) {
-      marked = st_->insert_dirty.Bind(1, project_).Bind(2, static_cast<int64_t>(id)).Run();
-    }
-  });
-  ATTRIB_RETURN_IF_ERROR(marked);
+  if (derived_) {
+    Status marked;
+    dirty.ForEach([&](uint64_t id, uint8_t) {
+      if (marked.ok()) {
+        marked = st_->insert_dirty.Bind(1, project_).Bind(2, static_cast<int64_t>(id)).Run();
+      }
+    });
+    ATTRIB_RETURN_IF_ERROR(marked);
+  }
   counts->received = counts->accepted + counts->duplicates + counts->rejected;
   return Status::Ok();
 }
