@@ -19,6 +19,7 @@ namespace attrib {
   X(kInvalidRules, "invalid_rules", 400)             \
   X(kLimitExceeded, "limit_exceeded", 413)           \
   X(kNotFound, "not_found", 404)                     \
+  X(kAlreadyExists, "already_exists", 409)           \
   X(kFailedPrecondition, "failed_precondition", 409) \
   X(kUnavailable, "unavailable", 503)                \
   X(kIoError, "io_error", 500)                       \
@@ -57,6 +58,7 @@ class [[nodiscard]] Status {
   static Status InvalidRules(std::string m) { return {ErrorCode::kInvalidRules, std::move(m)}; }
   static Status LimitExceeded(std::string m) { return {ErrorCode::kLimitExceeded, std::move(m)}; }
   static Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
     return {ErrorCode::kFailedPrecondition, std::move(m)};
   }

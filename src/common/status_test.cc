@@ -15,10 +15,12 @@ TEST(Status, StableWireCodes) {
   EXPECT_EQ(ErrorCodeName(ErrorCode::kInvalidRules), "invalid_rules");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kLimitExceeded), "limit_exceeded");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kNotFound), "not_found");
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kAlreadyExists), "already_exists");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kIoError), "io_error");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kInternal), "internal");
   EXPECT_EQ(ErrorCodeHttpStatus(ErrorCode::kInvalidUrl), 400);
   EXPECT_EQ(ErrorCodeHttpStatus(ErrorCode::kLimitExceeded), 413);
+  EXPECT_EQ(ErrorCodeHttpStatus(ErrorCode::kAlreadyExists), 409);
   EXPECT_EQ(ErrorCodeHttpStatus(ErrorCode::kInternal), 500);
 }
 

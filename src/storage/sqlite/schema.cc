@@ -1,5 +1,7 @@
 #include "storage/sqlite/schema.h"
 
+#include <fmt/format.h>
+
 namespace attrib::sqlite {
 
 // Each migration moves the schema from version i to i + 1 (docs/storage.md describes the
@@ -170,8 +172,45 @@ CREATE TABLE agg_paths(
   nulls INTEGER NOT NULL,
   PRIMARY KEY(project_id, dim, conversion_filter, day, path)) WITHOUT ROWID;
 )sql",
+      // 2: the projects' API keys (the catalog, src/storage/sqlite/sqlite_catalog.h).
+      R"sql(
+CREATE TABLE api_keys(
+  key_id TEXT PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('write', 'read')),
+  secret_hash BLOB CHECK((kind = 'read') = (secret_hash IS NOT NULL)),
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER);
+CREATE INDEX api_keys_project ON api_keys(project_id);
+)sql",
   };
   return migrations;
+}
+
+Status Migrate(Db& db, const Clock& clock) {
+  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db));
+  ATTRIB_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+              "applied_at INTEGER NOT NULL)"));
+  ATTRIB_ASSIGN_OR_RETURN(Stmt version,
+                          db.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  ATTRIB_ASSIGN_OR_RETURN(bool row, version.Step());
+  const int64_t current = row ? version.Int(0) : 0;
+  version.Reset();
+  const auto& migrations = Migrations();
+  if (current > static_cast<int64_t>(migrations.size())) {
+    return Status::FailedPrecondition(
+        fmt::format("store: the file has schema version {}, newer than this attrib ({}): "
+                    "upgrade attrib",
+                    current, migrations.size()));
+  }
+  for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
+    ATTRIB_RETURN_IF_ERROR(db.Exec(migrations[v]));
+    ATTRIB_ASSIGN_OR_RETURN(
+        Stmt record, db.Prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)"));
+    ATTRIB_RETURN_IF_ERROR(record.Bind(1, static_cast<int64_t>(v + 1)).Bind(2, clock.Now()).Run());
+  }
+  return tx.Commit();
 }
 
 }  // namespace attrib::sqlite

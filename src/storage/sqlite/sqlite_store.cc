@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "identity/identity.h"
+#include "storage/sqlite/projects.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 #include "storage/sqlite/statements.h"
@@ -18,48 +18,6 @@
 
 namespace attrib {
 namespace sqlite {
-namespace {
-
-// The settings derived state depends on, as canonical JSON.
-std::string SettingsJson(const DeriveSettings& s) {
-  const PersonOptions& p = s.person;
-  nlohmann::ordered_json j;
-  // The configuration's keys and units (docs/configuration.md), so that a difference is
-  // reported in the words the user wrote.
-  j["sessions.timeout_minutes"] = static_cast<double>(p.sessions.timeout) / sessionize::kMinute;
-  j["sessions.split_on_campaign"] = p.sessions.split_on_campaign;
-  j["sessions.referral_exclusions"] = p.sessions.referral_exclusions;
-  j["conversions.events"] = p.conversions.events;
-  j["conversions.revenue_properties"] = p.conversions.revenue_properties;
-  j["conversions.currency_property"] = p.conversions.currency_property;
-  j["conversions.default_currency"] = p.conversions.default_currency;
-  j["conversions.counting"] = journey::ToString(p.conversions.counting);
-  nlohmann::ordered_json by_event = nlohmann::ordered_json::object();
-  for (const auto& [event, counting] : p.conversions.counting_by_event) {
-    by_event[event] = journey::ToString(counting);
-  }
-  j["conversions.counting_by_event"] = by_event;
-  j["conversions.lookback_days"] = static_cast<double>(p.conversions.lookback) / journey::kDay;
-  j["attribution.half_life_days"] = p.heuristics.half_life_days;
-  return j.dump();
-}
-
-// The keys whose values differ between two settings documents.
-std::string SettingsDifference(const std::string& stored, const std::string& wanted) {
-  const nlohmann::json a = nlohmann::json::parse(stored, nullptr, false);
-  const nlohmann::json b = nlohmann::json::parse(wanted, nullptr, false);
-  if (a.is_discarded() || !a.is_object()) return "the stored settings are unreadable";
-  std::string out;
-  for (const auto& [key, value] : b.items()) {
-    if (!a.contains(key) || a[key] != value) {
-      out += fmt::format("{}{} (stored {}, configured {})", out.empty() ? "" : "; ", key,
-                         a.contains(key) ? a[key].dump() : "nothing", value.dump());
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 SqliteStore::SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier,
                          const Clock& clock)
@@ -111,32 +69,7 @@ Status SqliteStore::Init(const std::string& path) {
   return Status::Ok();
 }
 
-Status SqliteStore::Migrate() {
-  ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-  ATTRIB_RETURN_IF_ERROR(
-      db_.Exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
-               "applied_at INTEGER NOT NULL)"));
-  ATTRIB_ASSIGN_OR_RETURN(Stmt version,
-                          db_.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
-  ATTRIB_ASSIGN_OR_RETURN(bool row, version.Step());
-  const int64_t current = row ? version.Int(0) : 0;
-  version.Reset();
-  const auto& migrations = Migrations();
-  if (current > static_cast<int64_t>(migrations.size())) {
-    return Status::FailedPrecondition(
-        fmt::format("store: the file has schema version {}, newer than this attrib ({}): "
-                    "upgrade attrib",
-                    current, migrations.size()));
-  }
-  for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
-    ATTRIB_RETURN_IF_ERROR(db_.Exec(migrations[v]));
-    ATTRIB_ASSIGN_OR_RETURN(
-        Stmt record,
-        db_.Prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)"));
-    ATTRIB_RETURN_IF_ERROR(record.Bind(1, static_cast<int64_t>(v + 1)).Bind(2, clock_.Now()).Run());
-  }
-  return tx.Commit();
-}
+Status SqliteStore::Migrate() { return sqlite::Migrate(db_, clock_); }
 
 Status SqliteStore::OpenProject() {
   const std::string settings = SettingsJson(options_.settings);
@@ -157,13 +90,8 @@ Status SqliteStore::OpenProject() {
           options_.project, SettingsDifference(stored, settings)));
     }
   } else {
-    ATTRIB_ASSIGN_OR_RETURN(
-        Stmt add, db_.Prepare("INSERT INTO projects(name, created_at, settings) VALUES(?, ?, ?)"));
-    ATTRIB_RETURN_IF_ERROR(add.Bind(1, std::string_view(options_.project))
-                               .Bind(2, clock_.Now())
-                               .Bind(3, std::string_view(settings))
-                               .Run());
-    project_ = sqlite3_last_insert_rowid(db_.get());
+    ATTRIB_ASSIGN_OR_RETURN(project_,
+                            InsertProject(db_, options_.project, options_.settings, clock_.Now()));
   }
   ATTRIB_ASSIGN_OR_RETURN(Stmt any, db_.Prepare("SELECT 1 FROM ids WHERE project_id = ? LIMIT 1"));
   ATTRIB_ASSIGN_OR_RETURN(had_ids_, any.Bind(1, project_).Step());
