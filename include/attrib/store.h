@@ -104,6 +104,16 @@ struct IngestCounts {
   uint64_t duplicates = 0;  // a messageId the visitor has already
   uint64_t rejected = 0;
   std::array<uint64_t, ingest::kRejectReasonCount> rejected_by_reason{};
+
+  void Add(const IngestCounts& o) {
+    received += o.received;
+    accepted += o.accepted;
+    duplicates += o.duplicates;
+    rejected += o.rejected;
+    for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
+      rejected_by_reason[r] += o.rejected_by_reason[r];
+    }
+  }
 };
 
 struct DeriveCounts {
@@ -220,7 +230,8 @@ class Store {
 
   // Appends the batches' events (those whose dedupe key the project does not have yet), bad
   // rows and identity links in one transaction, and marks the people they touch for derivation.
-  virtual Result<IngestCounts> Append(std::span<const IngestBatch> batches) = 0;
+  // The counts are per batch, in order.
+  virtual Result<std::vector<IngestCounts>> Append(std::span<const IngestBatch> batches) = 0;
 
   // Re-derives every person marked for it, in transactions of many people; calls `progress`
   // with the number done and the number to do.

@@ -24,6 +24,7 @@ void AddDeleteCommand(CLI::App* app, int* exit_code);
 void AddReclassifyCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);  // create, keys, revoke, list
+void AddServeCommand(CLI::App* app, int* exit_code);
 
 // The classifier with the built-in rules and the user's rules files (--rules), in order.
 Result<Classifier> LoadClassifier(const std::vector<std::string>& rules_files);

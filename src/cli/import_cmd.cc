@@ -173,15 +173,9 @@ int Run(const ImportArgs& args) {
       }
     }
     if (failed.ok()) {
-      Result<IngestCounts> counts = store.Append(batches);
+      Result<std::vector<IngestCounts>> counts = store.Append(batches);
       if (counts.ok()) {
-        total.received += counts->received;
-        total.accepted += counts->accepted;
-        total.duplicates += counts->duplicates;
-        total.rejected += counts->rejected;
-        for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
-          total.rejected_by_reason[r] += counts->rejected_by_reason[r];
-        }
+        for (const IngestCounts& c : *counts) total.Add(c);
       } else {
         failed = counts.status();
       }

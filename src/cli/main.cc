@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   attrib::cli::AddReclassifyCommand(&app, &exit_code);
   attrib::cli::AddConfigCommand(&app, &exit_code);
   attrib::cli::AddProjectCommand(&app, &exit_code);
+  attrib::cli::AddServeCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

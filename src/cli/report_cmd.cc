@@ -13,6 +13,7 @@
 #include "cli/store_cmd.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "query/report_rows.h"
 #include "query/store_report.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -41,55 +42,8 @@ double Rate(double conversions, uint64_t visitors) {
 
 std::string Money(double x) { return fmt::format("{:.2f}", x); }
 
-// Rows by descending credit under `model`, then by key: the biggest channels first.
-std::vector<const query::GroupRow*> Ordered(const query::AnalysisResult& r, Model model) {
-  std::vector<const query::GroupRow*> rows;
-  for (const query::GroupRow& row : r.rows) rows.push_back(&row);
-  const int m = static_cast<int>(model);
-  std::stable_sort(rows.begin(), rows.end(), [m](const auto* a, const auto* b) {
-    return a->conversions[m] > b->conversions[m];
-  });
-  return rows;
-}
-
 std::string KeyText(const query::GroupRow& row) {
   return fmt::format("{}", fmt::join(row.key, " / "));
-}
-
-// JSON and CSV: one row per model and group.
-void WriteRows(const query::AnalysisResult& r, const std::vector<Model>& models, query::GroupBy by,
-               const std::string& format, std::string* out) {
-  const std::vector<std::string_view> fields = query::GroupFields(by);
-  if (format == "csv") {
-    *out += "model";
-    for (std::string_view f : fields) *out += fmt::format(",{}", f);
-    *out += ",conversions,revenue,touchpoints,visitors,conversion_rate\n";
-  }
-  nlohmann::json rows = nlohmann::json::array();
-  for (const Model model : models) {
-    const int m = static_cast<int>(model);
-    for (const query::GroupRow* row : Ordered(r, model)) {
-      const double rate = Rate(row->conversions[m], row->visitors);
-      if (format == "csv") {
-        *out += ToString(model);
-        for (const std::string& k : row->key) *out += "," + CsvField(k);
-        *out += fmt::format(",{},{},{},{},{}\n", row->conversions[m], row->revenue[m],
-                            row->touchpoints, row->visitors, rate);
-        continue;
-      }
-      nlohmann::json j;
-      j["model"] = ToString(model);
-      for (size_t i = 0; i < fields.size(); ++i) j[std::string(fields[i])] = row->key[i];
-      j["conversions"] = row->conversions[m];
-      j["revenue"] = row->revenue[m];
-      j["touchpoints"] = row->touchpoints;
-      j["visitors"] = row->visitors;
-      j["conversion_rate"] = rate;
-      if (model == Model::kMarkov) j["removal_effect"] = row->removal_effect;
-      rows.push_back(std::move(j));
-    }
-  }
-  if (format == "json") *out += rows.dump(2) + "\n";
 }
 
 std::string ReportTable(const query::AnalysisResult& r, Model model, query::GroupBy by) {
@@ -102,7 +56,7 @@ std::string ReportTable(const query::AnalysisResult& r, Model model, query::Grou
                    {"revenue", true},
                    {"conv. rate", true}});
   double conversions = 0, revenue = 0;
-  for (const query::GroupRow* row : Ordered(r, model)) {
+  for (const query::GroupRow* row : query::OrderedRows(r, model)) {
     conversions += row->conversions[m];
     revenue += row->revenue[m];
     table.AddRow({KeyText(*row), WithThousands(row->touchpoints), WithThousands(row->visitors),
@@ -120,7 +74,7 @@ std::string CompareTable(const query::AnalysisResult& r, const std::vector<Model
   for (const Model m : models) columns.push_back({std::string(ToString(m)), true});
   TextTable table(std::move(columns));
   std::array<double, kModelCount> total{};
-  for (const query::GroupRow* row : Ordered(r, Model::kLastTouch)) {
+  for (const query::GroupRow* row : query::OrderedRows(r, Model::kLastTouch)) {
     std::vector<std::string> cells = {KeyText(*row), WithThousands(row->visitors)};
     for (const Model model : models) {
       const int m = static_cast<int>(model);
@@ -314,7 +268,11 @@ int Run(const ReportArgs& args) {
     out = args.compare ? CompareTable(*result, models, options.group_by)
                        : ReportTable(*result, models[0], options.group_by);
   } else {
-    WriteRows(*result, models, options.group_by, args.format, &out);
+    if (args.format == "csv") {
+      out += query::ReportRowsCsv(*result, models, options.group_by);
+    } else {
+      out += query::ReportRowsJson(*result, models, options.group_by).dump(2) + "\n";
+    }
   }
   Output output(stdout);
   *output.buffer() = std::move(out);

@@ -23,9 +23,6 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// A CSV field: quoted (with quotes doubled) when it holds a comma, a quote or a line break.
-std::string CsvField(std::string_view s);
-
 // 1234567 → "1,234,567".
 std::string WithThousands(unsigned long long n);
 

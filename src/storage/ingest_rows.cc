@@ -28,7 +28,15 @@ void RowBuilder::AddDocument(std::string_view document, std::string_view source,
   document_ = document;
   source_ = source;
   line_ = line;
+  document_error_.reset();
   parser_.Parse(document, context_, *this, /*padded=*/true);
+}
+
+void RowBuilder::SetReceipt(Micros received_at, std::optional<ingest::MessageType> default_type) {
+  now_ = received_at;
+  context_.now = received_at;
+  context_.received_at = received_at;
+  context_.default_type = default_type;
 }
 
 void RowBuilder::Reject(const ingest::Rejection& r) {
@@ -36,6 +44,7 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
   BadRow row;
   row.reason = r.reason;
   row.received_at = now_;
+  if (r.whole_document) document_error_ = DocumentError{r.reason, r.detail};
   std::string_view raw = document_;
   if (!r.whole_document) {
     text_ = simdjson::minify(r.raw);
@@ -44,9 +53,11 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
   row.raw = b.Add(raw);
   row.dedupe_key = HashBytes(raw) ^ (r.whole_document ? 0 : (r.index + 1) * 0x9E3779B97F4A7C15ULL);
   row.detail = b.Add(r.detail);
-  row.origin = b.Add(r.whole_document || !r.in_batch
-                         ? fmt::format("{}:{}", source_, line_)
-                         : fmt::format("{}:{}: batch message {}", source_, line_, r.index));
+  const std::string where =
+      line_ == 0 ? std::string(source_) : fmt::format("{}:{}", source_, line_);
+  row.origin =
+      b.Add(r.whole_document || !r.in_batch ? where
+                                            : fmt::format("{}: batch message {}", where, r.index));
   row.message_id = b.Add(r.message_id);
   simdjson::dom::object fields;
   if (!r.whole_document && r.raw.get_object().get(fields) == simdjson::SUCCESS) {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "identity/identity.h"
 #include "storage/sqlite/projects.h"
@@ -18,19 +20,51 @@
 
 namespace attrib {
 namespace sqlite {
+namespace {
+
+// The writer lock excludes other processes (an flock); the stores of one process, one per
+// project (the server's), share it.
+struct WriterLocks {
+  struct Held {
+    int fd = -1;
+    int users = 0;
+  };
+  std::mutex mu;
+  std::map<std::string, Held> held;  // by lock file
+};
+WriterLocks& Locks() {
+  static WriterLocks locks;
+  return locks;
+}
+
+}  // namespace
 
 SqliteStore::SqliteStore(Db db, const StoreOptions& options, const Classifier& classifier,
                          const Clock& clock)
     : db_(std::move(db)), options_(options), classifier_(classifier), clock_(clock) {}
 
 SqliteStore::~SqliteStore() {
-  if (writer_lock_ >= 0) close(writer_lock_);
+  if (writer_lock_.empty()) return;
+  WriterLocks& locks = Locks();
+  std::lock_guard lock(locks.mu);
+  auto it = locks.held.find(writer_lock_);
+  if (--it->second.users == 0) {
+    close(it->second.fd);
+    locks.held.erase(it);
+  }
 }
 
 Status SqliteStore::LockForWriting() {
-  if (writer_lock_ >= 0) return Status::Ok();
+  if (!writer_lock_.empty()) return Status::Ok();
   const std::string db = sqlite3_db_filename(db_.get(), "main");
   const std::string path = db + "-writer";
+  WriterLocks& locks = Locks();
+  std::lock_guard lock(locks.mu);
+  if (auto it = locks.held.find(path); it != locks.held.end()) {
+    ++it->second.users;
+    writer_lock_ = path;
+    return Status::Ok();
+  }
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::IoError(fmt::format("store: {}: {}", path, std::strerror(errno)));
@@ -40,7 +74,8 @@ Status SqliteStore::LockForWriting() {
     return Status::Unavailable(fmt::format(
         "store: {}: another attrib process is writing to it; try again when it has finished", db));
   }
-  writer_lock_ = fd;
+  locks.held[path] = {fd, 1};
+  writer_lock_ = path;
   return Status::Ok();
 }
 
@@ -149,12 +184,26 @@ Status SqliteStore::LoadClasses() {
   return tx.Commit();
 }
 
+namespace {
+
+// The id an INSERT … RETURNING statement answered with.
+Result<int64_t> Returned(Stmt& st) {
+  ATTRIB_ASSIGN_OR_RETURN(const bool row, st.Step());
+  if (!row) return Status::Internal("store: an insert returned no id");
+  const int64_t id = st.Int(0);
+  st.Reset();
+  return id;
+}
+
+}  // namespace
+
 Result<uint32_t> SqliteStore::InternGroup(int dim, const std::string& value) {
   const std::string key = fmt::format("{}\x1f{}", storage::kDimNames[dim], value);
   if (const uint32_t* id = group_ids_.Find(key)) return *id;
-  ATTRIB_RETURN_IF_ERROR(
-      st_->insert_group.Bind(1, storage::kDimNames[dim]).Bind(2, std::string_view(value)).Run());
-  const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
+  ATTRIB_ASSIGN_OR_RETURN(
+      uint32_t id,
+      Returned(
+          st_->insert_group.Bind(1, storage::kDimNames[dim]).Bind(2, std::string_view(value))));
   group_ids_[key] = id;
   return id;
 }
@@ -170,18 +219,17 @@ Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
     ATTRIB_ASSIGN_OR_RETURN(
         groups[d], InternGroup(d, storage::GroupValue(static_cast<storage::GroupBy>(d), fields)));
   }
-  ATTRIB_RETURN_IF_ERROR(st_->insert_class.Bind(1, std::string_view(c.source))
-                             .Bind(2, std::string_view(c.medium))
-                             .Bind(3, std::string_view(c.campaign))
-                             .Bind(4, std::string_view(c.term))
-                             .Bind(5, std::string_view(c.content))
-                             .Bind(6, c.rule_id)
-                             .Bind(7, channel)
-                             .Bind(8, confidence)
-                             .Bind(9, int64_t{c.campaign_signal})
-                             .Bind(10, static_cast<int64_t>(hash))
-                             .Run());
-  const auto id = static_cast<uint32_t>(sqlite3_last_insert_rowid(db_.get()));
+  ATTRIB_ASSIGN_OR_RETURN(uint32_t id,
+                          Returned(st_->insert_class.Bind(1, std::string_view(c.source))
+                                       .Bind(2, std::string_view(c.medium))
+                                       .Bind(3, std::string_view(c.campaign))
+                                       .Bind(4, std::string_view(c.term))
+                                       .Bind(5, std::string_view(c.content))
+                                       .Bind(6, c.rule_id)
+                                       .Bind(7, channel)
+                                       .Bind(8, confidence)
+                                       .Bind(9, int64_t{c.campaign_signal})
+                                       .Bind(10, static_cast<int64_t>(hash))));
   class_ids_[hash] = id;
   if (channels_.size() <= id) {
     channels_.resize(id + 1);
@@ -194,8 +242,7 @@ Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
 
 Result<int64_t> SqliteStore::InternRulesVersion(std::string_view version) {
   if (const int64_t* id = rules_versions_.Find(version)) return *id;
-  ATTRIB_RETURN_IF_ERROR(st_->insert_rules_version.Bind(1, version).Run());
-  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  ATTRIB_ASSIGN_OR_RETURN(const int64_t id, Returned(st_->insert_rules_version.Bind(1, version)));
   rules_versions_[version] = id;
   return id;
 }
@@ -231,12 +278,12 @@ void SqliteStore::ForgetCaches() {
   (void)LoadClasses();
 }
 
-Result<IngestCounts> SqliteStore::Append(std::span<const IngestBatch> batches) {
+Result<std::vector<IngestCounts>> SqliteStore::Append(std::span<const IngestBatch> batches) {
   ATTRIB_RETURN_IF_ERROR(LockForWriting());
-  IngestCounts counts;
+  std::vector<IngestCounts> counts(batches.size());
   ATTRIB_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
   Status s;
-  for (size_t i = 0; i < batches.size() && s.ok(); ++i) s = AppendLocked(batches[i], &counts);
+  for (size_t i = 0; i < batches.size() && s.ok(); ++i) s = AppendLocked(batches[i], &counts[i]);
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     ForgetCaches();

@@ -46,7 +46,7 @@ class SqliteStore final : public Store {
 
   Status Init(const std::string& path);
 
-  Result<IngestCounts> Append(std::span<const IngestBatch> batches) override;
+  Result<std::vector<IngestCounts>> Append(std::span<const IngestBatch> batches) override;
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
   Status Export(ExportKind what, ExportSink& sink) override;
@@ -60,7 +60,8 @@ class SqliteStore final : public Store {
   Status Migrate();
   // Takes the store's writer lock (an flock on "<file>-writer", held while the store is open):
   // Unavailable while another process holds it. A second writer would derive people from a
-  // snapshot the first one is changing.
+  // snapshot the first one is changing. Stores of one process share the lock: it must not open
+  // two stores of one project to write.
   Status LockForWriting();
   Status OpenProject();
   Status LoadClasses();
@@ -134,7 +135,7 @@ class SqliteStore final : public Store {
   std::optional<Db> reader_;
   std::unique_ptr<Statements> reader_st_;
   storage::BlockDecoder plan_decoder_;
-  int writer_lock_ = -1;  // the writer lock's file, once taken
+  std::string writer_lock_;  // the writer lock's file, once taken
 };
 
 }  // namespace attrib::sqlite

@@ -7,11 +7,20 @@ namespace attrib::sqlite {
 Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
   Statements s;
   const std::pair<Stmt*, std::string_view> all[] = {
-      {&s.insert_group, "INSERT INTO groups(dim, value) VALUES(?, ?)"},
+      // Groups, classes and rules versions are shared by the projects of a file: another
+      // project's store may have added the row since this one read them, and then its id is
+      // returned (the no-op update makes RETURNING answer for an existing row too).
+      {&s.insert_group,
+       "INSERT INTO groups(dim, value) VALUES(?, ?) "
+       "ON CONFLICT(dim, value) DO UPDATE SET dim = excluded.dim RETURNING group_id"},
       {&s.insert_class,
        "INSERT INTO classes(source, medium, campaign, term, content, rule_id, channel, "
-       "confidence, campaign_signal, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-      {&s.insert_rules_version, "INSERT INTO rules_versions(version) VALUES(?)"},
+       "confidence, campaign_signal, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+       "ON CONFLICT(hash) DO UPDATE SET hash = excluded.hash RETURNING class_id"},
+      {&s.insert_rules_version,
+       "INSERT INTO rules_versions(version) VALUES(?) "
+       "ON CONFLICT(version) DO UPDATE SET version = excluded.version RETURNING "
+       "rules_version_id"},
       {&s.find_id, "SELECT id FROM ids WHERE project_id = ? AND key = ?"},
       {&s.insert_id, "INSERT INTO ids(project_id, key, user, value) VALUES(?, ?, ?, ?)"},
       {&s.mark_linked, "UPDATE ids SET linked = 1 WHERE id = ? AND linked = 0"},

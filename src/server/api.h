@@ -1,0 +1,108 @@
+// The HTTP API (BLUEPRINT §5): the Segment tracking API for ingest (write keys), the query API
+// (read keys), health, metrics and the OpenAPI document. Requests come from HttpServer; no
+// sockets here. Ingest requests are parsed on the I/O thread and answered once the writer has
+// committed them; queries run on the query pool against per-project read connections.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "attrib/catalog.h"
+#include "attrib/classify.h"
+#include "attrib/clock.h"
+#include "attrib/store.h"
+#include "query/batch.h"
+#include "server/http_server.h"
+#include "server/ingest_writer.h"
+#include "server/metrics.h"
+#include "storage/ingest_rows.h"
+
+namespace attrib::server {
+
+struct ApiOptions {
+  query::AnalysisOptions analysis;  // the configuration's: what reports and derivation use
+  // Requests per second one key may make (a token bucket holding two seconds' worth); beyond
+  // it the answer is 429 with Retry-After.
+  double rate_limit = 5000;
+  // Take the client's address from the last X-Forwarded-For hop (behind a proxy of yours).
+  bool trust_proxy = false;
+  bool log_requests = true;  // one JSON line per request on stderr
+};
+
+// Opens a project's store for queries (a read connection).
+using OpenReader = std::function<Result<std::unique_ptr<Store>>(const std::string& project)>;
+
+class Api final : public Handler {
+ public:
+  Api(ApiOptions options, const Classifier& classifier, const Clock& clock, IngestWriter& writer,
+      OpenReader open_reader, Metrics& metrics);
+  ~Api() override;
+
+  // Waits for the queries under way to be answered; call before the HTTP server stops.
+  void Drain() { queries_.join(); }
+
+  // The keys the API accepts, read again from the catalog (revocations take effect).
+  void SetKeys(std::vector<ApiKey> keys);
+
+  void Handle(Request request, const std::string& peer, Respond respond) override;
+  Response Refuse(unsigned status, std::string_view code, std::string message) override;
+
+ private:
+  struct Call {  // one request being answered
+    Request request;
+    std::string peer;
+    Respond respond;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::string path;  // without the query string
+    std::map<std::string, std::string> params;
+    std::string origin;  // the Origin header: answered with CORS headers
+    std::string project;
+    Route route = Route::kOther;
+    bool csv = false;  // Accept: text/csv
+  };
+  enum class KeyCheck { kOk, kMissing, kUnknown, kRevoked, kWrongKind };
+  KeyCheck CheckKey(std::string_view key, KeyKind kind, std::string* project) const;
+  bool RateLimited(const std::string& key_id, double* retry_after);
+
+  void Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> type);
+  void Query(std::shared_ptr<Call> call);
+  Response Answer(const Call& call, Result<std::string> json) const;
+  // A query's answer (JSON or CSV) from a project's store (query_api.cc).
+  Result<std::string> RunQuery(Store& store, const Call& call) const;
+
+  std::unique_ptr<storage::RowBuilder> TakeBuilder();
+  void GiveBuilder(std::unique_ptr<storage::RowBuilder> b);
+  // A read connection to `project`'s store, returned with GiveReader.
+  Result<std::unique_ptr<Store>> TakeReader(const std::string& project);
+  void GiveReader(const std::string& project, std::unique_ptr<Store> store);
+
+  const ApiOptions options_;
+  const PersonOptions person_;
+  const Classifier& classifier_;
+  const Clock& clock_;
+  IngestWriter& writer_;
+  OpenReader open_reader_;
+  Metrics& metrics_;
+  boost::asio::thread_pool queries_{2};
+
+  mutable std::shared_mutex keys_mu_;
+  std::map<std::string, ApiKey, std::less<>> keys_;  // by key_id
+
+  std::mutex mu_;  // guards the rest
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at{};
+  };
+  std::map<std::string, Bucket> buckets_;  // by key_id
+  std::vector<std::unique_ptr<storage::RowBuilder>> builders_;
+  std::map<std::string, std::vector<std::unique_ptr<Store>>> readers_;
+};
+
+}  // namespace attrib::server

@@ -1,0 +1,25 @@
+// The server's input limits and timeouts (BLUEPRINT §5). Each limit is tested at limit + 1.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "ingest/segment.h"
+
+namespace attrib::server {
+
+// A request body, as sent and once decoded (gzip or deflate): Segment's 500 KB batch limit.
+// Inflating stops at this size, so a small compressed bomb never becomes a large buffer.
+inline constexpr size_t kMaxBodyBytes = ingest::kMaxBatchBytes;
+// The request line and headers together.
+inline constexpr size_t kMaxHeaderBytes = 16 * 1024;
+// A query string's parameters: each value, and how many.
+inline constexpr size_t kMaxParamBytes = 1024;
+inline constexpr size_t kMaxParams = 32;
+
+// A connection waiting for its next request is closed after this long idle; a request must
+// arrive whole (headers and body) within kRequestTimeout of its first byte.
+inline constexpr std::chrono::seconds kIdleTimeout{60};
+inline constexpr std::chrono::seconds kRequestTimeout{30};
+
+}  // namespace attrib::server

@@ -1,0 +1,118 @@
+// The query API's answers: /v1/attribution, /v1/attribution/compare and /v1/journeys.
+#include <fmt/format.h>
+
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/time.h"
+#include "query/journey_json.h"
+#include "query/report_rows.h"
+#include "query/store_report.h"
+#include "server/api.h"
+
+namespace attrib::server {
+namespace {
+
+using Params = std::map<std::string, std::string>;
+
+// InvalidArgument naming the first parameter `allowed` does not list.
+Status CheckParams(const Params& params, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : params) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Status::InvalidArgument(
+          fmt::format("unknown query parameter \"{}\"; this endpoint takes {}", name.substr(0, 64),
+                      fmt::join(allowed, ", ")));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string_view Param(const Params& params, const std::string& name) {
+  auto it = params.find(name);
+  return it == params.end() ? std::string_view() : std::string_view(it->second);
+}
+
+Result<std::optional<Micros>> TimeOf(const Params& params, const std::string& name) {
+  std::string text(Param(params, name));
+  if (text.empty()) return std::optional<Micros>();
+  if (text.size() == 10) text += "T00:00:00Z";  // a date: its midnight, UTC
+  Result<Micros> t = ParseIsoTime(text);
+  if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
+  return std::optional<Micros>(*t);
+}
+
+}  // namespace
+
+Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
+  const Params& p = call.params;
+  if (call.path == "/v1/journeys") {
+    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"user_id", "anonymous_id"}));
+    const std::string_view user = Param(p, "user_id"), anonymous = Param(p, "anonymous_id");
+    if (user.empty() == anonymous.empty()) {
+      return Status::InvalidArgument("give user_id or anonymous_id (one of them)");
+    }
+    ATTRIB_ASSIGN_OR_RETURN(PersonJourney journey,
+                            store.ReadJourney(user.empty() ? anonymous : user, !user.empty()));
+    return query::JourneyJson(journey).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+  }
+  const bool compare = call.path == "/v1/attribution/compare";
+  ATTRIB_RETURN_IF_ERROR(
+      compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})
+              : CheckParams(p, {"model", "from", "to", "by", "conversion", "order"}));
+  query::AnalysisOptions options = options_.analysis;
+  if (const std::string_view by = Param(p, "by"); !by.empty()) {
+    const std::optional<query::GroupBy> g = query::ParseGroupBy(by);
+    if (!g) {
+      return Status::InvalidArgument(fmt::format(
+          "by: \"{}\" is not a dimension; use channel, source, medium, source_medium, campaign, "
+          "rule or confidence",
+          by.substr(0, 64)));
+    }
+    options.group_by = *g;
+  }
+  ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(options.to, TimeOf(p, "to"));
+  if (const std::string_view c = Param(p, "conversion"); !c.empty()) {
+    options.only_conversions = {std::string(c)};
+  }
+  if (const std::string_view order = Param(p, "order"); !order.empty()) {
+    if (order.size() != 1 || order[0] < '1' || order[0] > '0' + kMaxMarkovOrder) {
+      return Status::InvalidArgument(
+          fmt::format("order: give the Markov chain's order, 1 to {}", kMaxMarkovOrder));
+    }
+    options.markov.order = order[0] - '0';
+  }
+  Model model = Model::kLinear;
+  if (const std::string_view m = Param(p, "model"); !m.empty()) {
+    const std::optional<Model> parsed = ParseModel(m);
+    if (!parsed) {
+      std::vector<std::string_view> names;
+      for (int i = 0; i < kModelCount; ++i) names.push_back(ToString(static_cast<Model>(i)));
+      return Status::InvalidArgument(fmt::format("model: \"{}\" is not a model; use one of {}",
+                                                 m.substr(0, 64), fmt::join(names, ", ")));
+    }
+    model = *parsed;
+  }
+  options.data_driven = compare || IsDataDriven(model);
+  ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result, query::AnalyzeStore(store, options));
+  std::vector<Model> models;
+  if (compare) {
+    const bool learnt = result.data_driven.error.empty();
+    for (int m = 0; m < kModelCount; ++m) {
+      if (learnt || !IsDataDriven(static_cast<Model>(m))) models.push_back(static_cast<Model>(m));
+    }
+  } else {
+    if (IsDataDriven(model) && !result.data_driven.error.empty()) {
+      return Status::FailedPrecondition(
+          fmt::format("{} could not run: {}", ToString(model), result.data_driven.error));
+    }
+    models.push_back(model);
+  }
+  if (call.csv) return query::ReportRowsCsv(result, models, options.group_by);
+  return query::ReportRowsJson(result, models, options.group_by)
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace attrib::server

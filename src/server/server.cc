@@ -1,0 +1,93 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+
+#include "storage/sqlite/sqlite_catalog.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace attrib::server {
+
+Server::Server(ServerOptions options, const Classifier& classifier, const Clock& clock)
+    : options_(std::move(options)), classifier_(classifier), clock_(clock) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const Classifier& classifier,
+                                              const Clock& clock) {
+  std::unique_ptr<Server> s(new Server(std::move(options), classifier, clock));
+  const ServerOptions& o = s->options_;
+  ATTRIB_ASSIGN_OR_RETURN(s->catalog_, OpenSqliteCatalog(o.db, clock, /*create=*/true));
+
+  const query::AnalysisOptions& a = o.api.analysis;
+  StoreOptions store_options;
+  store_options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
+  store_options.create = false;
+  StoreOptions writer_options = store_options;
+  writer_options.sync_every_commit = true;  // an acknowledged event survives a power cut
+  StoreOptions reader_options = store_options;
+  reader_options.cache_mib = o.reader_cache_mib;
+
+  Server* self = s.get();
+  WriterObserver observer;
+  observer.committed = [self](double seconds, size_t) {
+    self->metrics_.commit_seconds.Observe(seconds);
+  };
+  observer.derived = [self](double seconds, const DeriveCounts& c) {
+    self->metrics_.derive_seconds.Observe(seconds);
+    self->metrics_.people_derived += c.people;
+    self->metrics_.conversions_restated += c.restated;
+  };
+  s->writer_ = std::make_unique<IngestWriter>(
+      [self, writer_options](const std::string& project) {
+        StoreOptions so = writer_options;
+        so.project = project;
+        return OpenSqliteStore(self->options_.db, so, self->classifier_, self->clock_);
+      },
+      o.writer, std::move(observer));
+  ATTRIB_ASSIGN_OR_RETURN(std::vector<std::string> projects, s->catalog_->Projects());
+  for (const std::string& project : projects) {
+    if (Status st = s->writer_->Open(project); !st.ok()) {
+      return Status(st.code(), fmt::format("project \"{}\": {}", project, st.message()));
+    }
+  }
+  s->api_ = std::make_unique<Api>(
+      o.api, classifier, clock, *s->writer_,
+      [self, reader_options](const std::string& project) {
+        StoreOptions so = reader_options;
+        so.project = project;
+        return OpenSqliteStore(self->options_.db, so, self->classifier_, self->clock_);
+      },
+      s->metrics_);
+  ATTRIB_ASSIGN_OR_RETURN(std::vector<ApiKey> keys, s->catalog_->Keys());
+  s->api_->SetKeys(std::move(keys));
+  s->http_ = std::make_unique<HttpServer>(*s->api_, o.listen);
+  ATTRIB_RETURN_IF_ERROR(s->http_->Listen());
+  s->http_->Start();
+  s->refresher_ = std::thread([self] { self->RefreshKeys(); });
+  return s;
+}
+
+void Server::RefreshKeys() {
+  std::unique_lock lock(mu_);
+  while (!stop_.wait_for(lock, options_.key_refresh, [this] { return stopping_; })) {
+    lock.unlock();
+    Result<std::vector<ApiKey>> keys = catalog_->Keys();
+    if (keys.ok()) api_->SetKeys(std::move(keys).value());
+    lock.lock();
+  }
+}
+
+void Server::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+  if (writer_) writer_->Stop();
+  if (api_) api_->Drain();
+  if (http_) http_->Stop();
+}
+
+}  // namespace attrib::server

@@ -1,0 +1,463 @@
+// The server, really started on a loopback port and spoken to over HTTP: ingest with write
+// keys, the limits of limits.h at limit + 1, content encodings, CORS, the auth matrix and the
+// query API reading back what was sent.
+#include "server/server.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server/limits.h"
+#include "storage/sqlite/sqlite_catalog.h"
+
+namespace attrib::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr Micros kNow = 1'795'000'000'000'000;  // 2026-11-18T09:46:40Z
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  http::fields headers;
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+std::string Gzip(std::string_view data) {
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string Basic(const std::string& write_key) {
+  const std::string raw = write_key + ":";
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return "Basic " + out;
+}
+
+std::string Page(const std::string& id, const std::string& anonymous, const std::string& url,
+                 const std::string& referrer, const std::string& at) {
+  return nlohmann::json({{"type", "page"},
+                         {"messageId", id},
+                         {"anonymousId", anonymous},
+                         {"timestamp", at},
+                         {"context", {{"page", {{"url", url}, {"referrer", referrer}}}}}})
+      .dump();
+}
+
+std::string Order(const std::string& id, const std::string& anonymous, double revenue,
+                  const std::string& at) {
+  return nlohmann::json({{"type", "track"},
+                         {"event", "Order Completed"},
+                         {"messageId", id},
+                         {"anonymousId", anonymous},
+                         {"timestamp", at},
+                         {"properties", {{"revenue", revenue}}}})
+      .dump();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() : clock_(kNow) {
+    std::string dir = (std::filesystem::temp_directory_path() / "attrib_server_XXXXXX").string();
+    EXPECT_NE(mkdtemp(dir.data()), nullptr);
+    dir_ = dir;
+    db_ = dir_ + "/store.db";
+    Result<std::unique_ptr<Catalog>> catalog = OpenSqliteCatalog(db_, clock_, true);
+    EXPECT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(catalog).value();
+    a_ = Create("shop");
+    b_ = Create("other");
+    Result<Classifier> classifier = Classifier::Create();
+    EXPECT_TRUE(classifier.ok());
+    classifier_ = std::make_unique<Classifier>(std::move(classifier).value());
+  }
+  ~ServerTest() override {
+    if (server_) server_->Stop();
+    server_.reset();
+    catalog_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  NewKeys Create(const std::string& name) {
+    const query::AnalysisOptions a;
+    DeriveSettings settings;
+    settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
+    Result<NewKeys> keys = catalog_->CreateProject(name, settings);
+    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    return keys.ok() ? *keys : NewKeys{};
+  }
+
+  void StartServer(double rate_limit = 5000) {
+    ServerOptions o;
+    o.db = db_;
+    o.listen.port = 0;
+    o.listen.threads = 2;
+    o.api.rate_limit = rate_limit;
+    o.api.log_requests = false;
+    o.writer.derive_interval = std::chrono::milliseconds(50);
+    o.key_refresh = std::chrono::milliseconds(20);
+    Result<std::unique_ptr<Server>> s = Server::Start(o, *classifier_, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+  }
+
+  Reply Send(http::verb method, const std::string& target, const std::string& body,
+             const Headers& headers = {}) {
+    net::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    if (method == http::verb::post || !body.empty()) req.prepare_payload();
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    beast::error_code ec;
+    http::read(socket, buffer, parser, ec);
+    Reply r;
+    if (ec) return r;
+    r.status = parser.get().result_int();
+    r.body = parser.get().body();
+    r.headers = parser.get().base();
+    return r;
+  }
+  Reply Post(const std::string& target, const std::string& body, const Headers& headers) {
+    return Send(http::verb::post, target, body, headers);
+  }
+  Reply Get(const std::string& target, const std::string& read_key) {
+    return Send(http::verb::get, target, "", {{"Authorization", "Bearer " + read_key}});
+  }
+  // Waits (up to 5 s) for `pred` of the answer to `target` to hold.
+  Reply GetUntil(const std::string& target, const std::string& read_key,
+                 const std::function<bool(const Reply&)>& pred) {
+    Reply r;
+    for (int i = 0; i < 100; ++i) {
+      r = Get(target, read_key);
+      if (pred(r)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
+  }
+
+  FakeClock clock_;
+  std::string dir_, db_;
+  std::unique_ptr<Catalog> catalog_;
+  NewKeys a_, b_;
+  std::unique_ptr<Classifier> classifier_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, BatchIsStoredCreditedAndReadBack) {
+  StartServer();
+  const std::string batch = R"({"batch":[)" +
+                            Page("p1", "anon-1", "https://shop.example/?gclid=abc",
+                                 "https://www.google.com/", "2026-11-17T10:00:00Z") +
+                            "," + Order("o1", "anon-1", 42.5, "2026-11-17T10:05:00Z") +
+                            R"(,{"type":"bogus"}]})";
+  Reply r = Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["accepted"], 2);
+  EXPECT_EQ(r.json()["rejected"], 1);
+  EXPECT_EQ(r.json()["rejected_by_reason"]["unknown_type"], 1);
+  EXPECT_EQ(r.json()["received"], 3);
+
+  // Sent again (an SDK retrying): nothing new.
+  r = Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}});
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json()["accepted"], 0);
+  EXPECT_EQ(r.json()["duplicates"], 2);
+
+  // Credited within the derive interval: last touch gives the order to paid search.
+  r = GetUntil("/v1/attribution?model=last_touch&by=channel", a_.read_key,
+               [](const Reply& x) { return x.status == 200 && x.json().size() == 1; });
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(r.json().size(), 1u) << r.body;
+  EXPECT_EQ(r.json()[0]["channel"], "paid_search");
+  EXPECT_DOUBLE_EQ(r.json()[0]["conversions"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(r.json()[0]["revenue"].get<double>(), 42.5);
+
+  // The audit trail names the rule.
+  r = Get("/v1/journeys?anonymous_id=anon-1", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["sessions"][0]["rule_id"], "gclid");
+  EXPECT_EQ(r.json()["conversions"][0]["message_id"], "o1");
+
+  // Every model side by side, and CSV on request.
+  r = Get("/v1/attribution/compare", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json().size(), static_cast<size_t>(kModelCount));
+  r = Send(http::verb::get, "/v1/attribution?model=linear", "",
+           {{"Authorization", "Bearer " + a_.read_key}, {"Accept", "text/csv"}});
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body.substr(0, r.body.find('\n')),
+            "model,channel,conversions,revenue,touchpoints,visitors,conversion_rate");
+
+  // Project isolation: the other project's read key sees none of it.
+  r = Get("/v1/attribution?model=last_touch", b_.read_key);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_TRUE(r.json().empty()) << r.body;
+  r = Get("/v1/journeys?anonymous_id=anon-1", b_.read_key);
+  EXPECT_EQ(r.status, 404u) << r.body;
+}
+
+TEST_F(ServerTest, SingleRoutesTypeTheirMessagesAndTakeTheKeyFromTheBody) {
+  StartServer();
+  // analytics.js: text/plain, writeKey in the body, no type, the short route.
+  const std::string track = nlohmann::json({{"writeKey", a_.write_key},
+                                            {"event", "Signed Up"},
+                                            {"messageId", "t1"},
+                                            {"userId", "u1"},
+                                            {"timestamp", "2026-11-17T10:00:00Z"}})
+                                .dump();
+  Reply r = Post("/v1/t", track, {{"Content-Type", "text/plain"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["accepted"], 1);
+  const std::string identify =
+      nlohmann::json({{"writeKey", a_.write_key}, {"userId", "u1"}, {"anonymousId", "an"}}).dump();
+  r = Post("/v1/identify", identify, {});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["accepted"], 1);
+  r = GetUntil("/v1/journeys?user_id=u1", a_.read_key,
+               [](const Reply& x) { return x.status == 200 && x.json()["ids"].size() == 2; });
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["ids"].size(), 2u) << r.body;  // the anonymous id is linked
+}
+
+TEST_F(ServerTest, ContentEncodingsAndTheirLimits) {
+  StartServer();
+  const std::string one = Page("g1", "anon-g", "https://shop.example/", "", "2026-11-17T10:00:00Z");
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  Headers gzip = auth;
+  gzip.emplace_back("Content-Encoding", "gzip");
+  // rudder-sdk-node: gzip labelled as a form.
+  gzip.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  Reply r = Post("/v1/page", Gzip(one), gzip);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["accepted"], 1);
+
+  // A 20 MB bomb of a few kilobytes: refused while inflating, at the limit.
+  const std::string bomb = Gzip(std::string(20 << 20, ' '));
+  EXPECT_LT(bomb.size(), 64u * 1024);
+  r = Post("/v1/batch", bomb, gzip);
+  EXPECT_EQ(r.status, 413u) << r.body;
+  EXPECT_EQ(r.json()["code"], "limit_exceeded");
+
+  // Decoded size exactly at the limit passes the limit (and is then an invalid batch of
+  // spaces); one byte more does not.
+  std::string at_limit(kMaxBodyBytes, ' ');
+  r = Post("/v1/batch", Gzip(at_limit), gzip);
+  EXPECT_EQ(r.status, 400u) << r.body;
+  r = Post("/v1/batch", Gzip(at_limit + " "), gzip);
+  EXPECT_EQ(r.status, 413u) << r.body;
+  // Not compressed: the same limit on the body as sent.
+  r = Post("/v1/batch", at_limit + " ", auth);
+  EXPECT_EQ(r.status, 413u) << r.body;
+
+  Headers br = auth;
+  br.emplace_back("Content-Encoding", "br");
+  r = Post("/v1/batch", one, br);
+  EXPECT_EQ(r.status, 415u) << r.body;
+  EXPECT_EQ(r.json()["code"], "unsupported_encoding");
+
+  std::string truncated = Gzip(one);
+  truncated.resize(truncated.size() / 2);
+  r = Post("/v1/batch", truncated, gzip);
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_EQ(r.json()["code"], "invalid_body");
+}
+
+TEST_F(ServerTest, MessageAndBatchLimitsAtLimitPlusOne) {
+  StartServer();
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  // A message of exactly kMaxMessageBytes is accepted; one byte more is a bad row, and the
+  // rest of its batch is stored.
+  const auto message = [](const std::string& id, size_t bytes) {
+    std::string m = Page(id, "anon-l", "https://shop.example/", "", "2026-11-17T10:00:00Z");
+    const std::string pad = R"(,"properties":{"pad":""}})";
+    m.pop_back();
+    m += pad;
+    const size_t fill = bytes - m.size();
+    m.insert(m.size() - 3, std::string(fill, 'x'));
+    return m;
+  };
+  ASSERT_EQ(message("x", ingest::kMaxMessageBytes).size(), ingest::kMaxMessageBytes);
+  Reply r = Post("/v1/batch",
+                 R"({"batch":[)" + message("l1", ingest::kMaxMessageBytes) + "," +
+                     message("l2", ingest::kMaxMessageBytes + 1) + "]}",
+                 auth);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["accepted"], 1);
+  EXPECT_EQ(r.json()["rejected_by_reason"]["message_too_large"], 1);
+
+  // kMaxBatchMessages messages are taken; one more and the batch is refused whole, with its
+  // reason.
+  const auto batch = [](size_t n) {
+    std::string b = R"({"batch":[)";
+    for (size_t i = 0; i < n; ++i) {
+      if (i != 0) b += ',';
+      b += R"({"type":"track","event":"e","userId":"u","messageId":"b)" + std::to_string(i) +
+           R"("})";
+    }
+    return b + "]}";
+  };
+  r = Post("/v1/batch", batch(ingest::kMaxBatchMessages), auth);
+  ASSERT_EQ(r.status, 200u) << r.body.substr(0, 300);
+  EXPECT_EQ(r.json()["accepted"], ingest::kMaxBatchMessages);
+  r = Post("/v1/batch", batch(ingest::kMaxBatchMessages + 1), auth);
+  EXPECT_EQ(r.status, 400u) << r.body.substr(0, 300);
+  EXPECT_EQ(r.json()["code"], "too_many_messages");
+}
+
+TEST_F(ServerTest, AuthMatrix) {
+  StartServer();
+  const std::string page =
+      Page("k1", "anon-k", "https://shop.example/", "", "2026-11-17T10:00:00Z");
+  // Ingest: no key, unknown key, a read key → refused; the write key → stored.
+  EXPECT_EQ(Post("/v1/page", page, {}).status, 401u);
+  EXPECT_EQ(Post("/v1/page", page, {{"Authorization", Basic("nope")}}).status, 401u);
+  EXPECT_EQ(Post("/v1/page", page, {{"Authorization", Basic(a_.read_key)}}).status, 403u);
+  EXPECT_EQ(Post("/v1/page", page, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  // Queries: no key, a write key, a wrong secret → refused.
+  EXPECT_EQ(Send(http::verb::get, "/v1/attribution", "").status, 401u);
+  EXPECT_EQ(Get("/v1/attribution", a_.write_key).status, 403u);
+  std::string forged = a_.read_key;
+  forged.back() = forged.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(Get("/v1/attribution", forged).status, 401u);
+  EXPECT_EQ(Get("/v1/attribution", a_.read_key).status, 200u);
+
+  // Revoked keys stop working within the refresh interval.
+  ASSERT_TRUE(catalog_->RevokeKey(a_.write_key).ok());
+  ASSERT_TRUE(catalog_->RevokeKey(a_.read_key).ok());
+  Reply r;
+  for (int i = 0; i < 100; ++i) {
+    r = Post("/v1/page", page, {{"Authorization", Basic(a_.write_key)}});
+    if (r.status == 401) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find("revoked"), std::string::npos);
+  EXPECT_EQ(Get("/v1/attribution", a_.read_key).status, 401u);
+  EXPECT_EQ(Get("/v1/attribution", b_.read_key).status, 200u);
+}
+
+TEST_F(ServerTest, CorsPreflightAndOrigin) {
+  StartServer();
+  Reply r = Send(http::verb::options, "/v1/batch", "",
+                 {{"Origin", "https://shop.example"},
+                  {"Access-Control-Request-Method", "POST"},
+                  {"Access-Control-Request-Headers", "authorization,content-type"}});
+  EXPECT_EQ(r.status, 204u);
+  EXPECT_EQ(r.headers["Access-Control-Allow-Origin"], "https://shop.example");
+  EXPECT_EQ(r.headers["Access-Control-Allow-Headers"], "authorization,content-type");
+  EXPECT_GE(std::stoi(std::string(r.headers["Access-Control-Max-Age"])), 3600);
+  r = Post("/v1/batch", R"({"batch":[]})",
+           {{"Origin", "https://shop.example"}, {"Authorization", Basic(a_.write_key)}});
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.headers["Access-Control-Allow-Origin"], "https://shop.example");
+}
+
+TEST_F(ServerTest, BrowserSettingsPointAtThisServer) {
+  StartServer();
+  Reply r = Send(http::verb::get, "/v1/projects/" + a_.write_key + "/settings", "",
+                 {{"Host", "127.0.0.1:8080"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["integrations"]["Segment.io"]["apiKey"], a_.write_key);
+  EXPECT_EQ(r.json()["integrations"]["Segment.io"]["apiHost"], "127.0.0.1:8080/v1");
+  EXPECT_EQ(Send(http::verb::get, "/v1/projects/nope/settings", "").status, 404u);
+  // A read key is no write key.
+  EXPECT_EQ(Send(http::verb::get, "/v1/projects/" + a_.read_key + "/settings", "").status, 404u);
+}
+
+TEST_F(ServerTest, RateLimitAnswers429WithRetryAfter) {
+  StartServer(/*rate_limit=*/1);
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  // A bucket of two seconds' worth: two requests pass, the third is turned away.
+  EXPECT_EQ(Post("/v1/batch", R"({"batch":[]})", auth).status, 200u);
+  EXPECT_EQ(Post("/v1/batch", R"({"batch":[]})", auth).status, 200u);
+  const Reply r = Post("/v1/batch", R"({"batch":[]})", auth);
+  EXPECT_EQ(r.status, 429u);
+  EXPECT_GE(std::stoi(std::string(r.headers["Retry-After"])), 1);
+  // Another key has its own bucket.
+  const Reply other =
+      Post("/v1/batch", R"({"batch":[]})", {{"Authorization", Basic(b_.write_key)}});
+  EXPECT_EQ(other.status, 200u) << other.body;
+}
+
+TEST_F(ServerTest, BadRequestsGetClearErrors) {
+  StartServer();
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  Reply r = Post("/v1/batch", "{not json", auth);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.json()["code"], "invalid_json");
+  r = Post("/v1/batch", R"({"batch":[]} {"batch":[]})", auth);  // a trailing document
+  EXPECT_EQ(r.status, 400u);
+  r = Send(http::verb::get, "/v1/batch", "", auth);
+  EXPECT_EQ(r.status, 405u);
+  r = Send(http::verb::get, "/v2/nothing", "");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.json()["code"], "not_found");
+  r = Get("/v1/attribution?model=nope", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find("nope"), std::string::npos);
+  r = Get("/v1/attribution?color=blue", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find("color"), std::string::npos);
+  r = Get("/v1/attribution?from=yesterday", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+  // Headers over the limit: 431, and the server is still up.
+  r = Send(http::verb::get, "/livez", "", {{"X-Big", std::string(kMaxHeaderBytes + 1, 'x')}});
+  EXPECT_EQ(r.status, 431u);
+  r = Send(http::verb::get, "/livez", "");
+  EXPECT_EQ(r.status, 200u);
+  r = Send(http::verb::get, "/readyz", "");
+  EXPECT_EQ(r.status, 200u);
+}
+
+TEST_F(ServerTest, MetricsCountWhatIngestSaw) {
+  StartServer();
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  Post("/v1/batch",
+       R"({"batch":[)" + Page("m1", "a", "https://shop.example/", "", "2026-11-17T10:00:00Z") +
+           R"(,{"type":"page"}]})",
+       auth);
+  const Reply r = Send(http::verb::get, "/metrics", "");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("attrib_events_received_total 2\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("attrib_events_accepted_total 1\n"), std::string::npos);
+  EXPECT_NE(r.body.find("attrib_events_rejected_total{reason=\"missing_id\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("attrib_store_commit_duration_seconds_count 1\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attrib::server
