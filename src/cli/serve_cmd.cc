@@ -97,6 +97,7 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand(
       "serve", "Serve the Segment-compatible ingest API and the query API over a store");
   AddStoreOptions(cmd, &args->store, /*rules=*/true);
+  cmd->remove_option(cmd->get_option("--project"));  // every project of the store is served
   cmd->add_option("--listen", args->listen, "ADDRESS:PORT to listen on (port 0: any free one)")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "I/O threads (0: one per core)")
