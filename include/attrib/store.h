@@ -128,11 +128,15 @@ struct AggregateQuery {
   std::optional<int32_t> from_day, to_day;
   std::optional<uint32_t> kind;  // one conversion event (index into ConversionOptions::events)
   bool paths = false;            // the journeys' paths too (the data-driven models' input)
+  // Touchpoints and visitors of sessions of at least this confidence (0 low: all, 1 medium,
+  // 2 high); credits are always of every session.
+  int min_level = 0;
 };
 
 struct GroupSums {
   std::string value;  // source_medium: "source\x1fmedium"
   int64_t touchpoints = 0, visitors = 0;
+  int64_t paid = 0;                                                // touchpoints of a paid channel
   std::array<__int128, kHeuristicModelCount> credit{}, revenue{};  // fixed point (fixed.h)
 };
 

@@ -124,4 +124,26 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   return result;
 }
 
+Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options) {
+  AggregateQuery q;
+  q.dim = static_cast<int>(options.by);
+  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(options.to, "to"));
+  if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
+    return Status::InvalidArgument("the window is empty: from is not before to");
+  }
+  q.min_level = static_cast<int>(options.min_confidence);
+  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+  std::vector<SourceRow> rows;
+  for (const GroupSums& g : sums.groups) {
+    if (g.touchpoints == 0) continue;
+    rows.push_back(SourceRow{SplitKey(g.value, options.by), g.touchpoints, g.visitors,
+                             static_cast<double>(g.paid) / static_cast<double>(g.touchpoints)});
+  }
+  std::sort(rows.begin(), rows.end(), [](const SourceRow& a, const SourceRow& b) {
+    return a.events != b.events ? a.events > b.events : a.key < b.key;
+  });
+  return rows;
+}
+
 }  // namespace attrib::query

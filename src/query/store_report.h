@@ -13,4 +13,19 @@ namespace attrib::query {
 // event may be named.
 Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options);
 
+// Where visits come from (the query API's /v1/sources): per group of `by`, the sessions it
+// started (events), the distinct visitors they were (uniques) and the share of them from a paid
+// channel, counting only sessions of at least `min_confidence`. Sorted by events, most first.
+struct SourcesOptions {
+  GroupBy by = GroupBy::kSourceMedium;
+  std::optional<Micros> from, to;  // whole UTC days
+  Confidence min_confidence = Confidence::kLow;
+};
+struct SourceRow {
+  std::vector<std::string> key;  // one value per GroupFields(by)
+  int64_t events = 0, uniques = 0;
+  double paid_share = 0;
+};
+Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options);
+
 }  // namespace attrib::query

@@ -76,6 +76,7 @@ class Api final : public Handler {
   Response Answer(const Call& call, Result<std::string> json) const;
   // A query's answer (JSON or CSV) from a project's store (query_api.cc).
   Result<std::string> RunQuery(Store& store, const Call& call) const;
+  Result<std::string> Sources(Store& store, const Call& call) const;
 
   std::unique_ptr<storage::RowBuilder> TakeBuilder();
   void GiveBuilder(std::unique_ptr<storage::RowBuilder> b);

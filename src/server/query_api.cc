@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/strings.h"
 #include "common/time.h"
 #include "query/journey_json.h"
 #include "query/report_rows.h"
@@ -44,6 +45,53 @@ Result<std::optional<Micros>> TimeOf(const Params& params, const std::string& na
 
 }  // namespace
 
+// Seed 000's shape: [{"source":…,"medium":…,"events":…,"uniques":…,"paid_share":…}, …].
+Result<std::string> Api::Sources(Store& store, const Call& call) const {
+  const Params& p = call.params;
+  ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to", "breakdown", "min_confidence"}));
+  query::SourcesOptions options;
+  if (const std::string_view b = Param(p, "breakdown"); !b.empty()) {
+    const std::optional<query::GroupBy> g = query::ParseGroupBy(b);
+    if (!g || *g == query::GroupBy::kConfidence) {
+      return Status::InvalidArgument(fmt::format(
+          "breakdown: \"{}\" is not one; use source, medium, source_medium, channel, campaign or "
+          "rule",
+          b.substr(0, 64)));
+    }
+    options.by = *g;
+  }
+  ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(options.to, TimeOf(p, "to"));
+  if (const std::string_view c = Param(p, "min_confidence"); !c.empty()) {
+    const std::optional<Confidence> parsed = ParseConfidence(c);
+    if (!parsed) {
+      return Status::InvalidArgument(fmt::format(
+          "min_confidence: \"{}\" is not a confidence; use low, medium or high", c.substr(0, 64)));
+    }
+    options.min_confidence = *parsed;
+  }
+  ATTRIB_ASSIGN_OR_RETURN(std::vector<query::SourceRow> rows, query::StoreSources(store, options));
+  const std::vector<std::string_view> fields = query::GroupFields(options.by);
+  if (call.csv) {
+    std::string out = fmt::format("{},events,uniques,paid_share\n", fmt::join(fields, ","));
+    for (const query::SourceRow& r : rows) {
+      for (const std::string& k : r.key) out += CsvField(k) + ",";
+      out += fmt::format("{},{},{}\n", r.events, r.uniques, r.paid_share);
+    }
+    return out;
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const query::SourceRow& r : rows) {
+    nlohmann::ordered_json j;
+    for (size_t i = 0; i < fields.size(); ++i) j[std::string(fields[i])] = r.key[i];
+    j["events"] = r.events;
+    j["uniques"] = r.uniques;
+    j["paid_share"] = r.paid_share;
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
   const Params& p = call.params;
   if (call.path == "/v1/journeys") {
@@ -57,6 +105,7 @@ Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
     return query::JourneyJson(journey).dump(-1, ' ', false,
                                             nlohmann::json::error_handler_t::replace);
   }
+  if (call.path == "/v1/sources") return Sources(store, call);
   const bool compare = call.path == "/v1/attribution/compare";
   ATTRIB_RETURN_IF_ERROR(
       compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})

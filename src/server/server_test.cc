@@ -230,6 +230,58 @@ TEST_F(ServerTest, BatchIsStoredCreditedAndReadBack) {
   EXPECT_EQ(r.status, 404u) << r.body;
 }
 
+// Seed 000's headline: paid Facebook told from organic Facebook, with the confidence filter.
+TEST_F(ServerTest, SourcesSplitPaidFromSocialAndFilterByConfidence) {
+  StartServer();
+  const std::string at = "2026-11-17T10:00:00Z";
+  const std::string batch =
+      R"({"batch":[)" +
+      Page("s1", "v1", "https://shop.example/?fbclid=a", "https://l.facebook.com/", at) + "," +
+      Page("s2", "v2", "https://shop.example/", "https://m.facebook.com/", at) + "," +
+      Page("s3", "v3", "https://shop.example/?fbclid=b", "", at) + "," +
+      Page("s4", "v1", "https://shop.example/?fbclid=c", "https://l.facebook.com/",
+           "2026-11-17T12:00:00Z") +
+      "]}";
+  Reply r = Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(r.json()["accepted"], 4);
+
+  const auto row = [](const nlohmann::json& rows, const std::string& medium) {
+    for (const nlohmann::json& x : rows) {
+      if (x["source"] == "facebook" && x["medium"] == medium) return x;
+    }
+    return nlohmann::json();
+  };
+  r = GetUntil("/v1/sources?breakdown=source_medium&from=2026-11-17&to=2026-11-18", a_.read_key,
+               [&](const Reply& x) { return x.status == 200 && !row(x.json(), "paid").is_null(); });
+  ASSERT_EQ(r.status, 200u) << r.body;
+  // Two paid sessions of v1 (high), one of v3 (medium); one social one of v2.
+  EXPECT_EQ(row(r.json(), "paid")["events"], 3) << r.body;
+  EXPECT_EQ(row(r.json(), "paid")["uniques"], 2);
+  EXPECT_EQ(row(r.json(), "paid")["paid_share"], 1.0);
+  EXPECT_EQ(row(r.json(), "social")["events"], 1);
+  EXPECT_EQ(row(r.json(), "social")["paid_share"], 0.0);
+
+  r = Get("/v1/sources?breakdown=source", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(r.json()[0]["source"], "facebook") << r.body;
+  EXPECT_EQ(r.json()[0]["events"], 4);
+  EXPECT_EQ(r.json()[0]["uniques"], 3);
+  EXPECT_DOUBLE_EQ(r.json()[0]["paid_share"].get<double>(), 0.75);
+
+  // Only high confidence: the ad clicks through Facebook's redirect.
+  r = Get("/v1/sources?breakdown=source&min_confidence=high", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(r.json()[0]["source"], "facebook") << r.body;
+  EXPECT_EQ(r.json()[0]["events"], 2);
+  EXPECT_EQ(r.json()[0]["uniques"], 1);
+  EXPECT_DOUBLE_EQ(r.json()[0]["paid_share"].get<double>(), 1.0);
+
+  EXPECT_EQ(Get("/v1/sources?min_confidence=very", a_.read_key).status, 400u);
+  EXPECT_EQ(Get("/v1/sources?breakdown=colour", a_.read_key).status, 400u);
+  EXPECT_EQ(Get("/v1/sources?from=2026-11-17T10:30:00Z", a_.read_key).status, 400u);
+}
+
 TEST_F(ServerTest, SingleRoutesTypeTheirMessagesAndTakeTheKeyFromTheBody) {
   StartServer();
   // analytics.js: text/plain, writeKey in the body, no type, the short route.

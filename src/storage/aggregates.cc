@@ -47,25 +47,35 @@ std::string GroupValue(GroupBy dim, const ClassFields& c) {
   return key.size() == 1 ? std::move(key[0]) : key[0] + '\x1f' + key[1];
 }
 
+bool IsPaidChannel(std::string_view channel) {
+  return channel == "paid_search" || channel == "paid_social" || channel == "display" ||
+         channel == "affiliate" || channel == "paid_video" || channel == "paid_other";
+}
+
 void AggregateDelta::AddSessions(std::span<const sessionize::Session> sessions, int sign) {
-  // Sessions come by start, so days never go back: per group, the day of its last session and
-  // the day before that.
+  // Sessions come by start, so days never go back: per group and level, the day of its last
+  // session and the day before that.
   seen_.clear();
   for (const sessionize::Session& s : sessions) {
     const int32_t day = DayOf(s.start);
-    for (const uint32_t group : groups_[s.touch]) {
-      auto it = std::find_if(seen_.begin(), seen_.end(),
-                             [group](const Seen& g) { return g.group == group; });
-      const bool first_today = it == seen_.end() || it->day != day;
-      if (it == seen_.end()) {
-        it = seen_.insert(seen_.end(), Seen{group, day, kNoDay});
-      } else if (it->day != day) {
-        it->prev_day = it->day;
-        it->day = day;
+    const GroupIds& ids = groups_[s.touch];
+    for (const uint32_t group : ids) {
+      for (int32_t level = 0; level <= ids.level; ++level) {
+        auto it = std::find_if(seen_.begin(), seen_.end(), [group, level](const Seen& g) {
+          return g.group == group && g.level == level;
+        });
+        const bool first_today = it == seen_.end() || it->day != day;
+        if (it == seen_.end()) {
+          it = seen_.insert(seen_.end(), Seen{group, level, day, kNoDay});
+        } else if (it->day != day) {
+          it->prev_day = it->day;
+          it->day = day;
+        }
+        ReachSums& r = reach[ReachKey{group, level, day, it->prev_day}];
+        r.touchpoints += sign;
+        if (ids.paid) r.paid += sign;
+        if (first_today) r.visitors += sign;
       }
-      ReachSums& r = reach[ReachKey{group, day, it->prev_day}];
-      r.touchpoints += sign;
-      if (first_today) r.visitors += sign;
     }
   }
 }

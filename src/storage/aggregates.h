@@ -1,10 +1,11 @@
 // The store's daily aggregates: what a person's derived state adds to them, so that deriving a
 // person again subtracts the old terms and adds the new ones (docs/storage.md).
 //
-// reach   (group, day, prev_day) → visitors, touchpoints. A person with sessions of a group on
-//         a day adds one visitor to the row whose prev_day is the previous day they had one
-//         (kNoDay if none). The distinct visitors of days [a, b) are then the visitors of rows
-//         with a ≤ day < b and prev_day < a: exact, from aggregates.
+// reach   (group, level, day, prev_day) → visitors, touchpoints, paid touchpoints. A person
+//         with sessions of a group on a day adds one visitor to the row whose prev_day is the
+//         previous day they had one (kNoDay if none). The distinct visitors of days [a, b) are
+//         then the visitors of rows with a ≤ day < b and prev_day < a: exact, from aggregates.
+//         Each level counts only sessions of that confidence or above (min_confidence).
 // credits (group, kind, day of the conversion) → each heuristic model's credit and revenue.
 // totals  (kind, day, currency) → conversions and their revenue.
 // paths   (dimension, filter, day, path of groups) → journeys that converted, their revenue,
@@ -72,21 +73,38 @@ std::string GroupValue(GroupBy dim, const ClassFields& c);
 
 int32_t DayOf(Micros t);  // days since 1970-01-01, UTC
 
-using GroupIds = std::array<uint32_t, kDimCount>;  // a classification's group per dimension
+// The confidence levels reach is kept at: a session of confidence c counts at every level up
+// to c, so a report "at least medium" reads level 1 (Confidence's order: low, medium, high).
+inline constexpr int kConfidenceLevels = 3;
+// Channels that are bought: their sessions count as paid (a group's paid share).
+bool IsPaidChannel(std::string_view channel);
+
+// What a classification adds to the aggregates: its group in each dimension (indexed and
+// iterated like an array of them), its confidence level and whether its channel is paid.
+struct GroupIds {
+  std::array<uint32_t, kDimCount> ids{};
+  int32_t level = 0;
+  bool paid = false;
+  uint32_t& operator[](size_t dim) { return ids[dim]; }
+  uint32_t operator[](size_t dim) const { return ids[dim]; }
+  auto begin() const { return ids.begin(); }
+  auto end() const { return ids.end(); }
+};
 
 struct ReachKey {
   uint32_t group;
+  int32_t level;  // the sessions counted are of this confidence level or above
   int32_t day, prev_day;
   auto operator<=>(const ReachKey&) const = default;
 };
-static_assert(sizeof(ReachKey) == 12, "ReachKeyHash hashes the key's bytes: no padding");
+static_assert(sizeof(ReachKey) == 16, "ReachKeyHash hashes the key's bytes: no padding");
 struct ReachKeyHash {
   size_t operator()(const ReachKey& k) const {
     return HashBytes(std::string_view(reinterpret_cast<const char*>(&k), sizeof k));
   }
 };
 struct ReachSums {
-  int64_t visitors = 0, touchpoints = 0;
+  int64_t visitors = 0, touchpoints = 0, paid = 0;  // paid: touchpoints of a paid channel
 };
 
 struct CreditKey {
@@ -163,6 +181,7 @@ class AggregateDelta {
   const std::vector<GroupIds>& groups_;
   struct Seen {
     uint32_t group;
+    int32_t level;
     int32_t day, prev_day;  // of the group's last session, and the day before that one's
   };
   std::vector<Seen> seen_;

@@ -50,6 +50,35 @@ TEST(AggregateDelta, VisitorsOfAnyRangeFromDailyRows) {
   EXPECT_EQ(VisitorsFromRows(d, 0, 10)[10], 1);
 }
 
+// Reach at a confidence level counts only sessions of that confidence or above; paid
+// touchpoints are those of a paid channel.
+TEST(AggregateDelta, ReachPerConfidenceLevelAndPaidTouchpoints) {
+  GroupIds low{{10, 11, 12, 13, 14, 15, 16}, /*level=*/0, /*paid=*/false};
+  GroupIds high_paid{{10, 21, 22, 23, 24, 25, 26}, /*level=*/2, /*paid=*/true};
+  GroupIds medium{{10, 31, 32, 33, 34, 35, 36}, /*level=*/1, /*paid=*/false};
+  const std::vector<GroupIds> groups = {{}, low, high_paid, medium};
+  AggregateDelta d(groups);
+  // A: low then high-paid on day 0; B: medium on day 0; C: high-paid on day 1.
+  d.AddSessions(std::vector{At(0, 1), At(kDay / 2, 2)}, +1);
+  d.AddSessions(std::vector{At(10, 3)}, +1);
+  d.AddSessions(std::vector{At(kDay, 2)}, +1);
+  std::map<int32_t, ReachSums> at_level;  // group 10 over days [0, 2)
+  for (const auto& [k, v] : d.reach) {
+    if (k.group != 10 || k.prev_day >= 0) continue;
+    at_level[k.level].visitors += v.visitors;
+    at_level[k.level].touchpoints += v.touchpoints;
+    at_level[k.level].paid += v.paid;
+  }
+  EXPECT_EQ(at_level[0].touchpoints, 4);
+  EXPECT_EQ(at_level[0].visitors, 3);
+  EXPECT_EQ(at_level[0].paid, 2);
+  EXPECT_EQ(at_level[1].touchpoints, 3);  // not A's low session
+  EXPECT_EQ(at_level[1].visitors, 3);
+  EXPECT_EQ(at_level[2].touchpoints, 2);  // A's and C's paid sessions
+  EXPECT_EQ(at_level[2].visitors, 2);
+  EXPECT_EQ(at_level[2].paid, 2);
+}
+
 // The rows give the distinct visitors of every range, as counting people directly does.
 RC_GTEST_PROP(AggregateDelta, DistinctVisitorsMatchBruteForce, ()) {
   const std::vector<GroupIds> groups = {

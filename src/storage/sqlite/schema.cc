@@ -117,11 +117,13 @@ CREATE TABLE credits(
 CREATE TABLE agg_reach(
   project_id INTEGER NOT NULL,
   group_id INTEGER NOT NULL,
+  level INTEGER NOT NULL,
   day INTEGER NOT NULL,
   prev_day INTEGER NOT NULL,
   visitors INTEGER NOT NULL,
   touchpoints INTEGER NOT NULL,
-  PRIMARY KEY(project_id, group_id, day, prev_day)) WITHOUT ROWID;
+  paid INTEGER NOT NULL,
+  PRIMARY KEY(project_id, group_id, level, day, prev_day)) WITHOUT ROWID;
 CREATE TABLE agg_credits(
   project_id INTEGER NOT NULL,
   group_id INTEGER NOT NULL,

@@ -732,14 +732,16 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
   for (const auto& row : reach) {
     const auto& k = row.first;
     const auto& v = row.second;
-    if (v.visitors == 0 && v.touchpoints == 0) continue;
+    if (v.visitors == 0 && v.touchpoints == 0 && v.paid == 0) continue;
     const auto key = [&](Stmt& q) -> Stmt& {
       return q.Bind(1, project_)
           .Bind(2, int64_t{k.group})
-          .Bind(3, int64_t{k.day})
-          .Bind(4, int64_t{k.prev_day});
+          .Bind(3, int64_t{k.level})
+          .Bind(4, int64_t{k.day})
+          .Bind(5, int64_t{k.prev_day});
     };
-    ATTRIB_RETURN_IF_ERROR(key(st.upsert_reach).Bind(5, v.visitors).Bind(6, v.touchpoints).Run());
+    ATTRIB_RETURN_IF_ERROR(
+        key(st.upsert_reach).Bind(6, v.visitors).Bind(7, v.touchpoints).Bind(8, v.paid).Run());
     if (v.visitors >= 0 && v.touchpoints >= 0) continue;
     ATTRIB_RETURN_IF_ERROR(key(st.delete_zero_reach).Run());
   }

@@ -33,13 +33,14 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   std::map<std::string, GroupSums> groups;  // by value
   Stmt& reach = st_->read_reach;
-  reach.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
+  reach.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to).Bind(5, int64_t{q.min_level});
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
     if (!row) break;
     GroupSums& g = groups[std::string(reach.Text(0))];
     g.touchpoints = reach.Int(1);
     g.visitors = reach.Int(2);
+    g.paid = reach.Int(3);
   }
   Stmt& credits = st_->read_credits;
   credits.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);

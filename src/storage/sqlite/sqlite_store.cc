@@ -163,6 +163,8 @@ Status SqliteStore::LoadClasses() {
       groups_.resize(id + 1);
     }
     channels_[id] = ChannelOf(channel.value_or(Channel::kDirect));
+    groups_[id].level = static_cast<int32_t>(ParseConfidence(text(8)).value_or(Confidence::kLow));
+    groups_[id].paid = storage::IsPaidChannel(text(7));
     const storage::ClassFields fields{text(1), text(2), text(3), text(6), text(7), text(8)};
     for (int d = 0; d < storage::kDimCount; ++d) {
       const std::string value = storage::GroupValue(static_cast<storage::GroupBy>(d), fields);
@@ -214,6 +216,8 @@ Result<uint32_t> SqliteStore::InternClass(const Classification& c) {
   const uint64_t hash = storage::ClassHash(c);
   if (const uint32_t* id = class_ids_.Find(hash)) return *id;
   storage::GroupIds groups;
+  groups.level = static_cast<int32_t>(c.confidence);
+  groups.paid = storage::IsPaidChannel(channel);
   const storage::ClassFields fields{c.source, c.medium, c.campaign, c.rule_id, channel, confidence};
   for (int d = 0; d < storage::kDimCount; ++d) {
     ATTRIB_ASSIGN_OR_RETURN(

@@ -63,8 +63,9 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.insert_credit, "INSERT INTO credits VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&s.upsert_reach,
-       "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-       "visitors = visitors + excluded.visitors, touchpoints = touchpoints + excluded.touchpoints"},
+       "INSERT INTO agg_reach VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+       "visitors = visitors + excluded.visitors, touchpoints = touchpoints + excluded.touchpoints, "
+       "paid = paid + excluded.paid"},
       {&s.upsert_credits,
        "INSERT INTO agg_credits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
        "?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT DO UPDATE SET "
@@ -87,8 +88,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "conversions = conversions + excluded.conversions, revenue = revenue + excluded.revenue, "
        "nulls = nulls + excluded.nulls"},
       {&s.delete_zero_reach,
-       "DELETE FROM agg_reach WHERE project_id = ? AND group_id = ? AND day = ? AND "
-       "prev_day = ? AND visitors = 0 AND touchpoints = 0"},
+       "DELETE FROM agg_reach WHERE project_id = ? AND group_id = ? AND level = ? AND day = ? "
+       "AND prev_day = ? AND visitors = 0 AND touchpoints = 0"},
       {&s.delete_zero_credits,
        "DELETE FROM agg_credits WHERE project_id = ? AND group_id = ? AND kind = ? AND day = ? "
        "AND credit_first_touch = 0 AND credit_last_touch = 0 AND credit_last_non_direct = 0 AND "
@@ -105,8 +106,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       // SQLite read every aggregate row of the project).
       {&s.read_reach,
        "SELECT g.value, sum(r.touchpoints), sum(CASE WHEN r.prev_day < ?3 THEN r.visitors "
-       "ELSE 0 END) FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND "
-       "r.group_id = g.group_id AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 "
+       "ELSE 0 END), sum(r.paid) FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND "
+       "r.group_id = g.group_id AND r.level = ?5 AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 "
        "GROUP BY g.value"},
       {&s.read_credits,
        "SELECT g.value, c.credit_first_touch, c.credit_last_touch, c.credit_last_non_direct, "
