@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "query/rules_json.h"
 
 namespace attrib::cli {
 namespace {
@@ -19,17 +20,7 @@ std::string Render(const Classifier& classifier, const std::string& format) {
   if (format == "markdown") return classifier.RulesMarkdown();
   if (format == "json") {
     nlohmann::ordered_json rules = nlohmann::ordered_json::array();
-    for (const RuleInfo& r : classifier.rules()) {
-      rules.push_back({{"id", r.id},
-                       {"when", r.when},
-                       {"source", r.source},
-                       {"medium", r.medium},
-                       {"confidence", ToString(r.confidence)},
-                       {"channel", r.channel ? nlohmann::ordered_json(ToString(*r.channel))
-                                             : nlohmann::ordered_json(nullptr)},
-                       {"note", r.note},
-                       {"origin", r.origin}});
-    }
+    for (const RuleInfo& r : classifier.rules()) rules.push_back(query::RuleJson(r));
     nlohmann::ordered_json doc = {{"rules_version", classifier.rules_version()}, {"rules", rules}};
     return doc.dump(2) + "\n";
   }

@@ -146,4 +146,34 @@ Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& 
   return rows;
 }
 
+Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
+                                    std::optional<Micros> to) {
+  AggregateQuery q;
+  q.dim = static_cast<int>(GroupBy::kChannel);  // every session has one channel
+  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(from, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(to, "to"));
+  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+  StoreStatsResult out;
+  for (const GroupSums& g : sums.groups) {
+    out.sessions += g.touchpoints;
+    out.paid_sessions += g.paid;
+  }
+  out.conversions = sums.conversions;
+  out.revenue = FromFixed(sums.revenue, kRevenueScale);
+  out.currencies = std::move(sums.currencies);
+  return out;
+}
+
+Result<std::map<std::string, SourceRow>> StoreRuleCounts(Store& store, std::optional<Micros> from,
+                                                         std::optional<Micros> to) {
+  SourcesOptions options;
+  options.by = GroupBy::kRule;
+  options.from = from;
+  options.to = to;
+  ATTRIB_ASSIGN_OR_RETURN(std::vector<SourceRow> rows, StoreSources(store, options));
+  std::map<std::string, SourceRow> out;
+  for (SourceRow& r : rows) out[r.key[0]] = std::move(r);
+  return out;
+}
+
 }  // namespace attrib::query

@@ -3,6 +3,8 @@
 // for the same events.
 #pragma once
 
+#include <map>
+
 #include "attrib/store.h"
 #include "query/batch.h"
 
@@ -27,5 +29,20 @@ struct SourceRow {
   double paid_share = 0;
 };
 Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options);
+
+// The window's totals (the query API's /v1/stats): sessions, those of a paid channel, counted
+// conversions and their revenue.
+struct StoreStatsResult {
+  int64_t sessions = 0, paid_sessions = 0;
+  uint64_t conversions = 0;
+  double revenue = 0;
+  std::vector<std::string> currencies;
+};
+Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
+                                    std::optional<Micros> to);
+
+// Sessions per rule that classified their entry, in the window (the query API's /v1/rules).
+Result<std::map<std::string, SourceRow>> StoreRuleCounts(Store& store, std::optional<Micros> from,
+                                                         std::optional<Micros> to);
 
 }  // namespace attrib::query

@@ -47,7 +47,8 @@ constexpr IngestRoute kIngestRoutes[] = {
 };
 
 constexpr std::string_view kQueryRoutes[] = {"/v1/attribution", "/v1/attribution/compare",
-                                             "/v1/journeys", "/v1/sources"};
+                                             "/v1/journeys",    "/v1/sources",
+                                             "/v1/stats",       "/v1/rules"};
 
 // What analytics.js asks its CDN for before it starts (GET /v1/projects/{writeKey}/settings):
 // send to this server (the host the browser reached), no other destination, no metrics.

@@ -9,6 +9,7 @@
 #include "common/time.h"
 #include "query/journey_json.h"
 #include "query/report_rows.h"
+#include "query/rules_json.h"
 #include "query/store_report.h"
 #include "server/api.h"
 
@@ -106,6 +107,49 @@ Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
                                             nlohmann::json::error_handler_t::replace);
   }
   if (call.path == "/v1/sources") return Sources(store, call);
+  if (call.path == "/v1/stats") {
+    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to"}));
+    ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
+    ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> to, TimeOf(p, "to"));
+    ATTRIB_ASSIGN_OR_RETURN(query::StoreStatsResult s, query::StoreStats(store, from, to));
+    nlohmann::ordered_json j = {
+        {"from", from ? nlohmann::ordered_json(FormatIsoTime(*from)) : nullptr},
+        {"to", to ? nlohmann::ordered_json(FormatIsoTime(*to)) : nullptr},
+        {"sessions", s.sessions},
+        {"paid_sessions", s.paid_sessions},
+        {"paid_share",
+         s.sessions == 0 ? 0.0
+                         : static_cast<double>(s.paid_sessions) / static_cast<double>(s.sessions)},
+        {"conversions", s.conversions},
+        {"revenue", s.revenue},
+        {"currencies", s.currencies}};
+    return j.dump();
+  }
+  if (call.path == "/v1/rules") {
+    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to"}));
+    ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
+    ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> to, TimeOf(p, "to"));
+    ATTRIB_ASSIGN_OR_RETURN(auto counts, query::StoreRuleCounts(store, from, to));
+    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+    // The cascade in order, each rule with the sessions it classified; then rules of stored
+    // sessions that the cascade no longer has (classified by earlier rules).
+    for (const RuleInfo& r : classifier_.rules()) {
+      nlohmann::ordered_json j = query::RuleJson(r);
+      j["in_cascade"] = true;
+      auto it = counts.find(r.id);
+      j["sessions"] = it == counts.end() ? 0 : it->second.events;
+      j["uniques"] = it == counts.end() ? 0 : it->second.uniques;
+      if (it != counts.end()) counts.erase(it);
+      rules.push_back(std::move(j));
+    }
+    for (const auto& [id, row] : counts) {
+      rules.push_back(
+          {{"id", id}, {"in_cascade", false}, {"sessions", row.events}, {"uniques", row.uniques}});
+    }
+    nlohmann::ordered_json j = {{"rules_version", classifier_.rules_version()},
+                                {"rules", std::move(rules)}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   const bool compare = call.path == "/v1/attribution/compare";
   ATTRIB_RETURN_IF_ERROR(
       compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})

@@ -282,6 +282,41 @@ TEST_F(ServerTest, SourcesSplitPaidFromSocialAndFilterByConfidence) {
   EXPECT_EQ(Get("/v1/sources?from=2026-11-17T10:30:00Z", a_.read_key).status, 400u);
 }
 
+TEST_F(ServerTest, StatsAndTheRuleAudit) {
+  StartServer();
+  const std::string batch = R"({"batch":[)" +
+                            Page("r1", "v1", "https://shop.example/?gclid=a",
+                                 "https://www.google.com/", "2026-11-17T10:00:00Z") +
+                            "," +
+                            Page("r2", "v2", "https://shop.example/", "", "2026-11-17T10:00:00Z") +
+                            "," + Order("r3", "v1", 30, "2026-11-17T10:10:00Z") + "]}";
+  ASSERT_EQ(Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  Reply r = GetUntil("/v1/stats", a_.read_key,
+                     [](const Reply& x) { return x.status == 200 && x.json()["sessions"] == 2; });
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["sessions"], 2) << r.body;
+  EXPECT_EQ(r.json()["paid_sessions"], 1);
+  EXPECT_DOUBLE_EQ(r.json()["paid_share"].get<double>(), 0.5);
+  EXPECT_EQ(r.json()["conversions"], 1);
+  EXPECT_DOUBLE_EQ(r.json()["revenue"].get<double>(), 30);
+  r = Get("/v1/stats?from=2026-11-18", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["sessions"], 0);
+
+  // The cascade in order, each rule with what it classified.
+  r = Get("/v1/rules", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const nlohmann::json audit = r.json();
+  const nlohmann::json& rules = audit["rules"];
+  ASSERT_GT(rules.size(), 10u);
+  std::map<std::string, int64_t> sessions;
+  for (const nlohmann::json& rule : rules) sessions[rule["id"]] = rule["sessions"];
+  EXPECT_EQ(sessions["gclid"], 1);
+  EXPECT_EQ(sessions["direct"], 1);
+  EXPECT_EQ(rules[0]["in_cascade"], true);
+  EXPECT_FALSE(audit["rules_version"].get<std::string>().empty());
+}
+
 TEST_F(ServerTest, SingleRoutesTypeTheirMessagesAndTakeTheKeyFromTheBody) {
   StartServer();
   // analytics.js: text/plain, writeKey in the body, no type, the short route.
