@@ -115,7 +115,9 @@ void IngestWriter::Commit(std::vector<Request>& requests) {
   std::map<std::string, std::vector<size_t>> by_project;
   for (size_t i = 0; i < requests.size(); ++i) by_project[requests[i].project].push_back(i);
   bool ok = true;
-  for (const auto& [project, members] : by_project) {
+  for (const auto& entry : by_project) {
+    const std::string& project = entry.first;  // not a structured binding: the lambda names it
+    const std::vector<size_t>& members = entry.second;
     Result<std::vector<IngestCounts>> counts = [&]() -> Result<std::vector<IngestCounts>> {
       ATTRIB_ASSIGN_OR_RETURN(Store * store, StoreOf(project));
       std::vector<IngestBatch> batches;

@@ -28,7 +28,7 @@ std::map<uint32_t, int64_t> VisitorsFromRows(const AggregateDelta& d, int32_t fr
 TEST(AggregateDelta, VisitorsOfAnyRangeFromDailyRows) {
   // Two classes: class 1 in groups 10…16, class 2 shares group 10 (the channel) only.
   const std::vector<GroupIds> groups = {
-      {}, {10, 11, 12, 13, 14, 15, 16}, {10, 21, 22, 23, 24, 25, 26}};
+      {}, {{10, 11, 12, 13, 14, 15, 16}}, {{10, 21, 22, 23, 24, 25, 26}}};
   AggregateDelta d(groups);
   // Person A: days 0 (twice), 3; person B: day 3 (class 2), day 5.
   const std::vector<sessionize::Session> a = {At(0, 1), At(kDay / 2, 1), At(3 * kDay, 1)};
@@ -82,7 +82,7 @@ TEST(AggregateDelta, ReachPerConfidenceLevelAndPaidTouchpoints) {
 // The rows give the distinct visitors of every range, as counting people directly does.
 RC_GTEST_PROP(AggregateDelta, DistinctVisitorsMatchBruteForce, ()) {
   const std::vector<GroupIds> groups = {
-      {}, {1, 2, 3, 4, 5, 6, 7}, {1, 8, 9, 10, 11, 12, 13}, {14, 8, 15, 16, 17, 18, 19}};
+      {}, {{1, 2, 3, 4, 5, 6, 7}}, {{1, 8, 9, 10, 11, 12, 13}}, {{14, 8, 15, 16, 17, 18, 19}}};
   AggregateDelta d(groups);
   const int people = *rc::gen::inRange(1, 8);
   std::vector<std::vector<sessionize::Session>> all(people);
@@ -125,7 +125,7 @@ TEST(AggregateDelta, DaysAreUtcAndFloorBefore1970) {
 }
 
 TEST(AggregateDelta, ConversionTermsCancel) {
-  const std::vector<GroupIds> groups = {{}, {1, 2, 3, 4, 5, 6, 7}};
+  const std::vector<GroupIds> groups = {{}, {{1, 2, 3, 4, 5, 6, 7}}};
   AggregateDelta d(groups);
   TouchTerm t{1, {}};
   t.credit.fill(1.0 / 3);
@@ -160,7 +160,7 @@ std::set<std::string> PathRows(const AggregateDelta& d) {
 }
 
 TEST(AggregateDelta, PathsUnderEveryConversionFilter) {
-  const std::vector<GroupIds> groups = {{}, {10, 1, 1, 1, 1, 1, 1}, {20, 2, 2, 2, 2, 2, 2}};
+  const std::vector<GroupIds> groups = {{}, {{10, 1, 1, 1, 1, 1, 1}}, {{20, 2, 2, 2, 2, 2, 2}}};
   journey::ConversionOptions options;
   options.events = {"a", "b"};
   AggregateDelta d(groups);
