@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "query/store_report.h"
 #include "server/body.h"
 #include "server/limits.h"
+#include "server/openapi.h"
 #include "server/params.h"
 #include "storage/keys.h"
 
@@ -46,14 +48,30 @@ constexpr IngestRoute kIngestRoutes[] = {
     {"/v1/import", std::nullopt},
 };
 
-constexpr std::string_view kQueryRoutes[] = {"/v1/attribution", "/v1/attribution/compare",
-                                             "/v1/journeys",    "/v1/sources",
-                                             "/v1/stats",       "/v1/rules"};
+// The query API's routes; those answering a table give CSV on request (Accept: text/csv).
+struct QueryRoute {
+  std::string_view path;
+  bool table;
+};
+constexpr QueryRoute kQueryRoutes[] = {
+    {"/v1/attribution", true}, {"/v1/attribution/compare", true},
+    {"/v1/sources", true},     {"/v1/journeys", false},
+    {"/v1/stats", false},      {"/v1/rules", false},
+};
+
+// Health, metrics and the API's own description: GET, no key.
+constexpr std::string_view kLivez = "/livez", kReadyz = "/readyz", kMetrics = "/metrics",
+                           kOpenApi = "/openapi.json";
+constexpr std::string_view kPublicRoutes[] = {kLivez, kReadyz, kMetrics, kOpenApi};
+
+// GET /v1/projects/{writeKey}/settings: no key but the one in the path.
+constexpr std::string_view kSettingsPrefix = "/v1/projects/", kSettingsSuffix = "/settings";
 
 // What analytics.js asks its CDN for before it starts (GET /v1/projects/{writeKey}/settings):
 // send to this server (the host the browser reached), no other destination, no metrics.
 std::string SettingsJson(std::string_view write_key, std::string_view host) {
-  const nlohmann::json enabled = {{"__default", {{"enabled", true}, {"integrations", {}}}}};
+  const nlohmann::json enabled = {
+      {"__default", {{"enabled", true}, {"integrations", nlohmann::json::object()}}}};
   nlohmann::json j = {{"integrations",
                        {{"Segment.io",
                          {{"apiKey", write_key},
@@ -78,6 +96,18 @@ std::string ErrorJson(std::string_view code, std::string_view message) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// An error answer; `retry_after` > 0 adds Retry-After in whole seconds, rounded up.
+Response ErrorResponse(unsigned status, std::string_view code, std::string_view message,
+                       double retry_after = 0) {
+  Response res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/json");
+  if (retry_after > 0) {
+    res.set(http::field::retry_after, fmt::format("{}", static_cast<int>(std::ceil(retry_after))));
+  }
+  res.body() = ErrorJson(code, message);
+  return res;
+}
+
 // "Basic base64(writeKey:)" → writeKey; empty when the header is not Basic or not readable.
 std::string BasicUser(std::string_view header) {
   if (!StartsWithIgnoreCase(header, "basic ")) return {};
@@ -98,6 +128,15 @@ std::string_view BearerToken(std::string_view header) {
 }
 
 }  // namespace
+
+std::vector<RouteInfo> Routes() {
+  std::vector<RouteInfo> routes;
+  for (const IngestRoute& r : kIngestRoutes) routes.push_back({"POST", std::string(r.path)});
+  for (const QueryRoute& r : kQueryRoutes) routes.push_back({"GET", std::string(r.path)});
+  for (std::string_view r : kPublicRoutes) routes.push_back({"GET", std::string(r)});
+  routes.push_back({"GET", fmt::format("{}{{writeKey}}{}", kSettingsPrefix, kSettingsSuffix)});
+  return routes;
+}
 
 Api::Api(ApiOptions options, const Classifier& classifier, const Clock& clock, IngestWriter& writer,
          OpenReader open_reader, Metrics& metrics)
@@ -159,9 +198,7 @@ bool Api::RateLimited(const std::string& key_id, double* retry_after) {
 }
 
 Response Api::Refuse(unsigned status, std::string_view code, std::string message) {
-  Response res{static_cast<http::status>(status), 11};
-  res.set(http::field::content_type, "application/json");
-  res.body() = ErrorJson(code, message);
+  Response res = ErrorResponse(status, code, message);
   res.keep_alive(false);
   metrics_.Response(Route::kOther, status, 0);
   return res;
@@ -226,10 +263,7 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     respond(std::move(res));
   };
   const auto fail = [&call](unsigned status, std::string_view code, std::string_view message) {
-    Response res{static_cast<http::status>(status), 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = ErrorJson(code, message);
-    call->respond(std::move(res));
+    call->respond(ErrorResponse(status, code, message));
   };
 
   if (q != std::string_view::npos) {
@@ -252,25 +286,27 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     res.set(http::field::access_control_max_age, "86400");
     return call->respond(std::move(res));
   }
-  if (path == "/livez" || path == "/readyz") {
+  if (std::find(std::begin(kPublicRoutes), std::end(kPublicRoutes), path) !=
+      std::end(kPublicRoutes)) {
+    if (method != http::verb::get) {
+      return fail(405, "method_not_allowed", fmt::format("{} takes GET", path));
+    }
+    if (path == kReadyz && !writer_.healthy()) {
+      return call->respond(
+          ErrorResponse(503, "unavailable", "the store's last commit failed", /*retry_after=*/1));
+    }
     Response res{http::status::ok, 11};
     res.set(http::field::content_type, "application/json");
-    if (path == "/readyz" && !writer_.healthy()) {
-      res.result(http::status::service_unavailable);
-      res.set(http::field::retry_after, "1");
-      res.body() = ErrorJson("unavailable", "the store's last commit failed");
+    if (path == kMetrics) {
+      res.set(http::field::content_type, "text/plain; version=0.0.4");
+      res.body() = metrics_.Prometheus();
+    } else if (path == kOpenApi) {
+      res.body() = OpenApiJson();
     } else {
       res.body() = R"({"status":"ok"})";
     }
     return call->respond(std::move(res));
   }
-  if (path == "/metrics") {
-    Response res{http::status::ok, 11};
-    res.set(http::field::content_type, "text/plain; version=0.0.4");
-    res.body() = metrics_.Prometheus();
-    return call->respond(std::move(res));
-  }
-  constexpr std::string_view kSettingsPrefix = "/v1/projects/", kSettingsSuffix = "/settings";
   if (path.starts_with(kSettingsPrefix) && path.ends_with(kSettingsSuffix) &&
       path.size() > kSettingsPrefix.size() + kSettingsSuffix.size()) {
     const std::string_view key = std::string_view(path).substr(
@@ -292,12 +328,14 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     }
     return Ingest(std::move(call), r.type);
   }
-  for (std::string_view r : kQueryRoutes) {
-    if (path != r) continue;
+  for (const QueryRoute& r : kQueryRoutes) {
+    if (path != r.path) continue;
     call->route = Route::kQuery;
     if (method != http::verb::get) {
       return fail(405, "method_not_allowed", fmt::format("{} takes GET", path));
     }
+    call->csv =
+        r.table && call->request[http::field::accept].find("text/csv") != std::string_view::npos;
     return Query(std::move(call));
   }
   fail(404, "not_found", fmt::format("no such endpoint: {}", path.substr(0, 200)));
@@ -323,14 +361,7 @@ void Api::GiveBuilder(std::unique_ptr<storage::RowBuilder> b) {
 void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> type) {
   const auto fail = [&call](unsigned status, std::string_view code, std::string_view message,
                             double retry_after = 0) {
-    Response res{static_cast<http::status>(status), 11};
-    res.set(http::field::content_type, "application/json");
-    if (retry_after > 0) {
-      res.set(http::field::retry_after,
-              fmt::format("{}", static_cast<int>(std::ceil(retry_after))));
-    }
-    res.body() = ErrorJson(code, message);
-    call->respond(std::move(res));
+    call->respond(ErrorResponse(status, code, message, retry_after));
   };
   std::string body;
   const DecodedBody decoded = DecodeBody(call->request[http::field::content_encoding],
@@ -452,11 +483,9 @@ void Api::GiveReader(const std::string& project, std::unique_ptr<Store> store) {
 }
 
 void Api::Query(std::shared_ptr<Call> call) {
-  const auto fail = [&call](unsigned status, std::string_view code, std::string_view message) {
-    Response res{static_cast<http::status>(status), 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = ErrorJson(code, message);
-    call->respond(std::move(res));
+  const auto fail = [&call](unsigned status, std::string_view code, std::string_view message,
+                            double retry_after = 0) {
+    call->respond(ErrorResponse(status, code, message, retry_after));
   };
   const std::string_view key = BearerToken(call->request[http::field::authorization]);
   switch (CheckKey(key, KeyKind::kRead, &call->project)) {
@@ -474,9 +503,10 @@ void Api::Query(std::shared_ptr<Call> call) {
   double retry_after = 0;
   const std::string key_id(storage::ReadKeyId(key).value_or(key));
   if (RateLimited(key_id, &retry_after)) {
-    return fail(429, "rate_limited", "too many requests for this key");
+    return fail(429, "rate_limited",
+                fmt::format("over {} requests per second for this key", options_.rate_limit),
+                retry_after);
   }
-  call->csv = call->request[http::field::accept].find("text/csv") != std::string_view::npos;
 
   boost::asio::post(queries_, [this, call] {
     Result<std::unique_ptr<Store>> store = TakeReader(call->project);

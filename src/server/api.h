@@ -36,6 +36,13 @@ struct ApiOptions {
   bool log_requests = true;  // one JSON line per request on stderr
 };
 
+// A route the API answers: its method and path ("{writeKey}" stands for a path segment).
+struct RouteInfo {
+  std::string method, path;
+};
+// Every route, from the tables the API routes by: what docs/openapi.json must describe.
+std::vector<RouteInfo> Routes();
+
 // Opens a project's store for queries (a read connection).
 using OpenReader = std::function<Result<std::unique_ptr<Store>>(const std::string& project)>;
 
@@ -65,7 +72,7 @@ class Api final : public Handler {
     std::string origin;  // the Origin header: answered with CORS headers
     std::string project;
     Route route = Route::kOther;
-    bool csv = false;  // Accept: text/csv
+    bool csv = false;  // a table asked for as CSV (Accept: text/csv)
   };
   enum class KeyCheck { kOk, kMissing, kUnknown, kRevoked, kWrongKind };
   KeyCheck CheckKey(std::string_view key, KeyKind kind, std::string* project) const;

@@ -114,6 +114,7 @@ void IngestWriter::Commit(std::vector<Request>& requests) {
   // One transaction per project, its requests' batches in arrival order.
   std::map<std::string, std::vector<size_t>> by_project;
   for (size_t i = 0; i < requests.size(); ++i) by_project[requests[i].project].push_back(i);
+  std::vector<std::pair<size_t, Result<IngestCounts>>> outcomes;  // by request
   bool ok = true;
   for (const auto& entry : by_project) {
     const std::string& project = entry.first;  // not a structured binding: the lambda names it
@@ -127,12 +128,12 @@ void IngestWriter::Commit(std::vector<Request>& requests) {
     }();
     if (counts.ok()) {
       pending_[project] = true;
-      for (size_t k = 0; k < members.size(); ++k) requests[members[k]].done((*counts)[k]);
+      for (size_t k = 0; k < members.size(); ++k) outcomes.emplace_back(members[k], (*counts)[k]);
     } else {
       ok = false;
       // A store that failed mid-way is opened again for the next commit.
       stores_.erase(project);
-      for (size_t i : members) requests[i].done(counts.status());
+      for (size_t i : members) outcomes.emplace_back(i, counts.status());
     }
   }
   {
@@ -140,6 +141,8 @@ void IngestWriter::Commit(std::vector<Request>& requests) {
     healthy_ = ok;
   }
   if (observer_.committed) observer_.committed(SecondsSince(start), requests.size());
+  // Answered last, so that a client asking /metrics or /readyz after its answer sees this commit.
+  for (auto& [i, outcome] : outcomes) requests[i].done(std::move(outcome));
 }
 
 void IngestWriter::DerivePending() {

@@ -1,0 +1,17 @@
+# Writes a C++ source defining `std::string_view FUNCTION()` in NAMESPACE (declared in HEADER)
+# with the contents of the file INPUT. Run as:
+#   cmake -DINPUT=… -DOUTPUT=… -DHEADER=… -DNAMESPACE=… -DFUNCTION=… -P this file.
+file(READ "${INPUT}" hex HEX)
+string(LENGTH "${hex}" hex_len)
+math(EXPR size "${hex_len} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+cmake_path(GET INPUT FILENAME name)
+set(out "// Generated from ${name} by cmake/embed_text.cmake. Do not edit.\n")
+string(APPEND out "#include \"${HEADER}\"\n\nnamespace ${NAMESPACE} {\nnamespace {\n\n")
+string(APPEND out "const unsigned char kText[] = {${bytes}0};\n\n}  // namespace\n\n")
+string(APPEND out "std::string_view ${FUNCTION}() {\n")
+string(APPEND out "  return std::string_view(reinterpret_cast<const char*>(kText), ${size});\n}\n\n")
+string(APPEND out "}  // namespace ${NAMESPACE}\n")
+file(WRITE "${OUTPUT}.tmp" "${out}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUTPUT}.tmp")
