@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Load on `attrib serve` from a second process (wrk), on loopback:
+#   1. ingest: POST /v1/batch, 100 new events per request, over 64 keep-alive connections;
+#      every answer is a durable ack (sent after the commit)
+#   2. connections: 1,000 concurrent clients, each request on a new connection carrying one event
+#      (as browsers send them)
+#   3. queries (when STORE names a store; its project PROJECT, "default" unless set):
+#      GET /v1/attribution, sources, stats and compare over random windows, from 2 clients
+#      (a dashboard's few at a time; more only queue behind the 2 cores)
+# Usage: [SECONDS_PER_RUN=30] [PROJECT=default] bench/load/serve_bench.sh ATTRIB [STORE]
+set -euo pipefail
+attrib=$(realpath "$1")
+store=${2:-}
+seconds=${SECONDS_PER_RUN:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+server=
+cleanup() {
+  if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts attrib serve on DB (a free port) and sets $server and $url.
+serve() {
+  "$attrib" serve --db "$1" --listen 127.0.0.1:0 --quiet --rate-limit 1000000 2>"$work/serve.err" &
+  server=$!
+  for _ in $(seq 300); do
+    url=$(grep -o 'http://[0-9.:]*' "$work/serve.err" || true)
+    [ -n "$url" ] && return 0
+    sleep 0.1
+  done
+  echo "attrib serve did not start: $(cat "$work/serve.err")" >&2
+  exit 1
+}
+stop() {
+  kill -TERM "$server" && wait "$server" || true
+  server=
+}
+# wrk's summary as one line: requests/s, p50, p99, max, errors.
+summary() {
+  awk '/Requests\/sec/ { rps = $2 }
+       /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+       /^ +Latency +[0-9]/ { max = $4 }
+       /Socket errors/ { errors = $0 }
+       /Non-2xx/ { non2xx = $NF }
+       END { printf "%s requests/s, p50 %s, p99 %s, max %s%s%s\n", rps, p50, p99, max,
+                    non2xx ? ", non-2xx " non2xx : "", errors ? ", " errors : "" }' "$1"
+}
+
+"$attrib" project create bench --db "$work/ingest.db" --format json >"$work/keys.json" 2>/dev/null
+write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys.json" | cut -d'"' -f4)
+export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
+serve "$work/ingest.db"
+
+echo "== ingest: /v1/batch, 100 events per request, 64 keep-alive connections, ${seconds} s"
+wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/batch.lua" "$url" >"$work/wrk.txt"
+rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.txt")
+echo "$(summary "$work/wrk.txt") = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 100 }') events/s"
+# What the writer did meanwhile: its commits and derivations, from the server's own metrics.
+curl -s "$url/metrics" | awk '
+  / ([0-9.e+-]+)$/ { v[$1] = $2 }
+  END {
+    printf "stored %d messages; %d commits taking %.1f s; %d derivations taking %.1f s (%d people)\n",
+      v["attrib_events_accepted_total"], v["attrib_store_commit_duration_seconds_count"],
+      v["attrib_store_commit_duration_seconds_sum"], v["attrib_store_derive_duration_seconds_count"],
+      v["attrib_store_derive_duration_seconds_sum"], v["attrib_people_derived_total"] }'
+
+echo "== connections: 1,000 concurrent clients, a new connection per request, ${seconds} s"
+BATCH=1 wrk -t2 -c1000 -d"${seconds}s" --latency -H "Connection: close" -s "$here/batch.lua" \
+  "$url" >"$work/wrk.txt"
+summary "$work/wrk.txt"
+stop
+
+if [ -n "$store" ]; then
+  echo "== queries on $store: random windows, 2 connections, ${seconds} s"
+  read_key=$("$attrib" project keys "${PROJECT:-default}" --db "$store" --format json 2>/dev/null |
+    grep -o '"read_key": "[^"]*"' | cut -d'"' -f4)
+  serve "$store"
+  for endpoint in attribution sources stats attribution/compare; do
+    READ_KEY=$read_key ENDPOINT=$endpoint wrk -t2 -c2 -d"${seconds}s" --latency \
+      -s "$here/query.lua" "$url" >"$work/wrk.txt"
+    echo "/v1/$endpoint: $(summary "$work/wrk.txt")"
+  done
+  stop
+fi
