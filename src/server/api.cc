@@ -266,13 +266,6 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     call->respond(ErrorResponse(status, code, message));
   };
 
-  if (q != std::string_view::npos) {
-    Result<std::map<std::string, std::string>> params = ParseParams(target.substr(q + 1));
-    if (!params.ok()) {
-      return fail(400, ErrorCodeName(params.status().code()), params.status().message());
-    }
-    call->params = std::move(params).value();
-  }
   const http::verb method = call->request.method();
   const std::string& path = call->path;
 
@@ -285,6 +278,14 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
         asked.empty() ? std::string_view("Authorization, Content-Type, Content-Encoding") : asked);
     res.set(http::field::access_control_max_age, "86400");
     return call->respond(std::move(res));
+  }
+  // After the preflight: a browser's preflight succeeds so that the request itself gets the error.
+  if (q != std::string_view::npos) {
+    Result<std::map<std::string, std::string>> params = ParseParams(target.substr(q + 1));
+    if (!params.ok()) {
+      return fail(400, ErrorCodeName(params.status().code()), params.status().message());
+    }
+    call->params = std::move(params).value();
   }
   if (std::find(std::begin(kPublicRoutes), std::end(kPublicRoutes), path) !=
       std::end(kPublicRoutes)) {
@@ -382,7 +383,8 @@ void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> 
 
   // The write key: HTTP Basic, else the document's "writeKey" (browsers send text/plain
   // without an Authorization header, to avoid a preflight).
-  std::string key = BasicUser(call->request[http::field::authorization]);
+  const std::string_view authorization = call->request[http::field::authorization];
+  std::string key = BasicUser(authorization);
   if (key.empty()) {
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element root;
@@ -397,8 +399,11 @@ void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> 
       break;
     case KeyCheck::kMissing:
       return fail(401, "unauthenticated",
-                  "no write key: send it as HTTP Basic user name (\"writeKey:\") or as "
-                  "\"writeKey\" in the body");
+                  authorization.empty()
+                      ? "no write key: send it as HTTP Basic user name (\"writeKey:\") or as "
+                        "\"writeKey\" in the body"
+                      : "the Authorization header is not HTTP Basic with the write key as user "
+                        "name (\"Basic base64(writeKey:)\")");
     case KeyCheck::kUnknown:
       return fail(401, "unauthenticated", "the write key is not known");
     case KeyCheck::kRevoked:
@@ -492,7 +497,10 @@ void Api::Query(std::shared_ptr<Call> call) {
     case KeyCheck::kOk:
       break;
     case KeyCheck::kMissing:
-      return fail(401, "unauthenticated", "no read key: send \"Authorization: Bearer rk_…\"");
+      return fail(401, "unauthenticated",
+                  call->request[http::field::authorization].empty()
+                      ? "no read key: send \"Authorization: Bearer rk_…\""
+                      : "the Authorization header is not \"Bearer rk_…\" with the read key");
     case KeyCheck::kUnknown:
       return fail(401, "unauthenticated", "the read key is not known");
     case KeyCheck::kRevoked:

@@ -37,6 +37,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(kMaxHeaderBytes));
     parser_->body_limit(kMaxBodyBytes);
@@ -48,6 +49,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec, size_t) {
     if (ec) return Failed(ec);
     const auto& req = parser_->get();
+    // RFC 9112 §3.2: an HTTP/1.1 request names its host, once.
+    if (req.version() == 11 && req.count(http::field::host) != 1) {
+      return Refuse(400, "invalid_request", "an HTTP/1.1 request must have one Host header");
+    }
+    // A body framed other than chunked cannot be delimited (RFC 9112 §6.3): it would be read as
+    // the next request.
+    if (req.count(http::field::transfer_encoding) != 0 &&
+        (req.count(http::field::transfer_encoding) != 1 ||
+         !beast::iequals(req[http::field::transfer_encoding], "chunked"))) {
+      return Refuse(400, "invalid_request",
+                    fmt::format("Transfer-Encoding \"{}\" is not supported: send the body chunked "
+                                "or with a Content-Length",
+                                std::string(req[http::field::transfer_encoding].substr(0, 64))));
+    }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
@@ -77,8 +92,12 @@ class Session : public std::enable_shared_from_this<Session> {
                     fmt::format("the request line and headers are over the limit of {} bytes",
                                 kMaxHeaderBytes));
     }
+    if (ec == http::error::partial_message) {
+      return Refuse(400, "invalid_request",
+                    "the connection closed before the request was complete");
+    }
     if (ec.category() == beast::http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        ec != http::error::end_of_stream) {
       return Refuse(400, "invalid_request",
                     fmt::format("malformed HTTP request: {}", ec.message()));
     }
@@ -88,6 +107,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec, size_t) {
     if (ec) return Failed(ec);
     Request request = parser_->release();
+    // HEAD is GET without the body (RFC 9110 §9.3.2): answered as GET, sent without the body.
+    head_ = request.method() == http::verb::head;
+    if (head_) request.method(http::verb::get);
     keep_alive_ = request.keep_alive();
     version_ = request.version();
     handler_.Handle(std::move(request), peer_, [self = shared_from_this()](Response res) {
@@ -105,6 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res.version(version_);
     res.keep_alive(keep_alive_ && !close && res.keep_alive());
     res.prepare_payload();
+    if (head_) res.body().clear();  // Content-Length still tells what GET would get
     auto sp = std::make_shared<Response>(std::move(res));
     stream_.expires_after(kRequestTimeout);
     http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code e, size_t) {
@@ -126,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<size_t>& live_;
   std::string peer_;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD
   unsigned version_ = 11;
 };
 

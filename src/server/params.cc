@@ -23,7 +23,11 @@ Result<std::map<std::string, std::string>> ParseParams(std::string_view query) {
       return Status::LimitExceeded(
           fmt::format("query parameter {} is over {} bytes", name.substr(0, 64), kMaxParamBytes));
     }
-    out[std::move(name)] = std::move(value);
+    // Which of two values was meant cannot be known: refused rather than one of them taken.
+    if (!out.emplace(name, std::move(value)).second) {
+      return Status::InvalidArgument(
+          fmt::format("query parameter \"{}\" is given twice", name.substr(0, 64)));
+    }
   }
   return out;
 }

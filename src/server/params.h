@@ -9,8 +9,8 @@
 
 namespace attrib::server {
 
-// "a=1&b=x%20y" → {a: "1", b: "x y"}: names and values percent-decoded ('+' is a space); a
-// later repeat of a name wins. LimitExceeded names what is over kMaxParams or kMaxParamBytes.
+// "a=1&b=x%20y" → {a: "1", b: "x y"}: names and values percent-decoded ('+' is a space). A name
+// given twice is InvalidArgument; LimitExceeded names what is over kMaxParams or kMaxParamBytes.
 Result<std::map<std::string, std::string>> ParseParams(std::string_view query);
 
 }  // namespace attrib::server

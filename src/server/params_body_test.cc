@@ -38,6 +38,16 @@ TEST(Params, DecodesNamesAndValues) {
   EXPECT_EQ(p->at("x"), "%zz");  // not an escape: kept as it is
 }
 
+TEST(Params, RefusesANameGivenTwice) {
+  // Also when only the decoding makes them equal.
+  for (const char* query : {"model=linear&model=first_touch", "by=a&%62y=b"}) {
+    Result<std::map<std::string, std::string>> p = ParseParams(query);
+    ASSERT_FALSE(p.ok()) << query;
+    EXPECT_EQ(p.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(p.status().message().find("given twice"), std::string::npos);
+  }
+}
+
 TEST(Params, LimitsAtLimitPlusOne) {
   std::string query;
   for (size_t i = 0; i < kMaxParams; ++i) query += "p" + std::to_string(i) + "=1&";
