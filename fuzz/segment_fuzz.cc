@@ -141,6 +141,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   live.received_at = kNow;
   live.now = kNow;
   live.default_type = MessageType::kTrack;
+  // The batch scanner that recovers envelopes with bad messages: its elements lie in order
+  // within the array's contents, none empty.
+  attrib::ingest::BatchSplit split;
+  if (attrib::ingest::SplitBatch(input, &split)) {
+    Check(split.begin <= split.end && split.end < size, "the array is within the document");
+    size_t at = split.begin;
+    for (std::string_view e : split.elements) {
+      const size_t offset = static_cast<size_t>(e.data() - input.data());
+      Check(!e.empty() && offset >= at && offset + e.size() <= split.end,
+            "elements are non-empty, in order, within the array");
+      at = offset + e.size();
+    }
+  }
   for (const ParseContext* context : {&file_import, &live}) {
     CheckingSink copied(*context);
     Parser().Parse(input, *context, copied, /*padded=*/false);

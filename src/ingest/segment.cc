@@ -165,7 +165,7 @@ class Reader {
 void Reject(MessageSink& sink, RejectReason reason, std::string detail, long index = -1,
             bool in_batch = false, std::string_view message_id = {},
             simdjson::dom::element raw = {}) {
-  Rejection r{reason, 0, in_batch, index < 0, message_id, std::move(detail), raw};
+  Rejection r{reason, 0, in_batch, index < 0, message_id, std::move(detail), raw, {}};
   if (index >= 0) r.index = static_cast<size_t>(index);
   sink.Reject(r);
 }
@@ -334,6 +334,96 @@ std::optional<RejectReason> ParseRejectReason(std::string_view s) {
   return EnumByName<RejectReason>(s, kReasonCodes);
 }
 
+// One pass over the text, tracking string literals (with their escapes) and the nesting depth of
+// [] and {} in a counter, so a depth bomb inside an element costs nothing. Keys are only looked
+// at on the top level; the first "batch" key counts, as it does when the document parses.
+bool SplitBatch(std::string_view doc, BatchSplit* split) {
+  split->elements.clear();
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const size_t n = doc.size();
+  size_t i = 0;
+  // Past the string literal starting at doc[i] ('"'); false when it is never closed.
+  const auto skip_string = [&] {
+    for (++i; i < n; ++i) {
+      if (doc[i] == '\\') {
+        ++i;
+      } else if (doc[i] == '"') {
+        ++i;
+        return true;
+      }
+    }
+    return false;
+  };
+  while (i < n && is_space(doc[i])) ++i;
+  if (i == n || doc[i] != '{') return false;
+  ++i;
+  size_t depth = 1;             // the top-level object's is 1
+  bool in_batch = false;        // inside the batch array (its own depth is 2)
+  bool found = false;           // the batch array was seen
+  size_t element_start = 0;     // of the current element, in the batch array
+  bool element_closed = false;  // the current element ended with its closing bracket
+  bool key_next = true;         // on the top level, the next string is a key
+  while (i < n) {
+    const char c = doc[i];
+    if (is_space(c)) {
+      ++i;
+      continue;
+    }
+    if (in_batch && depth == 2) {
+      // Between elements, or at the start of one.
+      if (c == ',' || c == ']') {
+        const std::string_view e = TrimAscii(doc.substr(element_start, i - element_start));
+        // An empty element is only the empty array's: [1,] and [,] are broken.
+        if (e.empty() && !(c == ']' && split->elements.empty())) return false;
+        if (!e.empty()) split->elements.push_back(e);
+        element_closed = false;
+        if (c == ']') {
+          split->end = i;
+          in_batch = false;
+          depth = 1;
+        }
+        element_start = ++i;
+        continue;
+      }
+      if (element_closed) return false;  // two elements without a comma between them
+    }
+    if (c == '"') {
+      const size_t start = i;
+      if (!skip_string()) return false;
+      const bool key = depth == 1 && key_next;
+      if (depth == 1) key_next = false;
+      if (key && !found && doc.substr(start, i - start) == "\"batch\"") {
+        while (i < n && is_space(doc[i])) ++i;
+        if (i == n || doc[i] != ':') return false;
+        ++i;
+        while (i < n && is_space(doc[i])) ++i;
+        if (i == n || doc[i] != '[') return false;
+        found = in_batch = true;
+        depth = 2;
+        split->begin = element_start = ++i;
+      }
+      continue;
+    }
+    if (c == ',' && depth == 1) {
+      key_next = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (in_batch && depth == 2) return false;  // the batch array closed by a '}'
+      if (--depth == 0) {
+        if (c != '}') return false;
+        for (++i; i < n; ++i) {
+          if (!is_space(doc[i])) return false;  // a trailing document
+        }
+        return found;
+      }
+      if (in_batch && depth == 2) element_closed = true;
+    }
+    ++i;
+  }
+  return false;  // never closed
+}
+
 SegmentParser::SegmentParser() {
   if (parser_.allocate(kMaxBatchBytes, kMaxDepth) != simdjson::SUCCESS) {
     throw std::bad_alloc();
@@ -352,14 +442,20 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     return;
   }
   element root;
+  broken_.clear();
   if (auto error = parser_.parse(document.data(), document.size(), !padded).get(root)) {
-    if (error == simdjson::DEPTH_ERROR) {
-      Reject(sink, RejectReason::kTooDeep, fmt::format("nested deeper than {} levels", kMaxDepth));
-    } else {
-      Reject(sink, RejectReason::kInvalidJson,
-             fmt::format("invalid JSON: {}", simdjson::error_message(error)));
+    if (!RepairBatch(document) ||
+        parser_.parse(repaired_.data(), document.size(), false).get(root)) {
+      broken_.clear();
+      if (error == simdjson::DEPTH_ERROR) {
+        Reject(sink, RejectReason::kTooDeep,
+               fmt::format("nested deeper than {} levels", kMaxDepth));
+      } else {
+        Reject(sink, RejectReason::kInvalidJson,
+               fmt::format("invalid JSON: {}", simdjson::error_message(error)));
+      }
+      return;
     }
-    return;
   }
   object obj;
   if (root.get_object().get(obj)) {
@@ -392,7 +488,13 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
   // Below the message limit as a whole, no member can be over it: skip measuring them.
   const bool measure = document.size() > kMaxMessageBytes;
   size_t index = 0;
+  auto broken = broken_.begin();
   for (element message : messages) {
+    if (broken != broken_.end() && broken->index == index) {  // see RepairBatch()
+      sink.Reject(*broken++);
+      ++index;
+      continue;
+    }
     if (measure) {
       const size_t bytes = simdjson::minify(message).size();
       if (bytes > kMaxMessageBytes) {
@@ -413,6 +515,41 @@ void SegmentParser::Parse(std::string_view document, const ParseContext& context
     }
     ++index;
   }
+}
+
+// A batch envelope whose document does not parse: split its array (SplitBatch()) and parse each
+// element on its own, at the depth it has in the document. The document is then repaired into
+// `repaired_`: each bad element replaced by a 0 and spaces, so that everything else, the
+// envelope's other members included, is read from it exactly as from a document that parses,
+// and the bad elements are rejected in their place from `broken_`. False when the document is
+// not such an envelope; if it is still not JSON once repaired, its structure is broken.
+bool SegmentParser::RepairBatch(std::string_view document) {
+  if (!SplitBatch(document, &split_)) return false;
+  if (element_parser_.capacity() == 0 &&
+      element_parser_.allocate(kMaxBatchBytes, kMaxDepth - 2) != simdjson::SUCCESS) {
+    return false;
+  }
+  repaired_.assign(document);
+  repaired_.append(simdjson::SIMDJSON_PADDING, ' ');
+  for (size_t index = 0; index < split_.elements.size(); ++index) {
+    const std::string_view text = split_.elements[index];
+    element e;
+    const auto error = element_parser_.parse(text.data(), text.size(), true).get(e);
+    if (!error) continue;
+    Rejection r{RejectReason::kInvalidJson, index, true, false, {}, {}, {}, text};
+    if (error == simdjson::DEPTH_ERROR) {
+      r.reason = RejectReason::kTooDeep;
+      r.detail = fmt::format("batch message {} is nested deeper than {} levels", index, kMaxDepth);
+    } else {
+      r.detail = fmt::format("invalid JSON in batch message {}: {}", index,
+                             simdjson::error_message(error));
+    }
+    broken_.push_back(std::move(r));
+    const size_t at = static_cast<size_t>(text.data() - document.data());
+    repaired_.replace(at, text.size(), text.size(), ' ');
+    repaired_[at] = '0';
+  }
+  return !broken_.empty();
 }
 
 }  // namespace attrib::ingest

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attrib/clock.h"
 
@@ -99,6 +100,8 @@ struct Rejection {
   std::string detail;           // a sentence naming the field and the problem
   // The message, when the document could be read (not whole_document); else a null element.
   simdjson::dom::element raw;
+  // The message's own text when it could not be parsed as JSON (raw is then a null element).
+  std::string_view text;
 };
 
 struct ParseContext {
@@ -120,6 +123,16 @@ class MessageSink {
   virtual void Reject(const Rejection& rejection) = 0;
 };
 
+// A batch envelope's array found by scanning the text, not parsing it: `contents` is what lies
+// between its brackets and `elements` its members (views into the document, trimmed). False when
+// the document is not `{ … "batch" : [ … ] … }` with balanced brackets and strings, or an element
+// is empty or two are not separated by a comma.
+struct BatchSplit {
+  size_t begin = 0, end = 0;  // [begin, end): the array's contents
+  std::vector<std::string_view> elements;
+};
+bool SplitBatch(std::string_view document, BatchSplit* split);
+
 class SegmentParser {
  public:
   SegmentParser();
@@ -127,11 +140,22 @@ class SegmentParser {
   // Parses one document — a message or a batch envelope — and reports every message in it to
   // `sink`. `document` must be followed by simdjson::SIMDJSON_PADDING readable bytes (any
   // content) when `padded` is true; otherwise it is copied first.
+  // A batch envelope that does not parse only because of some of its messages (a number out of
+  // range, invalid UTF-8, nesting too deep, …) is recovered: each message is parsed on its own,
+  // the bad ones are rejected with their index and the rest read as usual, envelope included.
   void Parse(std::string_view document, const ParseContext& context, MessageSink& sink,
              bool padded = false);
 
  private:
+  bool RepairBatch(std::string_view document);
+
   simdjson::dom::parser parser_;
+  // Recovery of a batch whose document does not parse (see Parse()): its elements parsed on
+  // their own, the document with the bad ones blanked, and the bad ones' rejections.
+  simdjson::dom::parser element_parser_;
+  BatchSplit split_;
+  std::string repaired_;
+  std::vector<Rejection> broken_;
   // Numeric ids written as text, kept until the next Parse() like the views into the document
   // (a deque: its strings never move).
   std::deque<std::string> numeric_ids_;

@@ -877,5 +877,120 @@ TEST_F(SegmentPadded, ParsesInsideALargerBufferAsUnpadded) {
   }
 }
 
+// A batch whose document does not parse only because of one of its messages: the others are
+// read as usual, envelope included, and the bad one is rejected with its index.
+using SegmentRecovery = SegmentTest;
+
+constexpr std::string_view kGoodA =
+    R"({"type":"track","event":"e","anonymousId":"a","originalTimestamp":"2026-05-01T12:00:00Z"})";
+constexpr std::string_view kGoodB =
+    R"({"type":"track","event":"e","anonymousId":"b","properties":{"s":"a]b","t":"\"]}["},)"
+    R"("originalTimestamp":"2026-05-01T12:00:00Z"})";
+
+TestSink ExpectRecovered(const TestSink& sink, size_t bad_index, RejectReason reason) {
+  EXPECT_EQ(sink.accepted.size(), 2u);
+  EXPECT_EQ(sink.rejected.size(), 1u);
+  if (sink.rejected.size() == 1) {
+    EXPECT_EQ(sink.rejected[0].reason, reason);
+    EXPECT_EQ(sink.rejected[0].index, bad_index);
+    EXPECT_TRUE(sink.rejected[0].in_batch);
+    EXPECT_FALSE(sink.rejected[0].whole_document);
+    EXPECT_THAT(sink.rejected[0].detail, HasSubstr("batch message " + std::to_string(bad_index)));
+  }
+  return sink;
+}
+
+TEST_F(SegmentRecovery, BadMessagesAmongGoodOnesAreRejectedAlone) {
+  for (const std::string bad : {
+           std::string(
+               R"({"type":"track","event":"e","anonymousId":"x","properties":{"v":1e999}})"),
+           std::string("{\"type\":\"track\",\"event\":\"\xff\",\"anonymousId\":\"x\"}"),
+           std::string(
+               R"({"type":"track","event":"e","anonymousId":"x","n":18446744073709551616})"),
+           std::string(R"({"type":"track","event":"e","anonymousId":"x","n":)") +
+               std::string(400, '9') + "}",
+       }) {
+    SCOPED_TRACE(bad);
+    const TestSink sink = Parse(std::string(R"({"batch":[)") + std::string(kGoodA) + ",\n " + bad +
+                                " , " + std::string(kGoodB) + "]}");
+    ExpectRecovered(sink, 1, RejectReason::kInvalidJson);
+    ASSERT_EQ(sink.accepted.size(), 2u);
+    EXPECT_EQ(sink.accepted[0].index, 0u);
+    EXPECT_EQ(sink.accepted[1].index, 2u);
+    EXPECT_EQ(sink.accepted[1].properties, R"({"s":"a]b","t":"\"]}["})");
+    EXPECT_THAT(sink.order, ElementsAre("a0", "r1", "a2"));
+  }
+}
+
+TEST_F(SegmentRecovery, TheEnvelopeIsAppliedAsWhenTheDocumentParses) {
+  context_.received_at = kT0;
+  const std::string document =
+      std::string(R"( { "sentAt" : "2026-05-01T12:00:10Z", "batch" : [ )") + std::string(kGoodA) +
+      R"(, {"v":1e999} , )" + std::string(kGoodB) +
+      R"( ] , "writeKey":"k", "context":{"userAgent":"envelope"} } )";
+  const TestSink sink = ExpectRecovered(Parse(document), 1, RejectReason::kInvalidJson);
+  ASSERT_EQ(sink.accepted.size(), 2u);
+  for (const Accepted& a : sink.accepted) {
+    EXPECT_EQ(a.user_agent, "envelope");
+    EXPECT_EQ(a.timestamp, kT0 - 10 * kSecond);
+    EXPECT_TRUE(a.skew_corrected);
+  }
+  // Padded in place, the same.
+  std::string padded = document;
+  padded.append(simdjson::SIMDJSON_PADDING, '[');
+  EXPECT_EQ(Parse(std::string_view(padded.data(), document.size()), true).accepted.size(), 2u);
+}
+
+TEST_F(SegmentRecovery, ADepthBombIsItsMessagesRejectionOnly) {
+  const std::string bomb = std::string(100'000, '[') + std::string(100'000, ']');
+  ExpectRecovered(Parse(std::string(R"({"batch":[)") + std::string(kGoodA) + "," + bomb + "," +
+                        std::string(kGoodB) + "]}"),
+                  1, RejectReason::kTooDeep);
+  // The depth a message has in the document counts: 63 levels within the batch is too deep.
+  ExpectRecovered(Parse(std::string(R"({"batch":[)") + NestedMessage(kMaxDepth - 1) + "," +
+                        std::string(kGoodA) + "," + std::string(kGoodB) + "]}"),
+                  0, RejectReason::kTooDeep);
+}
+
+TEST_F(SegmentRecovery, ABrokenEnvelopeIsStillOneRejection) {
+  const std::string good(kGoodA);
+  for (const std::string document : {
+           R"({"batch":[)" + good + ",1e999",                      // truncated
+           R"({"batch":[)" + good + ",1e999]",                     // unbalanced
+           R"({"batch":[)" + good + ",1e999]}}",                   // unbalanced
+           R"({"batch":[)" + good + ",1e999}}",                    // the array closed by }
+           R"({"batch":[)" + good + ",1e999]}{\"batch\":[]}",      // a trailing document
+           R"({"batch":[)" + good + ",1e999]} x",                  // trailing garbage
+           R"([{"batch":[)" + good + ",1e999]}]",                  // not an object
+           R"({"batch":[)" + good + ",1e999,]}",                   // an empty element
+           R"({"batch":[)" + good + " " + good + ",1e999]}",       // a missing comma
+           R"({"batch":[)" + good + ",1e999],\"sentAt\":1e999}",   // bad outside the batch
+           R"({"batch":[)" + good + ",\"1e999]}",                  // a string never closed
+           std::string(R"({"x":"\"batch\":[1e999]","y":1e999})"),  // "batch" inside a string
+       }) {
+    SCOPED_TRACE(document);
+    const TestSink sink = Parse(document);
+    EXPECT_THAT(sink.accepted, ElementsAre());
+    ASSERT_EQ(sink.rejected.size(), 1u);
+    EXPECT_TRUE(sink.rejected[0].whole_document);
+    EXPECT_EQ(sink.rejected[0].reason, RejectReason::kInvalidJson);
+  }
+}
+
+TEST(SegmentSplitBatch, StringsAndBracketsInsideElements) {
+  BatchSplit split;
+  const std::string_view doc =
+      R"( {"a":"[\"batch\"","batch" : [ "a]b" , "\"]" ,{"x":[1,{"y":"}"}]}, 7 ]} )";
+  ASSERT_TRUE(SplitBatch(doc, &split));
+  EXPECT_THAT(split.elements, ElementsAre(R"("a]b")", R"("\"]")", R"({"x":[1,{"y":"}"}]})", "7"));
+  EXPECT_EQ(doc.substr(split.end, 2), "]}");
+  ASSERT_TRUE(SplitBatch(R"({"type":"batch", "batch":[1e999]})", &split));  // a value, a key
+  EXPECT_THAT(split.elements, ElementsAre("1e999"));
+  ASSERT_TRUE(SplitBatch(R"({"batch":[ ]})", &split));
+  EXPECT_THAT(split.elements, ElementsAre());
+  EXPECT_FALSE(SplitBatch(R"({"batch":[,]})", &split));
+  EXPECT_FALSE(SplitBatch(R"({"batch":"[1]"})", &split));
+}
+
 }  // namespace
 }  // namespace attrib::ingest

@@ -231,7 +231,14 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
           TrimAscii(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1)));
     }
   }
-  const std::string_view target = request.target();
+  std::string_view target = request.target();
+  // The absolute form (`GET http://host/livez`), which HTTP/1.1 servers must accept: the path
+  // is what follows the authority.
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (!target.starts_with(scheme)) continue;
+    const size_t slash = target.find('/', scheme.size());
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
   const size_t q = target.find('?');
   call->path = std::string(target.substr(0, q));
   call->origin = std::string(request[http::field::origin]);
@@ -389,8 +396,15 @@ void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> 
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element root;
     std::string_view found;
-    if (parser.parse(document.data(), size, false).get(root) == simdjson::SUCCESS &&
-        root["writeKey"].get_string().get(found) == simdjson::SUCCESS) {
+    auto error = parser.parse(document.data(), size, false).get(root);
+    ingest::BatchSplit split;
+    if (error && ingest::SplitBatch(document, &split)) {
+      // A batch the parser will recover message by message: its key, without its messages.
+      std::string envelope = body;
+      std::fill(envelope.begin() + split.begin, envelope.begin() + split.end, ' ');
+      error = parser.parse(envelope.data(), size, false).get(root);
+    }
+    if (!error && root["writeKey"].get_string().get(found) == simdjson::SUCCESS) {
       key = std::string(found);
     }
   }

@@ -323,6 +323,13 @@ TEST_F(ServerTest, BadRequestsGetClearErrors) {
   EXPECT_NE(r.json()["message"].get<std::string>().find("color"), std::string::npos);
   r = Get("/v1/attribution?from=yesterday", a_.read_key);
   EXPECT_EQ(r.status, 400u);
+  // The absolute form of the target names the same resource.
+  r = Send(http::verb::get, "http://127.0.0.1/livez", "");
+  EXPECT_EQ(r.status, 200u);
+  r = Send(http::verb::get, "http://127.0.0.1/v1/attribution?model=nope", "",
+           {{"Authorization", "Bearer " + a_.read_key}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find("nope"), std::string::npos);
   // Headers over the limit: 431, and the server is still up.
   r = Send(http::verb::get, "/livez", "", {{"X-Big", std::string(kMaxHeaderBytes + 1, 'x')}});
   EXPECT_EQ(r.status, 431u);

@@ -46,7 +46,9 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
   row.received_at = now_;
   if (r.whole_document) document_error_ = DocumentError{r.reason, r.detail};
   std::string_view raw = document_;
-  if (!r.whole_document) {
+  if (!r.whole_document && !r.text.empty()) {
+    raw = r.text;  // a message that is not JSON: as it was sent
+  } else if (!r.whole_document) {
     text_ = simdjson::minify(r.raw);
     raw = text_;
   }
@@ -60,7 +62,7 @@ void RowBuilder::Reject(const ingest::Rejection& r) {
                                             : fmt::format("{}: batch message {}", where, r.index));
   row.message_id = b.Add(r.message_id);
   simdjson::dom::object fields;
-  if (!r.whole_document && r.raw.get_object().get(fields) == simdjson::SUCCESS) {
+  if (!r.whole_document && r.text.empty() && r.raw.get_object().get(fields) == simdjson::SUCCESS) {
     std::string_view id;
     if (fields["anonymousId"].get_string().get(id) == simdjson::SUCCESS) {
       row.anonymous_id = b.Add(id);
