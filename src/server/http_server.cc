@@ -158,7 +158,6 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
   explicit Impl(net::io_context& io) : acceptor(io) {}
   tcp::acceptor acceptor;
-  std::atomic<size_t> live{0};
 };
 
 HttpServer::HttpServer(Handler& handler, ListenOptions options)
@@ -211,7 +210,7 @@ void Accept(tcp::acceptor& acceptor, Handler& handler, std::atomic<size_t>& live
 }  // namespace
 
 void HttpServer::Start() {
-  Accept(impl_->acceptor, handler_, impl_->live, options_.max_connections);
+  Accept(impl_->acceptor, handler_, live_, options_.max_connections);
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] { io_.run(); });
   }

@@ -58,6 +58,9 @@ class HttpServer {
   struct Impl;
   Handler& handler_;
   ListenOptions options_;
+  // Open connections. Declared before io_ so that it outlives it: destroying io_ destroys the
+  // sessions it still holds (idle keep-alive connections), and each counts itself out.
+  std::atomic<size_t> live_{0};
   boost::asio::io_context io_;
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;
