@@ -79,6 +79,10 @@ int Run(const ServeArgs& args) {
     PrintError(server.status());
     return 1;
   }
+  if (const int64_t left = (*server)->left_in_inbox(); left > 0) {
+    std::fprintf(stderr, "attrib: storing %lld requests acknowledged before the last stop\n",
+                 static_cast<long long>(left));
+  }
   const std::string host = args.listen.substr(0, args.listen.rfind(':'));
   std::fprintf(stderr, "attrib: serving %s on http://%s:%u/\n", args.store.db.c_str(), host.c_str(),
                (*server)->port());

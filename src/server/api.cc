@@ -334,7 +334,7 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     if (method != http::verb::post) {
       return fail(405, "method_not_allowed", fmt::format("{} takes POST", path));
     }
-    return Ingest(std::move(call), r.type);
+    return Ingest(std::move(call));
   }
   for (const QueryRoute& r : kQueryRoutes) {
     if (path != r.path) continue;
@@ -347,6 +347,30 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     return Query(std::move(call));
   }
   fail(404, "not_found", fmt::format("no such endpoint: {}", path.substr(0, 200)));
+}
+
+IngestBatch ParseIngest(storage::RowBuilder& builder, std::string_view route, Micros received_at,
+                        std::string_view document, std::optional<storage::DocumentError>* whole) {
+  std::optional<ingest::MessageType> type;
+  for (const IngestRoute& r : kIngestRoutes) {
+    if (r.path == route) type = r.type;
+  }
+  builder.SetReceipt(received_at, type);
+  IngestBatch batch;
+  builder.AddDocument(document, fmt::format("POST {}", route), 0, &batch);
+  builder.Finish(&batch);
+  if (whole != nullptr) *whole = builder.document_error();
+  return batch;
+}
+
+IngestCounts CountsOf(const IngestBatch& batch) {
+  IngestCounts c;
+  for (const VisitorBlock& b : batch.blocks) c.accepted += b.keys.size();
+  c.duplicates = batch.duplicates;
+  for (const BadRow& bad : batch.bad_rows) ++c.rejected_by_reason[static_cast<int>(bad.reason)];
+  c.rejected = batch.bad_rows.size();
+  c.received = c.accepted + c.duplicates + c.rejected;
+  return c;
 }
 
 std::unique_ptr<storage::RowBuilder> Api::TakeBuilder() {
@@ -366,7 +390,7 @@ void Api::GiveBuilder(std::unique_ptr<storage::RowBuilder> b) {
   builders_.push_back(std::move(b));
 }
 
-void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> type) {
+void Api::Ingest(std::shared_ptr<Call> call) {
   const auto fail = [&call](unsigned status, std::string_view code, std::string_view message,
                             double retry_after = 0) {
     call->respond(ErrorResponse(status, code, message, retry_after));
@@ -432,32 +456,29 @@ void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> 
                 retry_after);
   }
 
+  InboxEntry entry{0, call->project, std::string(call->path), clock_.Now(), {}};
   std::unique_ptr<storage::RowBuilder> builder = TakeBuilder();
-  builder->SetReceipt(clock_.Now(), type);
-  IngestBatch batch;
-  const std::string source = fmt::format("POST {}", call->path);
-  builder->AddDocument(document, source, 0, &batch);
-  builder->Finish(&batch);
-  const std::optional<storage::DocumentError> whole = builder->document_error();
+  std::optional<storage::DocumentError> whole;
+  IngestBatch batch = ParseIngest(*builder, entry.route, entry.received_at, document, &whole);
   GiveBuilder(std::move(builder));
+  const IngestCounts counts = CountsOf(batch);
+  body.resize(size);
+  entry.body = std::move(body);
 
   Status queued = writer_.Submit(
-      call->project, std::move(batch), [this, call, whole](Result<IngestCounts> counts) {
+      std::move(entry), std::move(batch), [this, call, whole, counts](Status acknowledged) {
         Response res{http::status::ok, 11};
         res.set(http::field::content_type, "application/json");
-        if (!counts.ok()) {
+        if (!acknowledged.ok()) {
           res.result(http::status::service_unavailable);
           res.set(http::field::retry_after, "1");
-          res.body() = ErrorJson(
-              "unavailable",
-              fmt::format("the store could not commit the events: {}", counts.status().message()));
+          res.body() = ErrorJson("unavailable", fmt::format("the events could not be stored: {}",
+                                                            acknowledged.message()));
           return call->respond(std::move(res));
         }
-        metrics_.received += counts->received;
-        metrics_.accepted += counts->accepted;
-        metrics_.duplicates += counts->duplicates;
+        metrics_.received += counts.received;
         for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
-          metrics_.rejected[r] += counts->rejected_by_reason[r];
+          metrics_.rejected[r] += counts.rejected_by_reason[r];
         }
         if (whole) {  // nothing in the body could be read as messages (kept as a bad row)
           res.result(http::status::bad_request);
@@ -466,16 +487,16 @@ void Api::Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> 
         }
         nlohmann::json reasons = nlohmann::json::object();
         for (int r = 0; r < ingest::kRejectReasonCount; ++r) {
-          if (counts->rejected_by_reason[r] != 0) {
+          if (counts.rejected_by_reason[r] != 0) {
             reasons[std::string(ingest::ToString(static_cast<ingest::RejectReason>(r)))] =
-                counts->rejected_by_reason[r];
+                counts.rejected_by_reason[r];
           }
         }
         nlohmann::json j = {{"success", true},
-                            {"received", counts->received},
-                            {"accepted", counts->accepted},
-                            {"duplicates", counts->duplicates},
-                            {"rejected", counts->rejected},
+                            {"received", counts.received},
+                            {"accepted", counts.accepted},
+                            {"duplicates", counts.duplicates},
+                            {"rejected", counts.rejected},
                             {"rejected_by_reason", std::move(reasons)}};
         res.body() = j.dump();
         call->respond(std::move(res));

@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attrib/catalog.h"
@@ -42,6 +44,17 @@ struct RouteInfo {
 };
 // Every route, from the tables the API routes by: what docs/openapi.json must describe.
 std::vector<RouteInfo> Routes();
+
+// Parses an ingest request's body (followed by simdjson::SIMDJSON_PADDING readable bytes) as
+// `route` ("/v1/track") takes it, received at `received_at`, into what the store appends;
+// `whole` tells when nothing in it could be read as messages.
+IngestBatch ParseIngest(storage::RowBuilder& builder, std::string_view route, Micros received_at,
+                        std::string_view document,
+                        std::optional<storage::DocumentError>* whole = nullptr);
+
+// What a parsed request holds: messages accepted (of which the store may find some are
+// repeats of stored ones), repeated within the request, and rejected.
+IngestCounts CountsOf(const IngestBatch& batch);
 
 // Opens a project's store for queries (a read connection).
 using OpenReader = std::function<Result<std::unique_ptr<Store>>(const std::string& project)>;
@@ -78,7 +91,7 @@ class Api final : public Handler {
   KeyCheck CheckKey(std::string_view key, KeyKind kind, std::string* project) const;
   bool RateLimited(const std::string& key_id, double* retry_after);
 
-  void Ingest(std::shared_ptr<Call> call, std::optional<ingest::MessageType> type);
+  void Ingest(std::shared_ptr<Call> call);
   void Query(std::shared_ptr<Call> call);
   Response Answer(const Call& call, Result<std::string> json) const;
   // A query's answer (JSON or CSV) from a project's store (query_api.cc).

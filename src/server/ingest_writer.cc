@@ -1,9 +1,17 @@
 #include "server/ingest_writer.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <future>
 
 namespace attrib::server {
 namespace {
+
+// Entries read back from the inbox per fold, when their size is not known beforehand.
+constexpr int64_t kEntriesReadPerFold = 256;
+// How long folded entries stay in the inbox when no request comes to forget them with.
+constexpr std::chrono::seconds kForgetAfter{1};
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -17,25 +25,54 @@ size_t BytesOf(const IngestBatch& b) {
 
 }  // namespace
 
-IngestWriter::IngestWriter(OpenStore open, WriterOptions options, WriterObserver observer)
-    : open_(std::move(open)), options_(options), observer_(std::move(observer)) {
-  thread_ = std::thread([this] { Run(); });
+Result<std::unique_ptr<IngestWriter>> IngestWriter::Start(const std::string& inbox_path,
+                                                          OpenStore open, Parse parse,
+                                                          WriterOptions options,
+                                                          WriterObserver observer) {
+  Result<Inbox> inbox = Inbox::Open(inbox_path);
+  if (!inbox.ok()) {
+    return Status(inbox.status().code(),
+                  fmt::format("the inbox {}: {}", inbox_path, inbox.status().message()));
+  }
+  ATTRIB_ASSIGN_OR_RETURN(const auto span, inbox->Span());
+  std::unique_ptr<IngestWriter> w(new IngestWriter(std::move(inbox).value(), std::move(open),
+                                                   std::move(parse), options, std::move(observer)));
+  // What an earlier run acknowledged and did not fold (or folded and did not forget).
+  w->folded_through_ = span.first - 1;
+  w->acked_through_ = span.second;
+  w->left_by_earlier_run_ = span.second - span.first + 1;
+  w->acks_ = std::thread([p = w.get()] { p->RunAcks(); });
+  w->folds_ = std::thread([p = w.get()] { p->RunFolds(); });
+  return w;
 }
+
+IngestWriter::IngestWriter(Inbox inbox, OpenStore open, Parse parse, WriterOptions options,
+                           WriterObserver observer)
+    : inbox_(std::move(inbox)),
+      open_(std::move(open)),
+      parse_(std::move(parse)),
+      options_(options),
+      observer_(std::move(observer)) {}
 
 IngestWriter::~IngestWriter() { Stop(); }
 
-Status IngestWriter::Submit(const std::string& project, IngestBatch batch, Done done) {
-  const size_t bytes = BytesOf(batch);
+Status IngestWriter::Submit(InboxEntry entry, IngestBatch batch, Done done) {
+  const size_t bytes = entry.body.size() + BytesOf(batch);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("the server is shutting down");
     if (queued_bytes_ + bytes > options_.max_queued_bytes && !queue_.empty()) {
       return Status::Unavailable("the store is busy: too much is waiting to be written");
     }
+    if (backlog_bytes_ + entry.body.size() > options_.max_backlog_bytes) {
+      return Status::Unavailable(
+          fmt::format("the store is behind: {} MB acknowledged are waiting to be stored",
+                      backlog_bytes_ >> 20));
+    }
     queued_bytes_ += bytes;
-    queue_.push_back(Request{project, std::move(batch), std::move(done), bytes});
+    queue_.push_back(Request{std::move(entry), std::move(batch), std::move(done), bytes});
   }
-  wake_.notify_one();
+  wake_acks_.notify_one();
   return Status::Ok();
 }
 
@@ -47,23 +84,225 @@ Status IngestWriter::Open(const std::string& project) {
     if (stopping_) return Status::Unavailable("the server is shutting down");
     opens_.emplace_back(project, [&opened](Status s) { opened.set_value(std::move(s)); });
   }
-  wake_.notify_one();
+  wake_folds_.notify_one();
   return result.get();
 }
 
 void IngestWriter::Stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  wake_acks_.notify_one();
+  if (acks_.joinable()) acks_.join();
+  if (folds_.joinable()) folds_.join();
 }
 
 bool IngestWriter::healthy() const {
   std::lock_guard lock(mu_);
-  return healthy_;
+  return inbox_healthy_ && store_healthy_;
+}
+
+void IngestWriter::RunAcks() {
+  int64_t forgotten = 0;
+  for (;;) {
+    std::vector<Request> requests;
+    int64_t forget;
+    bool stopping;
+    {
+      std::unique_lock lock(mu_);
+      // Folded entries are forgotten with the next acknowledgements, or after a while without.
+      const auto work = [&] { return stopping_ || !queue_.empty(); };
+      while (!work()) {
+        if (folded_through_ > forgotten) {
+          wake_acks_.wait_for(lock, kForgetAfter, work);
+          break;
+        }
+        wake_acks_.wait(lock);
+      }
+      requests.swap(queue_);
+      queued_bytes_ = 0;
+      forget = folded_through_;
+      stopping = stopping_;
+    }
+    if (!requests.empty() || forget > forgotten) {
+      const auto start = std::chrono::steady_clock::now();
+      std::vector<InboxEntry*> entries;
+      entries.reserve(requests.size());
+      for (Request& r : requests) entries.push_back(&r.entry);
+      const Status committed = inbox_.Append(entries, forget);
+      if (observer_.committed && !requests.empty()) {
+        observer_.committed(SecondsSince(start), requests.size());
+      }
+      {
+        std::lock_guard lock(mu_);
+        inbox_healthy_ = committed.ok();
+        if (committed.ok()) {
+          forgotten = forget;
+          for (Request& r : requests) {
+            Acked& a = acked_[r.entry.id];
+            a.body_bytes = r.entry.body.size();
+            a.project = std::move(r.entry.project);
+            backlog_bytes_ += a.body_bytes;
+            const size_t parsed = BytesOf(r.batch);
+            if (parsed_bytes_ + parsed <= options_.max_parsed_bytes) {
+              a.batch = std::move(r.batch);
+              a.batch_bytes = parsed;
+              parsed_bytes_ += parsed;
+            }
+            acked_through_ = r.entry.id;
+          }
+        }
+      }
+      if (committed.ok() && !requests.empty()) wake_folds_.notify_one();
+      // Answered last, so that a client asking /metrics or /readyz after its answer sees this
+      // commit.
+      for (Request& r : requests) r.done(committed);
+    }
+    if (stopping) {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) {
+        acks_stopped_ = true;
+        break;
+      }
+    }
+  }
+  wake_folds_.notify_one();
+}
+
+void IngestWriter::RunFolds() {
+  int64_t next;
+  {
+    std::lock_guard lock(mu_);
+    next = folded_through_ + 1;
+  }
+  std::map<int64_t, Acked> taken;  // the entries being folded: [next, to]
+  int64_t to = 0;
+  bool retry = false;  // the last fold failed: pause before the next try
+  for (;;) {
+    std::vector<std::pair<std::string, std::function<void(Status)>>> opens;
+    bool stopped;
+    {
+      std::unique_lock lock(mu_);
+      const auto ready = [&] {
+        return !opens_.empty() || acks_stopped_ || (!retry && acked_through_ >= next);
+      };
+      if (retry) {
+        wake_folds_.wait_for(lock, std::chrono::seconds(1), ready);
+      } else if (pending_.empty()) {
+        wake_folds_.wait(lock, ready);
+      } else {
+        wake_folds_.wait_until(lock, last_derive_ + options_.derive_interval, ready);
+      }
+      opens.swap(opens_);
+      stopped = acks_stopped_;
+      if (taken.empty() && acked_through_ >= next) {
+        // The next entries, up to fold_bytes of bodies; those an earlier run left are read
+        // back a few hundred at a time.
+        auto it = acked_.begin();
+        if (it == acked_.end() || it->first > next) {
+          to = std::min(it == acked_.end() ? acked_through_ : it->first - 1,
+                        next + kEntriesReadPerFold - 1);
+          taken[next];  // none in memory: a marker that [next, to] is taken
+        } else {
+          size_t bytes = 0;
+          while (it != acked_.end() && bytes < options_.fold_bytes) {
+            bytes += it->second.body_bytes;
+            to = it->first;
+            taken.insert(acked_.extract(it++));
+          }
+        }
+      }
+    }
+    for (auto& [project, done] : opens) done(StoreOf(project).status());
+    retry = false;
+    if (!taken.empty()) {
+      const Status folded = Fold(next, to, taken);
+      std::lock_guard lock(mu_);
+      store_healthy_ = folded.ok();
+      if (folded.ok()) {
+        for (const auto& [id, a] : taken) {
+          backlog_bytes_ -= a.body_bytes;
+          parsed_bytes_ -= a.batch_bytes;
+        }
+        taken.clear();
+        next = to + 1;
+        folded_through_ = to;
+        wake_acks_.notify_one();  // to forget what was folded, in a while
+      } else {
+        retry = true;
+      }
+    }
+    const bool caught_up = [&] {
+      std::lock_guard lock(mu_);
+      return next > acked_through_;
+    }();
+    if (!pending_.empty() &&
+        ((stopped && caught_up) ||
+         std::chrono::steady_clock::now() >= last_derive_ + options_.derive_interval)) {
+      DerivePending();
+    }
+    // Stopping: once everything acknowledged is folded, or folding fails (the inbox keeps
+    // what is left for the next start).
+    if (stopped && (caught_up || retry)) break;
+  }
+  // The acknowledging thread has stopped: forget what was folded since its last commit.
+  int64_t folded;
+  {
+    std::lock_guard lock(mu_);
+    folded = folded_through_;
+  }
+  if (folded > 0) (void)inbox_.Append({}, folded);
+  for (auto& [project, store] : stores_) (void)store->Checkpoint();
+}
+
+Status IngestWriter::Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& taken) {
+  const auto start = std::chrono::steady_clock::now();
+  // By project, in inbox order: the batches parsed in memory, and those of the entries read
+  // back from the inbox and parsed again (left by an earlier run, or beyond the memory budget).
+  std::map<std::string, std::vector<IngestBatch>> by_project;
+  const bool in_memory = std::all_of(taken.begin(), taken.end(),
+                                     [](const auto& t) { return t.second.batch.has_value(); });
+  if (in_memory) {
+    for (auto& [id, a] : taken) by_project[a.project].push_back(std::move(*a.batch));
+  } else {
+    ATTRIB_ASSIGN_OR_RETURN(std::vector<InboxEntry> read, inbox_.Read(from, to));
+    for (const InboxEntry& e : read) {
+      auto it = taken.find(e.id);
+      std::vector<IngestBatch>& batches = by_project[e.project];
+      if (it != taken.end() && it->second.batch) {
+        batches.push_back(std::move(*it->second.batch));
+      } else {
+        batches.push_back(parse_(e));
+      }
+    }
+  }
+  for (auto& [id, a] : taken) a.batch.reset();  // moved: read back again if this fold fails
+
+  IngestCounts total;
+  for (const auto& entry : by_project) {
+    const std::string& project = entry.first;  // not a structured binding: the lambda names it
+    Result<std::vector<IngestCounts>> counts = [&]() -> Result<std::vector<IngestCounts>> {
+      ATTRIB_ASSIGN_OR_RETURN(Store * store, StoreOf(project));
+      return store->Append(entry.second);
+    }();
+    if (!counts.ok()) {
+      stores_.erase(project);  // a store that failed mid-way is opened again for the next try
+      return counts.status();
+    }
+    for (const IngestCounts& c : *counts) total.Add(c);
+    pending_[project] = true;
+  }
+  int64_t backlog;
+  {
+    std::lock_guard lock(mu_);
+    backlog = acked_through_ - to;
+  }
+  if (observer_.folded) {
+    observer_.folded(SecondsSince(start), total,
+                     static_cast<size_t>(std::max<int64_t>(backlog, 0)));
+  }
+  return Status::Ok();
 }
 
 Result<Store*> IngestWriter::StoreOf(const std::string& project) {
@@ -74,75 +313,6 @@ Result<Store*> IngestWriter::StoreOf(const std::string& project) {
   // its first derivation) before the first new events.
   ATTRIB_RETURN_IF_ERROR(store->Derive([](uint64_t, uint64_t) {}).status());
   return stores_.emplace(project, std::move(store)).first->second.get();
-}
-
-void IngestWriter::Run() {
-  for (;;) {
-    std::vector<Request> requests;
-    std::vector<std::pair<std::string, std::function<void(Status)>>> opens;
-    bool stopping;
-    {
-      std::unique_lock lock(mu_);
-      const auto due = last_derive_ + options_.derive_interval;
-      const auto ready = [this] { return stopping_ || !queue_.empty() || !opens_.empty(); };
-      if (pending_.empty()) {
-        wake_.wait(lock, ready);
-      } else {
-        wake_.wait_until(lock, due, ready);
-      }
-      requests.swap(queue_);
-      opens.swap(opens_);
-      queued_bytes_ = 0;
-      stopping = stopping_;
-    }
-    for (auto& [project, done] : opens) done(StoreOf(project).status());
-    if (!requests.empty()) Commit(requests);
-    if (!pending_.empty() &&
-        (stopping || std::chrono::steady_clock::now() >= last_derive_ + options_.derive_interval)) {
-      DerivePending();
-    }
-    if (stopping) {
-      std::lock_guard lock(mu_);
-      if (queue_.empty() && opens_.empty()) break;
-    }
-  }
-  for (auto& [project, store] : stores_) (void)store->Checkpoint();
-}
-
-void IngestWriter::Commit(std::vector<Request>& requests) {
-  const auto start = std::chrono::steady_clock::now();
-  // One transaction per project, its requests' batches in arrival order.
-  std::map<std::string, std::vector<size_t>> by_project;
-  for (size_t i = 0; i < requests.size(); ++i) by_project[requests[i].project].push_back(i);
-  std::vector<std::pair<size_t, Result<IngestCounts>>> outcomes;  // by request
-  bool ok = true;
-  for (const auto& entry : by_project) {
-    const std::string& project = entry.first;  // not a structured binding: the lambda names it
-    const std::vector<size_t>& members = entry.second;
-    Result<std::vector<IngestCounts>> counts = [&]() -> Result<std::vector<IngestCounts>> {
-      ATTRIB_ASSIGN_OR_RETURN(Store * store, StoreOf(project));
-      std::vector<IngestBatch> batches;
-      batches.reserve(members.size());
-      for (size_t i : members) batches.push_back(std::move(requests[i].batch));
-      return store->Append(batches);
-    }();
-    if (counts.ok()) {
-      pending_[project] = true;
-      for (size_t k = 0; k < members.size(); ++k) outcomes.emplace_back(members[k], (*counts)[k]);
-    } else {
-      ok = false;
-      // A store that failed mid-way is opened again for the next commit.
-      stores_.erase(project);
-      for (size_t i : members) outcomes.emplace_back(i, counts.status());
-    }
-  }
-  {
-    std::lock_guard lock(mu_);
-    healthy_ = ok;
-  }
-  if (observer_.committed) observer_.committed(SecondsSince(start), requests.size());
-  // Answered last, so that a client asking /metrics or /readyz after its answer sees this commit.
-  for (auto& [i, outcome] : outcomes) requests[i].done(std::move(outcome));
 }
 
 void IngestWriter::DerivePending() {

@@ -1,8 +1,13 @@
-// Group commit: one thread appends what every request brought, many requests per transaction,
-// and answers each request once the commit holding its events is on the disk. The same thread
-// derives the projects it appended to, at most every derive_interval: credits follow ingest
-// within about that long. Appends and derivations of a store never run at once, so a person
-// marked for derivation while being derived is never lost.
+// Ingest in two steps, on two threads:
+//   - acknowledging: one thread writes what every request brought to the inbox (inbox.h), many
+//     requests per transaction (group commit), and answers each once its entry is on the disk;
+//   - folding: another takes the acknowledged requests into the store in large transactions,
+//     in the order they were acknowledged, and derives the projects it appended to at most
+//     every derive_interval (credits follow ingest within about that long when the store keeps
+//     up). Appends and derivations of a store never run at once, so a person marked for
+//     derivation while being derived is never lost.
+// The parsed batches of acknowledged requests wait in memory up to a budget; beyond it, and
+// after a restart, they are read back from the inbox and parsed again.
 #pragma once
 
 #include <chrono>
@@ -12,82 +17,124 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "attrib/store.h"
+#include "server/inbox.h"
 
 namespace attrib::server {
 
 struct WriterOptions {
-  // Bytes of parsed batches waiting for the writer; a request beyond it is turned away
+  // Bytes of requests waiting for the inbox's commit; a request beyond it is turned away
   // (Unavailable: the server answers 503 with Retry-After) rather than queued without bound.
   size_t max_queued_bytes = 64 << 20;
+  // Bytes of bodies acknowledged but not yet in the store: beyond it, requests are turned
+  // away until the store catches up.
+  size_t max_backlog_bytes = size_t{1} << 30;
+  // Of those, the parsed batches kept in memory.
+  size_t max_parsed_bytes = 256 << 20;
+  // Bodies folded into the store per transaction, at most.
+  size_t fold_bytes = 16 << 20;
   std::chrono::milliseconds derive_interval{1000};
 };
 
-// What the writer reports after each commit and derivation (the server's /metrics).
+// What the writer reports (the server's /metrics).
 struct WriterObserver {
+  // An inbox commit: its time and the requests it acknowledged.
   std::function<void(double seconds, size_t requests)> committed;
+  // A fold into the store: its time, what the store made of the messages, and the requests
+  // acknowledged but not yet folded.
+  std::function<void(double seconds, const IngestCounts&, size_t backlog)> folded;
   std::function<void(double seconds, const DeriveCounts&)> derived;
 };
 
 class IngestWriter {
  public:
-  // Opens a project's store for writing (called on the writer thread, once per project).
+  // Opens a project's store for writing (called on the folding thread, once per project).
   using OpenStore = std::function<Result<std::unique_ptr<Store>>(const std::string& project)>;
-  // Receives a request's counts (or why its batch was not stored), on the writer thread.
-  using Done = std::function<void(Result<IngestCounts>)>;
+  // Parses an inbox entry (again) into what the store appends.
+  using Parse = std::function<IngestBatch(const InboxEntry&)>;
+  // Receives the outcome of a request: Ok once it is in the inbox.
+  using Done = std::function<void(Status)>;
 
-  IngestWriter(OpenStore open, WriterOptions options, WriterObserver observer = {});
+  // Opens the inbox at `inbox_path` and starts both threads; what the inbox holds from an
+  // earlier run is folded first.
+  static Result<std::unique_ptr<IngestWriter>> Start(const std::string& inbox_path, OpenStore open,
+                                                     Parse parse, WriterOptions options,
+                                                     WriterObserver observer = {});
   ~IngestWriter();  // Stop()
   IngestWriter(const IngestWriter&) = delete;
   IngestWriter& operator=(const IngestWriter&) = delete;
 
-  // Queues `batch` for `project`; `done` runs once it is committed or has failed. Unavailable
-  // (and `done` is not called) when too much is waiting or the writer has stopped.
-  Status Submit(const std::string& project, IngestBatch batch, Done done);
+  // Queues `entry`, parsed as `batch`; `done` runs once it is acknowledged or has failed.
+  // Unavailable (and `done` is not called) when too much is waiting or the writer has stopped.
+  Status Submit(InboxEntry entry, IngestBatch batch, Done done);
 
   // Opens a project's store now and derives what it has pending, so that its first request
   // does not wait for that. Returns once done.
   Status Open(const std::string& project);
 
-  // Commits what is queued, derives what is pending and stops the thread.
+  // Acknowledges what is queued, folds and derives everything acknowledged, and stops.
   void Stop();
 
-  // False after a commit failed, until one succeeds (the server's /readyz).
+  // False after an inbox commit or a fold failed, until one succeeds (the server's /readyz).
   bool healthy() const;
+
+  // The requests an earlier run acknowledged and left in the inbox (folded first).
+  int64_t left_by_earlier_run() const { return left_by_earlier_run_; }
 
  private:
   struct Request {
-    std::string project;
+    InboxEntry entry;
     IngestBatch batch;
     Done done;
     size_t bytes = 0;
   };
-  void Run();
+  // An acknowledged request waiting to be folded.
+  struct Acked {
+    size_t body_bytes = 0;
+    std::string project;
+    std::optional<IngestBatch> batch;  // none: read back from the inbox
+    size_t batch_bytes = 0;
+  };
+
+  IngestWriter(Inbox inbox, OpenStore open, Parse parse, WriterOptions options,
+               WriterObserver observer);
+  void RunAcks();
+  void RunFolds();
   Result<Store*> StoreOf(const std::string& project);
-  void Commit(std::vector<Request>& requests);
+  // Folds the acknowledged entries [from, to] into their stores.
+  Status Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& acked);
   void DerivePending();
 
+  Inbox inbox_;
+  int64_t left_by_earlier_run_ = 0;
   OpenStore open_;
+  Parse parse_;
   const WriterOptions options_;
   const WriterObserver observer_;
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  std::condition_variable wake_acks_, wake_folds_;
   std::vector<Request> queue_;
   size_t queued_bytes_ = 0;
+  std::map<int64_t, Acked> acked_;  // by inbox id
+  int64_t acked_through_ = 0;       // the last id acknowledged (or found in the inbox)
+  int64_t folded_through_ = 0;      // the last id folded into the store
+  size_t backlog_bytes_ = 0, parsed_bytes_ = 0;
   std::vector<std::pair<std::string, std::function<void(Status)>>> opens_;
-  bool stopping_ = false;
-  bool healthy_ = true;
+  bool stopping_ = false, acks_stopped_ = false;
+  bool inbox_healthy_ = true, store_healthy_ = true;
 
-  // The writer thread's own.
+  // The folding thread's own.
   std::map<std::string, std::unique_ptr<Store>> stores_;
   std::map<std::string, bool> pending_;  // projects appended to since their last derivation
   std::chrono::steady_clock::time_point last_derive_{};
-  std::thread thread_;
+
+  std::thread acks_, folds_;
 };
 
 }  // namespace attrib::server

@@ -44,10 +44,10 @@ std::string Metrics::Prometheus() const {
   out += "# HELP attrib_events_received_total Segment messages received by the ingest API.\n";
   out += "# TYPE attrib_events_received_total counter\n";
   out += fmt::format("attrib_events_received_total {}\n", received.load());
-  out += "# HELP attrib_events_accepted_total Messages stored.\n";
+  out += "# HELP attrib_events_accepted_total Messages stored (once folded into the store).\n";
   out += "# TYPE attrib_events_accepted_total counter\n";
   out += fmt::format("attrib_events_accepted_total {}\n", accepted.load());
-  out += "# HELP attrib_events_duplicate_total Messages whose messageId was stored already.\n";
+  out += "# HELP attrib_events_duplicate_total Messages whose messageId the visitor has already.\n";
   out += "# TYPE attrib_events_duplicate_total counter\n";
   out += fmt::format("attrib_events_duplicate_total {}\n", duplicates.load());
   out += "# HELP attrib_events_rejected_total Messages kept as bad rows, by reason.\n";
@@ -70,7 +70,15 @@ std::string Metrics::Prometheus() const {
     request_seconds[r].Write("attrib_http_request_duration_seconds",
                              fmt::format("route=\"{}\"", kRouteNames[r]), &out);
   }
-  out += "# HELP attrib_store_commit_duration_seconds One group commit of ingested batches.\n";
+  out += "# HELP attrib_inbox_commit_duration_seconds One group commit of requests to the inbox.\n";
+  out += "# TYPE attrib_inbox_commit_duration_seconds histogram\n";
+  inbox_commit_seconds.Write("attrib_inbox_commit_duration_seconds", "", &out);
+  out += "# HELP attrib_inbox_backlog_requests Requests acknowledged and not yet in the store.\n";
+  out += "# TYPE attrib_inbox_backlog_requests gauge\n";
+  out += fmt::format("attrib_inbox_backlog_requests {}\n", inbox_backlog.load());
+  out +=
+      "# HELP attrib_store_commit_duration_seconds One fold of acknowledged requests into the "
+      "store.\n";
   out += "# TYPE attrib_store_commit_duration_seconds histogram\n";
   commit_seconds.Write("attrib_store_commit_duration_seconds", "", &out);
   out +=

@@ -35,7 +35,8 @@ struct Metrics {
   // Responses by route and status class (2xx … 5xx).
   std::array<std::array<std::atomic<uint64_t>, 4>, kRouteCount> responses{};
   std::array<Histogram, kRouteCount> request_seconds;
-  Histogram commit_seconds, derive_seconds;
+  Histogram inbox_commit_seconds, commit_seconds, derive_seconds;
+  std::atomic<uint64_t> inbox_backlog{0};  // requests acknowledged, not yet folded (a gauge)
   std::atomic<uint64_t> people_derived{0}, conversions_restated{0};
 
   void Response(Route route, unsigned status, double seconds);

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "storage/sqlite/sqlite_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -20,7 +21,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const Class
 
   const query::AnalysisOptions& a = o.api.analysis;
   StoreOptions store_options;
-  store_options.settings.person = PersonOptions{a.sessions, a.conversions, a.heuristics};
+  s->person_ = PersonOptions{a.sessions, a.conversions, a.heuristics};
+  store_options.settings.person = s->person_;
   store_options.create = false;
   StoreOptions writer_options = store_options;
   writer_options.sync_every_commit = true;  // an acknowledged event survives a power cut
@@ -30,20 +32,40 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const Class
   Server* self = s.get();
   WriterObserver observer;
   observer.committed = [self](double seconds, size_t) {
+    self->metrics_.inbox_commit_seconds.Observe(seconds);
+  };
+  observer.folded = [self](double seconds, const IngestCounts& c, size_t backlog) {
     self->metrics_.commit_seconds.Observe(seconds);
+    self->metrics_.accepted += c.accepted;
+    self->metrics_.duplicates += c.duplicates;
+    self->metrics_.inbox_backlog = backlog;
   };
   observer.derived = [self](double seconds, const DeriveCounts& c) {
     self->metrics_.derive_seconds.Observe(seconds);
     self->metrics_.people_derived += c.people;
     self->metrics_.conversions_restated += c.restated;
   };
-  s->writer_ = std::make_unique<IngestWriter>(
-      [self, writer_options](const std::string& project) {
-        StoreOptions so = writer_options;
-        so.project = project;
-        return OpenSqliteStore(self->options_.db, so, self->classifier_, self->clock_);
-      },
-      o.writer, std::move(observer));
+  // Requests the folding thread parses again: read back from the inbox.
+  auto builder = std::make_shared<std::unique_ptr<storage::RowBuilder>>();
+  auto parse = [self, builder](const InboxEntry& e) {
+    if (!*builder) {
+      *builder =
+          std::make_unique<storage::RowBuilder>(self->classifier_, self->person_, e.received_at);
+    }
+    std::string document = e.body;
+    document.append(simdjson::SIMDJSON_PADDING, ' ');
+    return ParseIngest(**builder, e.route, e.received_at,
+                       std::string_view(document.data(), e.body.size()));
+  };
+  ATTRIB_ASSIGN_OR_RETURN(s->writer_, IngestWriter::Start(
+                                          InboxPath(o.db),
+                                          [self, writer_options](const std::string& project) {
+                                            StoreOptions so = writer_options;
+                                            so.project = project;
+                                            return OpenSqliteStore(self->options_.db, so,
+                                                                   self->classifier_, self->clock_);
+                                          },
+                                          std::move(parse), o.writer, std::move(observer)));
   ATTRIB_ASSIGN_OR_RETURN(std::vector<std::string> projects, s->catalog_->Projects());
   for (const std::string& project : projects) {
     if (Status st = s->writer_->Open(project); !st.ok()) {

@@ -16,7 +16,7 @@
 namespace attrib::server {
 
 struct ServerOptions {
-  std::string db;  // the store file (created when missing)
+  std::string db;  // the store file (created when missing), and beside it its inbox
   ListenOptions listen;
   ApiOptions api;
   WriterOptions writer;
@@ -32,6 +32,8 @@ class Server {
   ~Server();  // Stop()
 
   uint16_t port() const { return http_->port(); }
+  // The requests an earlier run acknowledged and did not store: stored first.
+  int64_t left_in_inbox() const { return writer_->left_by_earlier_run(); }
   // Stops accepting, answers what the writer holds and closes the store.
   void Stop();
 
@@ -42,6 +44,7 @@ class Server {
   ServerOptions options_;
   const Classifier& classifier_;
   const Clock& clock_;
+  PersonOptions person_;  // the configuration's (the writer parses requests with them)
   Metrics metrics_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<IngestWriter> writer_;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -15,7 +16,9 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "server/server.h"
 #include "storage/sqlite/sqlite_catalog.h"
@@ -81,12 +84,17 @@ inline std::string Order(const std::string& id, const std::string& anonymous, do
       .dump();
 }
 
+// A new directory under the system's temporary one.
+inline std::string TempDir() {
+  std::string dir = (std::filesystem::temp_directory_path() / "attrib_server_XXXXXX").string();
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  return dir;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest() : clock_(kNow) {
-    std::string dir = (std::filesystem::temp_directory_path() / "attrib_server_XXXXXX").string();
-    EXPECT_NE(mkdtemp(dir.data()), nullptr);
-    dir_ = dir;
+    dir_ = TempDir();
     db_ = dir_ + "/store.db";
     Result<std::unique_ptr<Catalog>> catalog = OpenSqliteCatalog(db_, clock_, true);
     EXPECT_TRUE(catalog.ok()) << catalog.status().ToString();
@@ -113,7 +121,8 @@ class ServerTest : public ::testing::Test {
     return keys.ok() ? *keys : NewKeys{};
   }
 
-  void StartServer(double rate_limit = 5000) {
+  void StartServer(double rate_limit = 5000,
+                   const std::function<void(ServerOptions&)>& adjust = nullptr) {
     ServerOptions o;
     o.db = db_;
     o.listen.port = 0;
@@ -122,6 +131,7 @@ class ServerTest : public ::testing::Test {
     o.api.log_requests = false;
     o.writer.derive_interval = std::chrono::milliseconds(50);
     o.key_refresh = std::chrono::milliseconds(20);
+    if (adjust) adjust(o);
     Result<std::unique_ptr<Server>> s = Server::Start(o, *classifier_, clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
@@ -163,6 +173,22 @@ class ServerTest : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {
       r = Get(target, read_key);
       if (pred(r)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
+  }
+
+  // /metrics once it holds every one of `lines` (the store takes acknowledged requests in a
+  // moment after their answers).
+  Reply MetricsWith(const std::vector<std::string>& lines) {
+    Reply r;
+    for (int i = 0; i < 100; ++i) {
+      r = Send(http::verb::get, "/metrics", "");
+      if (std::all_of(lines.begin(), lines.end(), [&r](const std::string& line) {
+            return r.body.find(line + "\n") != std::string::npos;
+          })) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return r;
