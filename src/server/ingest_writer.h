@@ -39,6 +39,9 @@ struct WriterOptions {
   // Bodies folded into the store per transaction, at most.
   size_t fold_bytes = 16 << 20;
   std::chrono::milliseconds derive_interval{1000};
+  // How long a stop may spend folding and deriving what was acknowledged; what is left then
+  // waits for the next start, in the inbox and in the store's marks.
+  std::chrono::milliseconds stop_budget{10000};
 };
 
 // What the writer reports (the server's /metrics).
@@ -77,7 +80,8 @@ class IngestWriter {
   // does not wait for that. Returns once done.
   Status Open(const std::string& project);
 
-  // Acknowledges what is queued, folds and derives everything acknowledged, and stops.
+  // Acknowledges what is queued, folds and derives what was acknowledged (for at most
+  // stop_budget), and stops.
   void Stop();
 
   // False after an inbox commit or a fold failed, until one succeeds (the server's /readyz).
