@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load on `attrib serve` from a second process (wrk), on loopback:
-#   1. ingest: POST /v1/batch, 100 new events per request, over 64 keep-alive connections;
-#      every answer is a durable ack (sent after the commit)
+#   1. ingest: POST /v1/batch, 100 new events per request, over 64 keep-alive connections, by
+#      attrib_ingest_load (bench/load/ingest_load.cc): at 100 k events/s on a fixed schedule,
+#      then as fast as answered; every answer is a durable ack (sent once the request is in the
+#      inbox); how long the store then takes to take in what is left
 #   2. connections: 1,000 concurrent clients, each request on a new connection carrying one event
 #      (as browsers send them)
 #   3. queries (when STORE names a store; its project PROJECT, "default" unless set):
@@ -48,23 +50,43 @@ summary() {
                     non2xx ? ", non-2xx " non2xx : "", errors ? ", " errors : "" }' "$1"
 }
 
+# What the writer did: requests acknowledged and stored, from the server's own metrics.
+writer_report() {
+  curl -s "$url/metrics" | awk '
+    / ([0-9.e+-]+)$/ { v[$1] = $2 }
+    END {
+      printf "stored %d messages (%d requests acknowledged and not yet stored); %d folds taking %.1f s; %d derivations taking %.1f s (%d people)\n",
+        v["attrib_events_accepted_total"] + v["attrib_events_duplicate_total"],
+        v["attrib_inbox_backlog_requests"], v["attrib_store_commit_duration_seconds_count"],
+        v["attrib_store_commit_duration_seconds_sum"], v["attrib_store_derive_duration_seconds_count"],
+        v["attrib_store_derive_duration_seconds_sum"], v["attrib_people_derived_total"] }'
+}
+backlog() {
+  curl -s "$url/metrics" | awk '$1 == "attrib_inbox_backlog_requests" { print $2 }'
+}
+
+load=$(dirname "$attrib")/bench/attrib_ingest_load
 "$attrib" project create bench --db "$work/ingest.db" --format json >"$work/keys.json" 2>/dev/null
 write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys.json" | cut -d'"' -f4)
 export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
-serve "$work/ingest.db"
 
-echo "== ingest: /v1/batch, 100 events per request, 64 keep-alive connections, ${seconds} s"
-wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/batch.lua" "$url" >"$work/wrk.txt"
-rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.txt")
-echo "$(summary "$work/wrk.txt") = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 100 }') events/s"
-# What the writer did meanwhile: its commits and derivations, from the server's own metrics.
-curl -s "$url/metrics" | awk '
-  / ([0-9.e+-]+)$/ { v[$1] = $2 }
-  END {
-    printf "stored %d messages; %d commits taking %.1f s; %d derivations taking %.1f s (%d people)\n",
-      v["attrib_events_accepted_total"], v["attrib_store_commit_duration_seconds_count"],
-      v["attrib_store_commit_duration_seconds_sum"], v["attrib_store_derive_duration_seconds_count"],
-      v["attrib_store_derive_duration_seconds_sum"], v["attrib_people_derived_total"] }'
+serve "$work/ingest.db"
+echo "== ingest at 100 k events/s: /v1/batch, 100 new events per request, 1,000 requests/s on a"
+echo "   fixed schedule (latency counted from each request's due time), 64 keep-alive connections, ${seconds} s"
+"$load" "${url#http://}" "$write_key" --connections 64 --seconds "$seconds" --rate 1000
+writer_report
+start=$(date +%s.%N)
+while [ "$(backlog)" != 0 ]; do sleep 0.2; done
+echo "the store took in the rest $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s after the load ended"
+stop
+
+"$attrib" project create bench --db "$work/ingest2.db" --format json >"$work/keys2.json" 2>/dev/null
+write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys2.json" | cut -d'"' -f4)
+export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
+serve "$work/ingest2.db"
+echo "== ingest as fast as answered: the same requests, each sent once the last is answered, ${seconds} s"
+"$load" "${url#http://}" "$write_key" --connections 64 --seconds "$seconds" || true
+writer_report
 
 echo "== connections: 1,000 concurrent clients, a new connection per request, ${seconds} s"
 BATCH=1 wrk -t2 -c1000 -d"${seconds}s" --latency -H "Connection: close" -s "$here/batch.lua" \

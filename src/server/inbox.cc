@@ -10,7 +10,7 @@ Result<Inbox> Inbox::Open(const std::string& path) {
   // body of a few hundred KB is a short chain of them. AUTOINCREMENT: ids only grow, even
   // once every entry is forgotten (the writer's marks of progress are ids).
   ATTRIB_RETURN_IF_ERROR(
-      writer.Exec("PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+      writer.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0; "
                   "PRAGMA busy_timeout=10000; "
                   "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, project "
                   "TEXT NOT NULL, "

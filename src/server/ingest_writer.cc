@@ -1,6 +1,7 @@
 #include "server/ingest_writer.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,7 +14,7 @@ namespace {
 // Entries read back from the inbox per fold, when their size is not known beforehand.
 constexpr int64_t kEntriesReadPerFold = 256;
 // The folding thread's niceness, above the other threads' (Linux: per thread).
-constexpr int kFoldNice = 5;
+constexpr int kFoldNice = 19;
 // How long folded entries stay in the inbox when no request comes to forget them with.
 constexpr std::chrono::seconds kForgetAfter{1};
 
@@ -108,6 +109,7 @@ bool IngestWriter::healthy() const {
 }
 
 void IngestWriter::RunAcks() {
+  pthread_setname_np(pthread_self(), "attrib-ack");
   int64_t forgotten = 0;
   for (;;) {
     std::vector<Request> requests;
@@ -175,6 +177,7 @@ void IngestWriter::RunAcks() {
 }
 
 void IngestWriter::RunFolds() {
+  pthread_setname_np(pthread_self(), "attrib-fold");
   // Below the threads that read requests and acknowledge them: under load, acknowledgements
   // stay quick and folding takes the time left (the backlog limit stops it falling too far
   // behind).

@@ -36,8 +36,11 @@ struct WriterOptions {
   size_t max_backlog_bytes = size_t{1} << 30;
   // Of those, the parsed batches kept in memory.
   size_t max_parsed_bytes = 256 << 20;
-  // Bodies folded into the store per transaction, at most.
-  size_t fold_bytes = 16 << 20;
+  // Bodies folded into the store per transaction, at most. Small: the file system writes a
+  // transaction's data out before it lets the inbox's next fsync finish (ext4's ordered mode),
+  // so a large one stalls acknowledgements; 16 MB folds put 70 ms on the 99th percentile of
+  // 100 k events/s, 1 MB ones 20 ms, for about the same folding speed.
+  size_t fold_bytes = 1 << 20;
   std::chrono::milliseconds derive_interval{1000};
   // How long a stop may spend folding and deriving what was acknowledged; what is left then
   // waits for the next start, in the inbox and in the store's marks.
