@@ -87,7 +87,13 @@ serve "$work/ingest2.db"
 echo "== ingest as fast as answered: the same requests, each sent once the last is answered, ${seconds} s"
 "$load" "${url#http://}" "$write_key" --connections 64 --seconds "$seconds" || true
 writer_report
+stop
 
+# A fresh server: the last one has a backlog as large as it allows, and turns requests away.
+"$attrib" project create bench --db "$work/ingest3.db" --format json >"$work/keys3.json" 2>/dev/null
+write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys3.json" | cut -d'"' -f4)
+export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
+serve "$work/ingest3.db"
 echo "== connections: 1,000 concurrent clients, a new connection per request, ${seconds} s"
 BATCH=1 wrk -t2 -c1000 -d"${seconds}s" --latency -H "Connection: close" -s "$here/batch.lua" \
   "$url" >"$work/wrk.txt"
