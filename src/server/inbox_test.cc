@@ -2,6 +2,8 @@
 // back from the inbox, or was left there by a process that died.
 #include "server/inbox.h"
 
+#include <fmt/format.h>
+
 #include <future>
 
 #include "server/ingest_writer.h"
@@ -79,13 +81,18 @@ TEST(IngestWriter, TurnsRequestsAwayWhenTheStoreIsBehind) {
   std::shared_future<void> released = release.get_future().share();
   WriterOptions options;
   options.max_backlog_bytes = 100;
+  std::vector<std::string> failures;  // what the server logs
+  WriterObserver observer;
+  observer.failed = [&failures](std::string_view what, const Status& s) {
+    failures.push_back(fmt::format("{}: {}", what, s.message()));
+  };
   Result<std::unique_ptr<IngestWriter>> writer = IngestWriter::Start(
       path,
       [released](const std::string&) -> Result<std::unique_ptr<Store>> {
         released.wait();
         return Status::Unavailable("the store is away");
       },
-      [](const InboxEntry&) { return IngestBatch{}; }, options);
+      [](const InboxEntry&) { return IngestBatch{}; }, options, observer);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
 
   const auto entry = [](char fill) {
@@ -102,6 +109,9 @@ TEST(IngestWriter, TurnsRequestsAwayWhenTheStoreIsBehind) {
   release.set_value();
   (*writer)->Stop();
   EXPECT_FALSE((*writer)->healthy());
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0],
+            "storing acknowledged requests (they wait in the inbox): the store is away");
   writer->reset();
   Result<Inbox> inbox = Inbox::Open(path);
   ASSERT_TRUE(inbox.ok());

@@ -140,6 +140,9 @@ void IngestWriter::RunAcks() {
       if (observer_.committed && !requests.empty()) {
         observer_.committed(SecondsSince(start), requests.size());
       }
+      if (!committed.ok() && observer_.failed && healthy()) {
+        observer_.failed("acknowledging requests (writing them to the inbox)", committed);
+      }
       {
         std::lock_guard lock(mu_);
         inbox_healthy_ = committed.ok();
@@ -230,6 +233,9 @@ void IngestWriter::RunFolds() {
     retry = false;
     if (!taken.empty()) {
       const Status folded = Fold(next, to, taken);
+      if (!folded.ok() && observer_.failed && healthy()) {
+        observer_.failed("storing acknowledged requests (they wait in the inbox)", folded);
+      }
       std::lock_guard lock(mu_);
       store_healthy_ = folded.ok();
       if (folded.ok()) {

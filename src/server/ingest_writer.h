@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct WriterObserver {
   // acknowledged but not yet folded.
   std::function<void(double seconds, const IngestCounts&, size_t backlog)> folded;
   std::function<void(double seconds, const DeriveCounts&)> derived;
+  // An inbox commit or a fold failed after succeeding (the fold is tried again every second).
+  std::function<void(std::string_view what, const Status&)> failed;
 };
 
 class IngestWriter {

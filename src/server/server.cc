@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/time.h"
 #include "storage/sqlite/sqlite_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -44,6 +48,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const Class
     self->metrics_.derive_seconds.Observe(seconds);
     self->metrics_.people_derived += c.people;
     self->metrics_.conversions_restated += c.restated;
+  };
+  observer.failed = [self](std::string_view what, const Status& status) {
+    const nlohmann::json line = {{"time", FormatIsoTime(self->clock_.Now())},
+                                 {"level", "error"},
+                                 {"message", fmt::format("{} failed: {}", what, status.message())}};
+    std::fprintf(stderr, "%s\n",
+                 line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   };
   // Requests the folding thread parses again: read back from the inbox.
   auto builder = std::make_shared<std::unique_ptr<storage::RowBuilder>>();
