@@ -6,15 +6,16 @@ std::string InboxPath(const std::string& db) { return db + ".inbox"; }
 
 Result<Inbox> Inbox::Open(const std::string& path) {
   ATTRIB_ASSIGN_OR_RETURN(sqlite::Db writer, sqlite::Db::Open(path));
-  // synchronous=FULL: a request is acknowledged once its entry is on the disk. Large pages: a
-  // body of a few hundred KB is a short chain of them. AUTOINCREMENT: ids only grow, even
-  // once every entry is forgotten (the writer's marks of progress are ids).
-  ATTRIB_RETURN_IF_ERROR(
-      writer.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0; "
-                  "PRAGMA busy_timeout=10000; "
-                  "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, project "
-                  "TEXT NOT NULL, "
-                  "route TEXT NOT NULL, received_at INTEGER NOT NULL, body BLOB NOT NULL)"));
+  // synchronous=FULL: a request is acknowledged once its entry is on the disk. The log is
+  // checkpointed as it grows (SQLite's default, every 4 MB) and cut back to 64 MB after a burst.
+  // AUTOINCREMENT: ids only grow, even once every entry is forgotten (the writer's marks of
+  // progress are ids).
+  ATTRIB_RETURN_IF_ERROR(writer.Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864; "
+      "PRAGMA busy_timeout=10000; "
+      "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, project "
+      "TEXT NOT NULL, "
+      "route TEXT NOT NULL, received_at INTEGER NOT NULL, body BLOB NOT NULL)"));
   ATTRIB_ASSIGN_OR_RETURN(sqlite::Db reader, sqlite::Db::Open(path, /*create=*/false));
   ATTRIB_RETURN_IF_ERROR(reader.Exec("PRAGMA busy_timeout=10000"));
   Inbox inbox(std::move(writer), std::move(reader));

@@ -82,12 +82,12 @@ Status IngestWriter::Submit(InboxEntry entry, IngestBatch batch, Done done) {
 }
 
 Status IngestWriter::Open(const std::string& project) {
-  std::promise<Status> opened;
-  std::future<Status> result = opened.get_future();
+  auto opened = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = opened->get_future();
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("the server is shutting down");
-    opens_.emplace_back(project, [&opened](Status s) { opened.set_value(std::move(s)); });
+    opens_.emplace_back(project, [opened](Status s) { opened->set_value(std::move(s)); });
   }
   wake_folds_.notify_one();
   return result.get();
@@ -114,13 +114,14 @@ void IngestWriter::RunAcks() {
   for (;;) {
     std::vector<Request> requests;
     int64_t forget;
-    bool stopping;
+    bool stopping, probe;
     {
       std::unique_lock lock(mu_);
-      // Folded entries are forgotten with the next acknowledgements, or after a while without.
+      // Folded entries are forgotten with the next acknowledgements, or after a while without;
+      // after a failed commit, an empty one tries the inbox again after a while (/readyz).
       const auto work = [&] { return stopping_ || !queue_.empty(); };
       while (!work()) {
-        if (folded_through_ > forgotten) {
+        if (folded_through_ > forgotten || !inbox_healthy_) {
           wake_acks_.wait_for(lock, kForgetAfter, work);
           break;
         }
@@ -130,21 +131,21 @@ void IngestWriter::RunAcks() {
       queued_bytes_ = 0;
       forget = folded_through_;
       stopping = stopping_;
+      probe = !inbox_healthy_;
     }
-    if (!requests.empty() || forget > forgotten) {
+    if (!requests.empty() || forget > forgotten || probe) {
       const auto start = std::chrono::steady_clock::now();
       std::vector<InboxEntry*> entries;
       entries.reserve(requests.size());
       for (Request& r : requests) entries.push_back(&r.entry);
       const Status committed = inbox_.Append(entries, forget);
-      if (observer_.committed && !requests.empty()) {
+      if (observer_.committed && committed.ok() && !requests.empty()) {
         observer_.committed(SecondsSince(start), requests.size());
       }
-      if (!committed.ok() && observer_.failed && healthy()) {
-        observer_.failed("acknowledging requests (writing them to the inbox)", committed);
-      }
+      bool failed;  // after succeeding: logged once per streak
       {
         std::lock_guard lock(mu_);
+        failed = !committed.ok() && inbox_healthy_;
         inbox_healthy_ = committed.ok();
         if (committed.ok()) {
           forgotten = forget;
@@ -162,6 +163,9 @@ void IngestWriter::RunAcks() {
             acked_through_ = r.entry.id;
           }
         }
+      }
+      if (failed && observer_.failed) {
+        observer_.failed("acknowledging requests (writing them to the inbox)", committed);
       }
       if (committed.ok() && !requests.empty()) wake_folds_.notify_one();
       // Answered last, so that a client asking /metrics or /readyz after its answer sees this
@@ -221,7 +225,9 @@ void IngestWriter::RunFolds() {
           taken[next];  // none in memory: a marker that [next, to] is taken
         } else {
           size_t bytes = 0;
-          while (it != acked_.end() && bytes < options_.fold_bytes) {
+          to = next - 1;
+          // Consecutive ids only: a gap (ids of a commit that failed) is read from the inbox.
+          while (it != acked_.end() && it->first == to + 1 && bytes < options_.fold_bytes) {
             bytes += it->second.body_bytes;
             to = it->first;
             taken.insert(acked_.extract(it++));
@@ -233,10 +239,8 @@ void IngestWriter::RunFolds() {
     retry = false;
     if (!taken.empty()) {
       const Status folded = Fold(next, to, taken);
-      if (!folded.ok() && observer_.failed && healthy()) {
-        observer_.failed("storing acknowledged requests (they wait in the inbox)", folded);
-      }
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      const bool failed = !folded.ok() && store_healthy_;  // logged once per streak
       store_healthy_ = folded.ok();
       if (folded.ok()) {
         for (const auto& [id, a] : taken) {
@@ -250,6 +254,10 @@ void IngestWriter::RunFolds() {
       } else {
         retry = true;
       }
+      lock.unlock();
+      if (failed && observer_.failed) {
+        observer_.failed("storing acknowledged requests (they wait in the inbox)", folded);
+      }
     }
     const bool caught_up = [&] {
       std::lock_guard lock(mu_);
@@ -258,8 +266,8 @@ void IngestWriter::RunFolds() {
     const auto now = std::chrono::steady_clock::now();
     if (stopped && !stop_deadline) stop_deadline = now + options_.stop_budget;
     const bool out_of_time = stop_deadline && now >= *stop_deadline;
-    if (!pending_.empty() && ((stopped && caught_up && !out_of_time) ||
-                              now >= last_derive_ + options_.derive_interval)) {
+    if (!pending_.empty() && !out_of_time &&
+        ((stopped && caught_up) || now >= last_derive_ + options_.derive_interval)) {
       DerivePending();
     }
     // Stopping: once everything acknowledged is folded and derived, or folding fails, or
@@ -342,7 +350,12 @@ void IngestWriter::DerivePending() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     auto store = stores_.find(it->first);
     if (store == stores_.end()) {
-      it = pending_.erase(it);
+      // Closed after a failure: opening it again derives what it has pending.
+      if (StoreOf(it->first).ok()) {
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
       continue;
     }
     Result<DeriveCounts> counts = store->second->Derive([](uint64_t, uint64_t) {});

@@ -43,8 +43,9 @@ struct WriterOptions {
   // 100 k events/s, 1 MB ones 20 ms, for about the same folding speed.
   size_t fold_bytes = 1 << 20;
   std::chrono::milliseconds derive_interval{1000};
-  // How long a stop may spend folding and deriving what was acknowledged; what is left then
-  // waits for the next start, in the inbox and in the store's marks.
+  // How long a stop may go on folding and deriving what was acknowledged (none is started
+  // after it; one under way is finished); what is left then waits for the next start, in the
+  // inbox and in the store's marks.
   std::chrono::milliseconds stop_budget{10000};
 };
 
