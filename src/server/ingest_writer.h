@@ -39,8 +39,8 @@ struct WriterOptions {
   size_t max_parsed_bytes = 256 << 20;
   // Bodies folded into the store per transaction, at most. Small: the file system writes a
   // transaction's data out before it lets the inbox's next fsync finish (ext4's ordered mode),
-  // so a large one stalls acknowledgements; 16 MB folds put 70 ms on the 99th percentile of
-  // 100 k events/s, 1 MB ones 20 ms, for about the same folding speed.
+  // so a large one stalls acknowledgements; at 100 k events/s, 16 MB folds gave a p99 of
+  // 70 ms, 1 MB ones 20-40 ms (docs/performance.md), for about the same folding speed.
   size_t fold_bytes = 1 << 20;
   std::chrono::milliseconds derive_interval{1000};
   // How long a stop may go on folding and deriving what was acknowledged (none is started
