@@ -65,12 +65,16 @@ backlog() {
   curl -s "$url/metrics" | awk '$1 == "attrib_inbox_backlog_requests" { print $2 }'
 }
 
-load=$(dirname "$attrib")/bench/attrib_ingest_load
-"$attrib" project create bench --db "$work/ingest.db" --format json >"$work/keys.json" 2>/dev/null
-write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys.json" | cut -d'"' -f4)
-export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
+# Serves a new store NAME.db with a project of its own; sets $write_key and $AUTH.
+serve_new() {
+  "$attrib" project create bench --db "$work/$1.db" --format json >"$work/$1.json" 2>/dev/null
+  write_key=$(grep -o '"write_key": "[^"]*"' "$work/$1.json" | cut -d'"' -f4)
+  export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
+  serve "$work/$1.db"
+}
 
-serve "$work/ingest.db"
+load=$(dirname "$attrib")/bench/attrib_ingest_load
+serve_new paced
 echo "== ingest at 100 k events/s: /v1/batch, 100 new events per request, 1,000 requests/s on a"
 echo "   fixed schedule (latency counted from each request's due time), 64 keep-alive connections, ${seconds} s"
 "$load" "${url#http://}" "$write_key" --connections 64 --seconds "$seconds" --rate 1000
@@ -80,20 +84,14 @@ while [ "$(backlog)" != 0 ]; do sleep 0.2; done
 echo "the store took in the rest $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s after the load ended"
 stop
 
-"$attrib" project create bench --db "$work/ingest2.db" --format json >"$work/keys2.json" 2>/dev/null
-write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys2.json" | cut -d'"' -f4)
-export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
-serve "$work/ingest2.db"
+serve_new unpaced
 echo "== ingest as fast as answered: the same requests, each sent once the last is answered, ${seconds} s"
 "$load" "${url#http://}" "$write_key" --connections 64 --seconds "$seconds" || true
 writer_report
 stop
 
 # A fresh server: the last one has a backlog as large as it allows, and turns requests away.
-"$attrib" project create bench --db "$work/ingest3.db" --format json >"$work/keys3.json" 2>/dev/null
-write_key=$(grep -o '"write_key": "[^"]*"' "$work/keys3.json" | cut -d'"' -f4)
-export AUTH="Basic $(printf '%s:' "$write_key" | base64 -w0)"
-serve "$work/ingest3.db"
+serve_new connections
 echo "== connections: 1,000 concurrent clients, a new connection per request, ${seconds} s"
 BATCH=1 wrk -t2 -c1000 -d"${seconds}s" --latency -H "Connection: close" -s "$here/batch.lua" \
   "$url" >"$work/wrk.txt"
