@@ -1,14 +1,15 @@
-// Report latency from a store, in process: `attrib_store_query_bench STORE [QUERIES [compare]]`
-// opens the store and runs reports the way a dashboard asks for them — every dimension, whole
-// range or a random window of days, all conversions or one event — and prints the latency
-// percentiles. Reports are a heuristic model's; `compare` runs every model, the data-driven
-// ones too.
-// A warm-up pass runs first (the page cache, like a server that has been up).
+// Report latency from a store, in process:
+// `[PROJECT=name] attrib_store_query_bench STORE [QUERIES [compare]]` opens the store and runs
+// reports the way a dashboard asks for them — every dimension, whole range or a random window of
+// days, all conversions or one event — and prints the latency percentiles. Reports are a heuristic
+// model's; `compare` runs every model, the data-driven ones too. A warm-up pass runs first (the
+// page cache, like a server that has been up).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   store_options.settings.person =
       PersonOptions{options.sessions, options.conversions, options.heuristics};
   store_options.create = false;
+  if (const char* project = std::getenv("PROJECT")) store_options.project = project;
   Result<std::unique_ptr<Store>> store =
       OpenSqliteStore(argv[1], store_options, *classifier, clock);
   if (!store.ok()) {

@@ -127,6 +127,7 @@ struct AggregateQuery {
   int dim = 0;  // query::GroupBy
   std::optional<int32_t> from_day, to_day;
   std::optional<uint32_t> kind;  // one conversion event (index into ConversionOptions::events)
+  bool credits = true;           // the heuristic models' credits (else touchpoints only)
   bool paths = false;            // the journeys' paths too (the data-driven models' input)
   // Touchpoints and visitors of sessions of at least this confidence (0 low: all, 1 medium,
   // 2 high); credits are always of every session.
@@ -148,7 +149,7 @@ struct GroupPath {
 };
 
 struct AggregateResult {
-  std::vector<GroupSums> groups;  // in no particular order
+  std::vector<GroupSums> groups;  // those with touchpoints by value, then those with credits only
   uint64_t conversions = 0;
   __int128 revenue = 0;                 // fixed point
   std::vector<std::string> currencies;  // of the conversions, sorted

@@ -271,7 +271,9 @@ int Run(const ReportArgs& args) {
     if (args.format == "csv") {
       out += query::ReportRowsCsv(*result, models, options.group_by);
     } else {
-      out += query::ReportRowsJson(*result, models, options.group_by).dump(2) + "\n";
+      out += nlohmann::ordered_json::parse(query::ReportRowsJson(*result, models, options.group_by))
+                 .dump(2) +
+             "\n";
     }
   }
   Output output(stdout);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 
 #include "common/strings.h"
 
@@ -25,25 +27,37 @@ std::vector<const GroupRow*> OrderedRows(const AnalysisResult& r, Model model) {
   return rows;
 }
 
-nlohmann::json ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
+std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
   const std::vector<std::string_view> fields = GroupFields(by);
-  nlohmann::json rows = nlohmann::json::array();
+  std::string out = "[";
+  const auto number = [&out](std::string_view name, double v) {
+    fmt::format_to(std::back_inserter(out), ",\"{}\":", name);
+    if (std::isfinite(v)) {
+      fmt::format_to(std::back_inserter(out), "{}", v);
+    } else {
+      out += "null";
+    }
+  };
   for (const Model model : models) {
     const int m = static_cast<int>(model);
     for (const GroupRow* row : OrderedRows(r, model)) {
-      nlohmann::json j;
-      j["model"] = ToString(model);
-      for (size_t i = 0; i < fields.size(); ++i) j[std::string(fields[i])] = row->key[i];
-      j["conversions"] = row->conversions[m];
-      j["revenue"] = row->revenue[m];
-      j["touchpoints"] = row->touchpoints;
-      j["visitors"] = row->visitors;
-      j["conversion_rate"] = Rate(row->conversions[m], row->visitors);
-      if (model == Model::kMarkov) j["removal_effect"] = row->removal_effect;
-      rows.push_back(std::move(j));
+      if (out.size() > 1) out += ',';
+      fmt::format_to(std::back_inserter(out), "{{\"model\":\"{}\"", ToString(model));
+      for (size_t i = 0; i < fields.size(); ++i) {
+        fmt::format_to(std::back_inserter(out), ",\"{}\":", fields[i]);
+        AppendJsonString(&out, row->key[i]);
+      }
+      number("conversions", row->conversions[m]);
+      number("revenue", row->revenue[m]);
+      fmt::format_to(std::back_inserter(out), ",\"touchpoints\":{},\"visitors\":{}",
+                     row->touchpoints, row->visitors);
+      number("conversion_rate", Rate(row->conversions[m], row->visitors));
+      if (model == Model::kMarkov) number("removal_effect", row->removal_effect);
+      out += '}';
     }
   }
-  return rows;
+  out += ']';
+  return out;
 }
 
 std::string ReportRowsCsv(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {

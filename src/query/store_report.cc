@@ -118,8 +118,11 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
     }
     if (any) result.rows.push_back(std::move(row));
   }
-  std::sort(result.rows.begin(), result.rows.end(),
-            [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; });
+  // Mostly in order already: the store gives the groups by value.
+  const auto by_key = [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; };
+  if (!std::is_sorted(result.rows.begin(), result.rows.end(), by_key)) {
+    std::sort(result.rows.begin(), result.rows.end(), by_key);
+  }
   if (options.data_driven) CreditPaths(std::move(sums), options, &result);
   return result;
 }
@@ -133,6 +136,7 @@ Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& 
     return Status::InvalidArgument("the window is empty: from is not before to");
   }
   q.min_level = static_cast<int>(options.min_confidence);
+  q.credits = false;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
   std::vector<SourceRow> rows;
   for (const GroupSums& g : sums.groups) {
@@ -152,6 +156,7 @@ Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
   q.dim = static_cast<int>(GroupBy::kChannel);  // every session has one channel
   ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(from, "from"));
   ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(to, "to"));
+  q.credits = false;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
   StoreStatsResult out;
   for (const GroupSums& g : sums.groups) {

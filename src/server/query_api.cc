@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <boost/beast/http.hpp>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -81,16 +82,19 @@ Result<std::string> Api::Sources(Store& store, const Call& call) const {
     }
     return out;
   }
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  std::string out = "[";
   for (const query::SourceRow& r : rows) {
-    nlohmann::ordered_json j;
-    for (size_t i = 0; i < fields.size(); ++i) j[std::string(fields[i])] = r.key[i];
-    j["events"] = r.events;
-    j["uniques"] = r.uniques;
-    j["paid_share"] = r.paid_share;
-    out.push_back(std::move(j));
+    if (out.size() > 1) out += ',';
+    for (size_t i = 0; i < fields.size(); ++i) {
+      fmt::format_to(std::back_inserter(out), "{}\"{}\":", i == 0 ? "{" : ",", fields[i]);
+      AppendJsonString(&out, r.key[i]);
+    }
+    // paid_share is a share of events > 0: finite.
+    fmt::format_to(std::back_inserter(out), ",\"events\":{},\"uniques\":{},\"paid_share\":{}}}",
+                   r.events, r.uniques, r.paid_share);
   }
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += ']';
+  return out;
 }
 
 Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
@@ -204,8 +208,7 @@ Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
     models.push_back(model);
   }
   if (call.csv) return query::ReportRowsCsv(result, models, options.group_by);
-  return query::ReportRowsJson(result, models, options.group_by)
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return query::ReportRowsJson(result, models, options.group_by);
 }
 
 }  // namespace attrib::server

@@ -2,8 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
 
+#include "common/u64_map.h"
 #include "identity/identity.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 #include "storage/sqlite/statements.h"
@@ -31,33 +31,50 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   const std::string_view dim = storage::kDimNames[q.dim];
   // One snapshot: the three tables agree with each other.
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
-  std::map<std::string, GroupSums> groups;  // by value
+  // Both statements walk the dimension's groups in the order of their values, and each
+  // group's rows together.
+  AggregateResult result;
+  U64Map<uint32_t> place;  // group id → 1 + its place in result.groups
+  int64_t last_id = 0;
+  GroupSums* last = nullptr;
+  const auto group = [&](Stmt& s) -> GroupSums& {
+    const int64_t id = s.Int(0);
+    if (id != last_id) {
+      uint32_t& i = place[static_cast<uint64_t>(id)];
+      if (i == 0) {
+        result.groups.push_back(GroupSums{.value = std::string(s.Text(1))});
+        i = static_cast<uint32_t>(result.groups.size());
+      }
+      last_id = id;
+      last = &result.groups[i - 1];
+    }
+    return *last;
+  };
   Stmt& reach = st_->read_reach;
   reach.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to).Bind(5, int64_t{q.min_level});
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
     if (!row) break;
-    GroupSums& g = groups[std::string(reach.Text(0))];
-    g.touchpoints = reach.Int(1);
-    g.visitors = reach.Int(2);
-    g.paid = reach.Int(3);
+    GroupSums& g = group(reach);
+    g.touchpoints += reach.Int(2);
+    // Visitors are counted on the first day of the window they came (docs/storage.md).
+    if (reach.Int(5) < from) g.visitors += reach.Int(3);
+    g.paid += reach.Int(4);
   }
-  Stmt& credits = st_->read_credits;
-  credits.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
-  if (q.kind) credits.Bind(5, int64_t{*q.kind});
-  for (;;) {
-    ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
-    if (!row) break;
-    GroupSums& g = groups[std::string(credits.Text(0))];
-    for (int m = 0; m < kHeuristicModelCount; ++m) {
-      g.credit[m] += credits.Int(1 + m);
-      g.revenue[m] += credits.Int(1 + kHeuristicModelCount + m);
+  if (q.credits) {
+    last_id = 0;
+    Stmt& credits = st_->read_credits;
+    credits.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
+    if (q.kind) credits.Bind(5, int64_t{*q.kind});
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
+      if (!row) break;
+      GroupSums& g = group(credits);
+      for (int m = 0; m < kHeuristicModelCount; ++m) {
+        g.credit[m] += credits.Int(2 + m);
+        g.revenue[m] += credits.Int(2 + kHeuristicModelCount + m);
+      }
     }
-  }
-  AggregateResult result;
-  for (auto& [value, g] : groups) {
-    g.value = value;
-    result.groups.push_back(std::move(g));
   }
   Stmt& totals = st_->read_totals;
   totals.Bind(1, project_).Bind(2, from).Bind(3, to);

@@ -105,12 +105,12 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       // The dimension's groups first, then each one's days (planned the other way round,
       // SQLite read every aggregate row of the project).
       {&s.read_reach,
-       "SELECT g.value, sum(r.touchpoints), sum(CASE WHEN r.prev_day < ?3 THEN r.visitors "
-       "ELSE 0 END), sum(r.paid) FROM groups g CROSS JOIN agg_reach r ON r.project_id = ?1 AND "
-       "r.group_id = g.group_id AND r.level = ?5 AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2 "
-       "GROUP BY g.value"},
+       "SELECT g.group_id, g.value, r.touchpoints, r.visitors, r.paid, r.prev_day FROM groups g "
+       "CROSS JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id AND r.level = ?5 "
+       "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2"},
       {&s.read_credits,
-       "SELECT g.value, c.credit_first_touch, c.credit_last_touch, c.credit_last_non_direct, "
+       "SELECT g.group_id, g.value, c.credit_first_touch, c.credit_last_touch, "
+       "c.credit_last_non_direct, "
        "c.credit_linear, c.credit_time_decay, c.credit_u_shaped, c.credit_w_shaped, "
        "c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
        "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
