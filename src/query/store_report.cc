@@ -156,6 +156,9 @@ Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
   q.dim = static_cast<int>(GroupBy::kChannel);  // every session has one channel
   ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(from, "from"));
   ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(to, "to"));
+  if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
+    return Status::InvalidArgument("the window is empty: from is not before to");
+  }
   q.credits = false;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
   StoreStatsResult out;

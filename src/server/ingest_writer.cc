@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,10 @@ namespace {
 constexpr int64_t kEntriesReadPerFold = 256;
 // The folding thread's niceness, above the other threads' (Linux: per thread).
 constexpr int kFoldNice = 19;
+// … and its disk writes' class: idle, served when the acknowledging thread's are not waiting
+// (ioprio_set(2); no glibc wrapper, so the kernel's values).
+constexpr int kIoprioWhoProcess = 1;
+constexpr int kFoldIoPriority = 3 << 13;  // IOPRIO_CLASS_IDLE
 // How long folded entries stay in the inbox when no request comes to forget them with.
 constexpr std::chrono::seconds kForgetAfter{1};
 
@@ -189,6 +194,7 @@ void IngestWriter::RunFolds() {
   // stay quick and folding takes the time left (the backlog limit stops it falling too far
   // behind).
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kFoldNice);
+  (void)syscall(SYS_ioprio_set, kIoprioWhoProcess, gettid(), kFoldIoPriority);
   int64_t next;
   {
     std::lock_guard lock(mu_);

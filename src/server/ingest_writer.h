@@ -37,11 +37,11 @@ struct WriterOptions {
   size_t max_backlog_bytes = size_t{1} << 30;
   // Of those, the parsed batches kept in memory.
   size_t max_parsed_bytes = 256 << 20;
-  // Bodies folded into the store per transaction, at most. Small: the file system writes a
-  // transaction's data out before it lets the inbox's next fsync finish (ext4's ordered mode),
-  // so a large one stalls acknowledgements; at 100 k events/s, 16 MB folds gave a p99 of
-  // 70 ms, 1 MB ones 20-40 ms (docs/performance.md), for about the same folding speed.
-  size_t fold_bytes = 1 << 20;
+  // Bodies folded into the store per transaction, at most. Small: each store commit is written
+  // out and flushed to the disk at once, and the inbox's next fsync waits behind it; at 100 k
+  // events/s, 16 MB folds gave a p99 of 70 ms, 1 MB ones 18-23 ms, 256 KB ones 14-20 ms
+  // (docs/performance.md), for about the same folding speed.
+  size_t fold_bytes = 256 << 10;
   std::chrono::milliseconds derive_interval{1000};
   // How long a stop may go on folding and deriving what was acknowledged (none is started
   // after it; one under way is finished); what is left then waits for the next start, in the

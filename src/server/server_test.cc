@@ -139,6 +139,12 @@ TEST_F(ServerTest, StatsAndTheRuleAudit) {
   r = Get("/v1/stats?from=2026-11-18", a_.read_key);
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.json()["sessions"], 0);
+  // An empty window is a mistake, not a quiet day.
+  r = Get("/v1/stats?from=2026-11-18&to=2026-11-17", a_.read_key);
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_EQ(r.json()["code"], "invalid_argument") << r.body;
+  EXPECT_NE(r.json()["message"].get<std::string>().find("from is not before to"), std::string::npos)
+      << r.body;
 
   // The cascade in order, each rule with what it classified.
   r = Get("/v1/rules", a_.read_key);
