@@ -160,6 +160,30 @@ Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,
   return out;
 }
 
+Status AbsorbingChain::SolveFromEach(std::vector<double>* reward, std::vector<double>* value) {
+  transposed_ = true;
+  const auto components = static_cast<uint32_t>(component_begin_.size() - 1);
+  for (auto [own, out] : {std::pair{&reward_, reward}, std::pair{&value_, value}}) {
+    out->assign(n_, 0.0);
+    std::vector<double> b(*own);
+    for (uint32_t c = components; c-- > 0;) {  // sinks first: what c leads to is known
+      for (uint32_t k = component_begin_[c]; k < component_begin_[c + 1]; ++k) {
+        const uint32_t s = members_[k];
+        for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+          const uint32_t t = column_[e];
+          if (component_of_[t] != c) b[s] += probability_[e] * (*out)[t];
+        }
+      }
+      if (Status st = SolveComponent(c, {}, b, *out); !st.ok()) {
+        transposed_ = false;
+        return st;
+      }
+    }
+  }
+  transposed_ = false;
+  return Status::Ok();
+}
+
 Status AbsorbingChain::SolveComponent(uint32_t c, const std::vector<bool>& removed,
                                       std::span<const double> inflow, std::span<double> visits) {
   if (component_begin_[c + 1] - component_begin_[c] == 1) {  // no step within: self-loops
@@ -176,7 +200,7 @@ Status AbsorbingChain::SolveComponent(uint32_t c, const std::vector<bool>& remov
     states.push_back(s);
     any = any || inflow[s] != 0;
   }
-  if (!any) return Status::Ok();  // nothing reaches it: no visits
+  if (!any) return Status::Ok();  // nothing reaches it (pays nothing): 0
   if (states.size() == 1) {
     visits[states[0]] = inflow[states[0]];
     return Status::Ok();
@@ -200,7 +224,8 @@ Status AbsorbingChain::SolveDense(uint32_t c, std::span<const uint32_t> states,
     b[i] = inflow[s];
     for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
       const uint32_t t = column_[e];
-      if (component_of_[t] == c && Kept(t, removed)) at(local_[t], i) -= probability_[e];
+      if (component_of_[t] != c || !Kept(t, removed)) continue;
+      (transposed_ ? at(i, local_[t]) : at(local_[t], i)) -= probability_[e];
     }
   }
   for (size_t col = 0; col < k; ++col) {
@@ -247,9 +272,15 @@ Status AbsorbingChain::SolveIteratively(uint32_t c, std::span<const uint32_t> st
     }
     begin.push_back(static_cast<uint32_t>(to.size()));
   }
-  const auto apply = [&](std::span<const double> v, std::span<double> out) {  // (I − Q_ccᵀ) v
+  const auto apply = [&](std::span<const double> v, std::span<double> out) {
     std::copy(v.begin(), v.end(), out.begin());
-    for (size_t i = 0; i < n; ++i) {
+    if (transposed_) {  // (I − Q_cc) v
+      for (size_t i = 0; i < n; ++i) {
+        for (uint32_t e = begin[i]; e < begin[i + 1]; ++e) out[i] -= p[e] * v[to[e]];
+      }
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {  // (I − Q_ccᵀ) v
       if (v[i] == 0) continue;
       for (uint32_t e = begin[i]; e < begin[i + 1]; ++e) out[to[e]] -= p[e] * v[i];
     }
@@ -257,14 +288,16 @@ Status AbsorbingChain::SolveIteratively(uint32_t c, std::span<const uint32_t> st
   std::vector<double> b(n), x(n, 0.0);
   for (size_t i = 0; i < n; ++i) {
     b[i] = inflow[states[i]];
-    if (visits_.size() == n_) x[i] = visits_[states[i]];
+    if (!transposed_ && visits_.size() == n_) x[i] = visits_[states[i]];
   }
-  // Absolute: no more than the one unit of flow entering the chain reaches any component, and
-  // the answers are sums of visits.
-  const double tolerance = kTolerance;
+  // Visits: absolute, as no more than the one unit of flow entering the chain reaches any
+  // component, and the answers are sums of visits. Absorption from each state: relative to
+  // what absorbing pays (a value may be large).
+  const double tolerance = kTolerance * std::max(1.0, std::sqrt(Dot(b, b)));
   const int m = static_cast<int>(std::min<size_t>(kRestart, n));
-  std::vector<double> basis(static_cast<size_t>(m + 1) * n);
-  const auto vec = [&](int i) { return std::span<double>(basis.data() + i * n, n); };
+  // Every vector is written before it is read: the space is reused without clearing.
+  if (basis_.size() < static_cast<size_t>(m + 1) * n) basis_.resize(static_cast<size_t>(m + 1) * n);
+  const auto vec = [&](int i) { return std::span<double>(basis_.data() + i * n, n); };
   std::vector<double> h(static_cast<size_t>(m + 1) * m), cs(m), sn(m), g(m + 1), y(m);
   const auto H = [&](int i, int j) -> double& { return h[static_cast<size_t>(i) * m + j]; };
   std::vector<double> r(n);

@@ -40,11 +40,24 @@ class AbsorbingChain {
   // nothing (they must not include `entry`; empty: none removed).
   Result<Outcome> Solve(uint32_t entry, const std::vector<bool>& removed);
 
+  // Per state s, the expected reward and value of absorption starting in s, nothing removed
+  // (the transposed system, (I − Q) x = reward, solved sinks first).
+  Status SolveFromEach(std::vector<double>* reward, std::vector<double>* value);
+
+  // The expected visits of each state in the last Solve(entry, {}) (empty before one).
+  const std::vector<double>& visits() const { return visits_; }
+  // True when no path leads from s back to s (but a self-loop): s is visited at most once.
+  bool VisitedOnce(uint32_t s) const {
+    const uint32_t c = component_of_[s];
+    return component_begin_[c + 1] - component_begin_[c] == 1;
+  }
+
   // Components of more states than this are solved iteratively; smaller ones by dense LU.
   static constexpr size_t kDenseLimit = 200;
 
  private:
-  // The expected visits n of component c's kept states: (I − Q_ccᵀ) n = inflow there.
+  // The expected visits n of component c's kept states: (I − Q_ccᵀ) n = inflow there; or,
+  // when transposed_, the expected absorption x: (I − Q_cc) x = inflow.
   Status SolveComponent(uint32_t c, const std::vector<bool>& removed,
                         std::span<const double> inflow, std::span<double> visits);
   Status SolveDense(uint32_t c, std::span<const uint32_t> states, const std::vector<bool>& removed,
@@ -72,6 +85,8 @@ class AbsorbingChain {
   uint32_t visits_entry_ = UINT32_MAX;
   std::vector<uint32_t> local_;   // state → index within the component being solved
   std::vector<uint32_t> states_;  // … its kept states
+  bool transposed_ = false;       // SolveFromEach's system is being solved
+  std::vector<double> basis_;     // GMRES's Krylov vectors, kept between solves
 };
 
 }  // namespace attrib

@@ -19,9 +19,9 @@ struct Chain {
   std::vector<double> reward, value;
 };
 
-// x(s) = Σ_t Q(s, t) x(t) + reward(s), x = 0 on removed states, solved densely; x(entry).
-double Reference(const Chain& c, const std::vector<double>& pay, uint32_t entry,
-                 const std::vector<bool>& removed) {
+// x(s) = Σ_t Q(s, t) x(t) + reward(s), x = 0 on removed states, solved densely.
+std::vector<double> ReferenceFromEach(const Chain& c, const std::vector<double>& pay,
+                                      const std::vector<bool>& removed) {
   const size_t n = c.n;
   std::vector<std::vector<double>> a(n, std::vector<double>(n, 0.0));
   std::vector<double> b(n, 0.0);
@@ -33,7 +33,13 @@ double Reference(const Chain& c, const std::vector<double>& pay, uint32_t entry,
     if (!removed.empty() && (removed[st.from] || removed[st.to])) continue;
     a[st.from][st.to] -= st.probability;
   }
-  return test::DenseSolve(std::move(a), std::move(b))[entry];
+  return test::DenseSolve(std::move(a), std::move(b));
+}
+
+// … its x(entry).
+double Reference(const Chain& c, const std::vector<double>& pay, uint32_t entry,
+                 const std::vector<bool>& removed) {
+  return ReferenceFromEach(c, pay, removed)[entry];
 }
 
 // n states; each steps to `degree` others (a ring step keeps it one big cycle when `ring`),
@@ -77,6 +83,15 @@ void ExpectMatches(const Chain& c, Rng& rng) {
     EXPECT_NEAR(got->reward, Reference(c, c.reward, 0, removed), 1e-9) << "round " << round;
     const double value = Reference(c, c.value, 0, removed);
     EXPECT_NEAR(got->value, value, 1e-9 * std::max(1.0, value)) << "round " << round;
+  }
+  // Absorption from every state at once (the transposed system).
+  std::vector<double> reward, value;
+  ASSERT_TRUE(solver.SolveFromEach(&reward, &value).ok());
+  const std::vector<double> want_reward = ReferenceFromEach(c, c.reward, {});
+  const std::vector<double> want_value = ReferenceFromEach(c, c.value, {});
+  for (uint32_t s = 0; s < c.n; ++s) {
+    EXPECT_NEAR(reward[s], want_reward[s], 1e-9) << "state " << s;
+    EXPECT_NEAR(value[s], want_value[s], 1e-9 * std::max(1.0, want_value[s])) << "state " << s;
   }
 }
 

@@ -150,7 +150,13 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   result.expected_value = all.value;
   if (!(all.reward > 0)) return result;
 
-  // 3. Removal effects: each channel's states made dead ends, one solve per channel.
+  // 3. Removal effects: each channel's states made dead ends, one solve per channel; or, for
+  //    a channel that is one state visited at most once (order 1, outside every cycle), none:
+  //    what is lost is the conversions that pass through it, P(reaching s) × P(converting
+  //    from s) by the Markov property, from the visits above and one solve from each state.
+  std::vector<double> from_reward, from_value;
+  if (k == 1) ATTRIB_RETURN_IF_ERROR(solver.SolveFromEach(&from_reward, &from_value));
+  const std::vector<double>& visits = solver.visits();
   std::vector<std::vector<uint32_t>> states_of(channels);
   for (uint32_t s = kNullState + 1; s < state_count; ++s) {
     const std::vector<uint32_t>& in = result.states[s];
@@ -165,14 +171,20 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   double sum = 0, value_sum = 0;
   for (uint32_t c = 0; c < channels; ++c) {
     if (states_of[c].empty()) continue;
-    for (const uint32_t s : states_of[c]) removed[s] = true;
-    ATTRIB_ASSIGN_OR_RETURN(const AbsorbingChain::Outcome without,
-                            solver.Solve(kStartState, removed));
-    for (const uint32_t s : states_of[c]) removed[s] = false;
-    result.removal_effect[c] = std::clamp(1.0 - without.reward / all.reward, 0.0, 1.0);
+    AbsorbingChain::Outcome lost;  // what removing the channel loses
+    if (const uint32_t s = states_of[c][0]; k == 1 && solver.VisitedOnce(s)) {
+      lost = {visits[s] * from_reward[s], visits[s] * from_value[s]};
+    } else {
+      for (const uint32_t t : states_of[c]) removed[t] = true;
+      ATTRIB_ASSIGN_OR_RETURN(const AbsorbingChain::Outcome without,
+                              solver.Solve(kStartState, removed));
+      for (const uint32_t t : states_of[c]) removed[t] = false;
+      lost = {all.reward - without.reward, all.value - without.value};
+    }
+    result.removal_effect[c] = std::clamp(lost.reward / all.reward, 0.0, 1.0);
     sum += result.removal_effect[c];
     if (all.value > 0) {
-      result.value_removal_effect[c] = std::clamp(1.0 - without.value / all.value, 0.0, 1.0);
+      result.value_removal_effect[c] = std::clamp(lost.value / all.value, 0.0, 1.0);
       value_sum += result.value_removal_effect[c];
     }
   }
