@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http.hpp>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
@@ -552,10 +553,22 @@ void Api::Query(std::shared_ptr<Call> call) {
   }
 
   boost::asio::post(queries_, [this, call] {
+    // Read before the query: an answer is never kept as newer than the data it was read from.
+    const uint64_t version = writer_.store_changes();
+    std::string key = fmt::format("{}\n{}\n{}", call->project, call->path, call->csv);
+    for (const auto& [name, value] : call->params) {
+      fmt::format_to(std::back_inserter(key), "\n{}:{}{}:{}", name.size(), name, value.size(),
+                     value);
+    }
+    if (std::optional<std::string> kept = answers_.Find(key, version)) {
+      ++metrics_.answers_reused;
+      return call->respond(Answer(*call, std::move(*kept)));
+    }
     Result<std::unique_ptr<Store>> store = TakeReader(call->project);
     if (!store.ok()) return call->respond(Answer(*call, store.status()));
     Result<std::string> body = RunQuery(**store, *call);
     GiveReader(call->project, std::move(store).value());
+    if (body.ok()) answers_.Put(key, version, *body);
     call->respond(Answer(*call, std::move(body)));
   });
 }

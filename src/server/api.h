@@ -21,6 +21,7 @@
 #include "attrib/clock.h"
 #include "attrib/store.h"
 #include "query/batch.h"
+#include "server/answer_cache.h"
 #include "server/http_server.h"
 #include "server/ingest_writer.h"
 #include "server/metrics.h"
@@ -55,6 +56,10 @@ IngestBatch ParseIngest(storage::RowBuilder& builder, std::string_view route, Mi
 // What a parsed request holds: messages accepted (of which the store may find some are
 // repeats of stored ones), repeated within the request, and rejected.
 IngestCounts CountsOf(const IngestBatch& batch);
+
+// Query answers kept until the stores change (AnswerCache): a dashboard's comparisons by
+// campaign for a few windows are a few MB.
+inline constexpr size_t kAnswerCacheBytes = 64 << 20;
 
 // Opens a project's store for queries (a read connection).
 using OpenReader = std::function<Result<std::unique_ptr<Store>>(const std::string& project)>;
@@ -112,6 +117,7 @@ class Api final : public Handler {
   OpenReader open_reader_;
   Metrics& metrics_;
   boost::asio::thread_pool queries_{2};
+  AnswerCache answers_{kAnswerCacheBytes};
 
   mutable std::shared_mutex keys_mu_;
   std::map<std::string, ApiKey, std::less<>> keys_;  // by key_id

@@ -321,6 +321,7 @@ Status IngestWriter::Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& ta
       ATTRIB_ASSIGN_OR_RETURN(Store * store, StoreOf(project));
       return store->Append(entry.second);
     }();
+    store_changes_.fetch_add(1, std::memory_order_release);
     if (!counts.ok()) {
       stores_.erase(project);  // a store that failed mid-way is opened again for the next try
       return counts.status();
@@ -346,7 +347,9 @@ Result<Store*> IngestWriter::StoreOf(const std::string& project) {
   ATTRIB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, open_(project));
   // Whatever an earlier process stored but did not derive (and, for a project never derived,
   // its first derivation) before the first new events.
-  ATTRIB_RETURN_IF_ERROR(store->Derive([](uint64_t, uint64_t) {}).status());
+  const Status derived = store->Derive([](uint64_t, uint64_t) {}).status();
+  store_changes_.fetch_add(1, std::memory_order_release);
+  ATTRIB_RETURN_IF_ERROR(derived);
   return stores_.emplace(project, std::move(store)).first->second.get();
 }
 
@@ -365,6 +368,7 @@ void IngestWriter::DerivePending() {
       continue;
     }
     Result<DeriveCounts> counts = store->second->Derive([](uint64_t, uint64_t) {});
+    store_changes_.fetch_add(1, std::memory_order_release);
     if (!counts.ok()) {
       // Left pending: the next round tries again.
       stores_.erase(store);

@@ -10,6 +10,7 @@
 // after a restart, they are read back from the inbox and parsed again.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -97,6 +98,10 @@ class IngestWriter {
   // The requests an earlier run acknowledged and left in the inbox (folded first).
   int64_t left_by_earlier_run() const { return left_by_earlier_run_; }
 
+  // Counts the writes to the stores (folds and derivations, counted once each is over): an
+  // answer read from the stores holds while this is unchanged.
+  uint64_t store_changes() const { return store_changes_.load(std::memory_order_acquire); }
+
  private:
   struct Request {
     InboxEntry entry;
@@ -123,6 +128,7 @@ class IngestWriter {
 
   Inbox inbox_;
   int64_t left_by_earlier_run_ = 0;
+  std::atomic<uint64_t> store_changes_{0};
   OpenStore open_;
   Parse parse_;
   const WriterOptions options_;

@@ -91,6 +91,11 @@ std::string Metrics::Prometheus() const {
   out += "# HELP attrib_conversions_restated_total Credited conversions whose credits changed.\n";
   out += "# TYPE attrib_conversions_restated_total counter\n";
   out += fmt::format("attrib_conversions_restated_total {}\n", conversions_restated.load());
+  out +=
+      "# HELP attrib_query_answers_reused_total Queries answered with an answer kept since the "
+      "stores last changed.\n";
+  out += "# TYPE attrib_query_answers_reused_total counter\n";
+  out += fmt::format("attrib_query_answers_reused_total {}\n", answers_reused.load());
   return out;
 }
 

@@ -160,6 +160,49 @@ TEST_F(ServerTest, StatsAndTheRuleAudit) {
   EXPECT_FALSE(audit["rules_version"].get<std::string>().empty());
 }
 
+TEST_F(ServerTest, AnswersAreKeptUntilTheStoreChanges) {
+  StartServer();
+  const auto send = [this](const std::string& visitor, double revenue) {
+    const std::string batch = R"({"batch":[)" +
+                              Page(visitor + "p", visitor, "https://shop.example/?gclid=a",
+                                   "https://www.google.com/", "2026-11-17T10:00:00Z") +
+                              "," + Order(visitor + "o", visitor, revenue, "2026-11-17T10:10:00Z") +
+                              "]}";
+    ASSERT_EQ(Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  };
+  send("v1", 30);
+  const std::string compare = "/v1/attribution/compare?by=channel";
+  Reply first = GetUntil(compare, a_.read_key, [](const Reply& x) {
+    return x.status == 200 && x.body.find("paid_search") != std::string::npos;
+  });
+  ASSERT_EQ(first.status, 200u) << first.body;
+  // Asked again with nothing new stored: the same answer, kept (the metric says so).
+  const auto reused = [this] {
+    const std::string body = Send(http::verb::get, "/metrics", "").body;
+    const std::string name = "\nattrib_query_answers_reused_total ";
+    const size_t at = body.find(name);
+    return at == std::string::npos ? -1 : std::stoll(body.substr(at + name.size()));
+  };
+  const int64_t before = reused();
+  const Reply again = Get(compare, a_.read_key);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(reused(), before + 1);
+  // Another key's project, the CSV form and other parameters are other answers.
+  EXPECT_EQ(Get(compare, b_.read_key).body, "[]");
+  EXPECT_NE(Get(compare + "&to=2026-11-17", a_.read_key).body, first.body);
+  // New events: the next answer is read from the store again and counts them.
+  send("v2", 70);
+  const Reply after = GetUntil(compare, a_.read_key, [&first](const Reply& x) {
+    return x.status == 200 && x.body != first.body;
+  });
+  EXPECT_NE(after.body, first.body);
+  double revenue = 0;
+  for (const nlohmann::json& row : after.json()) {
+    if (row["model"] == "last_touch") revenue += row["revenue"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(revenue, 100);
+}
+
 TEST_F(ServerTest, SingleRoutesTypeTheirMessagesAndTakeTheKeyFromTheBody) {
   StartServer();
   // analytics.js: text/plain, writeKey in the body, no type, the short route.
