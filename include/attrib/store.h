@@ -149,7 +149,7 @@ struct GroupPath {
 };
 
 struct AggregateResult {
-  std::vector<GroupSums> groups;  // those with touchpoints by value, then those with credits only
+  std::vector<GroupSums> groups;  // usually by value (as the index gives them); see store_report
   uint64_t conversions = 0;
   __int128 revenue = 0;                 // fixed point
   std::vector<std::string> currencies;  // of the conversions, sorted

@@ -86,7 +86,7 @@ class AbsorbingChain {
   std::vector<uint32_t> local_;   // state → index within the component being solved
   std::vector<uint32_t> states_;  // … its kept states
   bool transposed_ = false;       // SolveFromEach's system is being solved
-  std::vector<double> basis_;     // GMRES's Krylov vectors, kept between solves
+  std::vector<double> basis_;     // room for GMRES's Krylov vectors, reused by each solve
 };
 
 }  // namespace attrib

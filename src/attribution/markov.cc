@@ -155,7 +155,11 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   //    what is lost is the conversions that pass through it, P(reaching s) × P(converting
   //    from s) by the Markov property, from the visits above and one solve from each state.
   std::vector<double> from_reward, from_value;
-  if (k == 1) ATTRIB_RETURN_IF_ERROR(solver.SolveFromEach(&from_reward, &from_value));
+  bool any_once = false;
+  for (uint32_t s = kNullState + 1; k == 1 && s < state_count; ++s) {
+    any_once = any_once || solver.VisitedOnce(s);
+  }
+  if (any_once) ATTRIB_RETURN_IF_ERROR(solver.SolveFromEach(&from_reward, &from_value));
   const std::vector<double>& visits = solver.visits();
   std::vector<std::vector<uint32_t>> states_of(channels);
   for (uint32_t s = kNullState + 1; s < state_count; ++s) {
@@ -172,7 +176,7 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   for (uint32_t c = 0; c < channels; ++c) {
     if (states_of[c].empty()) continue;
     AbsorbingChain::Outcome lost;  // what removing the channel loses
-    if (const uint32_t s = states_of[c][0]; k == 1 && solver.VisitedOnce(s)) {
+    if (const uint32_t s = states_of[c][0]; any_once && solver.VisitedOnce(s)) {
       lost = {visits[s] * from_reward[s], visits[s] * from_value[s]};
     } else {
       for (const uint32_t t : states_of[c]) removed[t] = true;

@@ -24,7 +24,8 @@ void AnswerCache::Put(const std::string& key, uint64_t version, const std::strin
   if (bytes > max_bytes_ / 8) return;
   std::lock_guard lock(mu_);
   ForgetOlderThan(version);
-  // An answer of an older version (the stores changed while it was computed) is not kept.
+  // An answer of a version older than one already seen (the stores changed while it was
+  // computed) is not kept; one seen first is forgotten by the next Find of a newer version.
   if (version != version_ || by_key_.contains(key)) return;
   while (bytes_ + bytes > max_bytes_ && !entries_.empty()) {
     const Entry& last = entries_.back();

@@ -257,13 +257,14 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
     metrics_.Response(c.route, res.result_int(), seconds);
     if (options_.log_requests) {
+      const bool head = c.request.method() == http::verb::head;
       nlohmann::json line = {{"time", FormatIsoTime(clock_.Now())},
                              {"method", std::string(c.request.method_string())},
                              {"path", c.path},
                              {"status", res.result_int()},
                              {"ms", std::round(seconds * 1e5) / 100},
                              {"bytes_in", c.request.body().size()},
-                             {"bytes_out", res.body().size()}};
+                             {"bytes_out", head ? 0 : res.body().size()}};
       if (!c.project.empty()) line["project"] = c.project;
       std::fprintf(stderr, "%s\n",
                    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -274,7 +275,9 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     call->respond(ErrorResponse(status, code, message));
   };
 
-  const http::verb method = call->request.method();
+  // HEAD is answered as GET (the HTTP server sends it without the body).
+  const http::verb method =
+      call->request.method() == http::verb::head ? http::verb::get : call->request.method();
   const std::string& path = call->path;
 
   if (method == http::verb::options) {  // CORS preflight

@@ -108,9 +108,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec, size_t) {
     if (ec) return Failed(ec);
     Request request = parser_->release();
-    // HEAD is GET without the body (RFC 9110 §9.3.2): answered as GET, sent without the body.
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the handler answers it as GET, and it
+    // is sent without the body.
     head_ = request.method() == http::verb::head;
-    if (head_) request.method(http::verb::get);
     keep_alive_ = request.keep_alive();
     version_ = request.version();
     handler_.Handle(std::move(request), peer_, [self = shared_from_this()](Response res) {

@@ -17,7 +17,9 @@ constexpr int64_t kEntriesReadPerFold = 256;
 // The folding thread's niceness, above the other threads' (Linux: per thread).
 constexpr int kFoldNice = 19;
 // … and its disk writes' class: idle, served when the acknowledging thread's are not waiting
-// (ioprio_set(2); no glibc wrapper, so the kernel's values).
+// (ioprio_set(2); no glibc wrapper, so the kernel's values). Never starved for long: the
+// mq-deadline and BFQ schedulers serve idle requests that have waited too long (mq-deadline
+// after prio_aging_expire, 10 s; BFQ after 200 ms without idle service); others ignore it.
 constexpr int kIoprioWhoProcess = 1;
 constexpr int kFoldIoPriority = 3 << 13;  // IOPRIO_CLASS_IDLE
 // How long folded entries stay in the inbox when no request comes to forget them with.
@@ -341,13 +343,18 @@ Status IngestWriter::Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& ta
   return Status::Ok();
 }
 
+std::function<void(uint64_t, uint64_t)> IngestWriter::CountChanges() {
+  // A derivation commits chunk by chunk, and reports its progress after each commit.
+  return [this](uint64_t, uint64_t) { store_changes_.fetch_add(1, std::memory_order_release); };
+}
+
 Result<Store*> IngestWriter::StoreOf(const std::string& project) {
   auto it = stores_.find(project);
   if (it != stores_.end()) return it->second.get();
   ATTRIB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, open_(project));
   // Whatever an earlier process stored but did not derive (and, for a project never derived,
   // its first derivation) before the first new events.
-  const Status derived = store->Derive([](uint64_t, uint64_t) {}).status();
+  const Status derived = store->Derive(CountChanges()).status();
   store_changes_.fetch_add(1, std::memory_order_release);
   ATTRIB_RETURN_IF_ERROR(derived);
   return stores_.emplace(project, std::move(store)).first->second.get();
@@ -367,7 +374,7 @@ void IngestWriter::DerivePending() {
       }
       continue;
     }
-    Result<DeriveCounts> counts = store->second->Derive([](uint64_t, uint64_t) {});
+    Result<DeriveCounts> counts = store->second->Derive(CountChanges());
     store_changes_.fetch_add(1, std::memory_order_release);
     if (!counts.ok()) {
       // Left pending: the next round tries again.

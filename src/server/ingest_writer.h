@@ -98,8 +98,9 @@ class IngestWriter {
   // The requests an earlier run acknowledged and left in the inbox (folded first).
   int64_t left_by_earlier_run() const { return left_by_earlier_run_; }
 
-  // Counts the writes to the stores (folds and derivations, counted once each is over): an
-  // answer read from the stores holds while this is unchanged.
+  // Counts the writes to the stores (each fold, each chunk of a derivation), once each is
+  // committed: an answer read from the stores holds while this is unchanged (but for the
+  // moment between a commit and its count). One count for every project.
   uint64_t store_changes() const { return store_changes_.load(std::memory_order_acquire); }
 
  private:
@@ -122,6 +123,8 @@ class IngestWriter {
   void RunAcks();
   void RunFolds();
   Result<Store*> StoreOf(const std::string& project);
+  // Derive's progress callback: counts each commit in store_changes_.
+  std::function<void(uint64_t, uint64_t)> CountChanges();
   // Folds the acknowledged entries [from, to] into their stores.
   Status Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& acked);
   void DerivePending();

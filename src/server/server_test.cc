@@ -172,9 +172,15 @@ TEST_F(ServerTest, AnswersAreKeptUntilTheStoreChanges) {
   };
   send("v1", 30);
   const std::string compare = "/v1/attribution/compare?by=channel";
-  Reply first = GetUntil(compare, a_.read_key, [](const Reply& x) {
-    return x.status == 200 && x.body.find("paid_search") != std::string::npos;
-  });
+  ASSERT_EQ(GetUntil(compare, a_.read_key,
+                     [](const Reply& x) {
+                       return x.status == 200 && x.body.find("paid_search") != std::string::npos;
+                     })
+                .status,
+            200u);
+  // The derivation is over (it is counted once the store has it): nothing changes now.
+  ASSERT_EQ(MetricsWith({"attrib_people_derived_total 1"}).status, 200u);
+  const Reply first = Get(compare, a_.read_key);
   ASSERT_EQ(first.status, 200u) << first.body;
   // Asked again with nothing new stored: the same answer, kept (the metric says so).
   const auto reused = [this] {
@@ -190,6 +196,10 @@ TEST_F(ServerTest, AnswersAreKeptUntilTheStoreChanges) {
   // Another key's project, the CSV form and other parameters are other answers.
   EXPECT_EQ(Get(compare, b_.read_key).body, "[]");
   EXPECT_NE(Get(compare + "&to=2026-11-17", a_.read_key).body, first.body);
+  const Reply csv = Send(http::verb::get, compare, "",
+                         {{"Authorization", "Bearer " + a_.read_key}, {"Accept", "text/csv"}});
+  EXPECT_TRUE(csv.body.starts_with("model,channel,")) << csv.body;
+  EXPECT_EQ(reused(), before + 1);
   // New events: the next answer is read from the store again and counts them.
   send("v2", 70);
   const Reply after = GetUntil(compare, a_.read_key, [&first](const Reply& x) {
