@@ -5,20 +5,22 @@
 namespace attrib::server {
 namespace {
 
-TEST(AnswerCache, KeepsAnswersUntilTheStoresChange) {
+TEST(AnswerCache, KeepsAnswersUntilTheirStoreChanges) {
   AnswerCache cache(1 << 20);
   EXPECT_FALSE(cache.Find("a", 1).has_value());
   cache.Put("a", 1, "answer a");
-  cache.Put("b", 1, "answer b");
+  cache.Put("b", 7, "answer b");  // another project's: its own count of changes
   EXPECT_EQ(cache.Find("a", 1), "answer a");
-  EXPECT_EQ(cache.Find("b", 1), "answer b");
-  // The stores changed: nothing kept holds any more, even when asked with the old version.
+  EXPECT_EQ(cache.Find("b", 7), "answer b");
+  // a's store changed: its answer no longer holds, and is forgotten; b's still holds.
   EXPECT_FALSE(cache.Find("a", 2).has_value());
-  EXPECT_FALSE(cache.Find("b", 1).has_value());
-  // An answer computed before the change is not kept after it.
+  EXPECT_FALSE(cache.Find("a", 1).has_value());
+  EXPECT_EQ(cache.Find("b", 7), "answer b");
+  // An answer computed before the change never answers after it.
   cache.Put("a", 1, "old a");
   EXPECT_FALSE(cache.Find("a", 2).has_value());
   cache.Put("a", 2, "new a");
+  cache.Put("a", 1, "old a");  // late: a newer answer is kept
   EXPECT_EQ(cache.Find("a", 2), "new a");
 }
 

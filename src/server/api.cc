@@ -557,7 +557,7 @@ void Api::Query(std::shared_ptr<Call> call) {
 
   boost::asio::post(queries_, [this, call] {
     // Read before the query: an answer is never kept as newer than the data it was read from.
-    const uint64_t version = writer_.store_changes();
+    const uint64_t version = writer_.store_changes(call->project);
     std::string key = fmt::format("{}\n{}\n{}", call->project, call->path, call->csv);
     for (const auto& [name, value] : call->params) {
       fmt::format_to(std::back_inserter(key), "\n{}:{}{}:{}", name.size(), name, value.size(),

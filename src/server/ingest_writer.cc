@@ -323,7 +323,7 @@ Status IngestWriter::Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& ta
       ATTRIB_ASSIGN_OR_RETURN(Store * store, StoreOf(project));
       return store->Append(entry.second);
     }();
-    store_changes_.fetch_add(1, std::memory_order_release);
+    CountChange(project);
     if (!counts.ok()) {
       stores_.erase(project);  // a store that failed mid-way is opened again for the next try
       return counts.status();
@@ -343,9 +343,20 @@ Status IngestWriter::Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& ta
   return Status::Ok();
 }
 
-std::function<void(uint64_t, uint64_t)> IngestWriter::CountChanges() {
+uint64_t IngestWriter::store_changes(const std::string& project) const {
+  std::lock_guard lock(changes_mu_);
+  const auto it = changes_.find(project);
+  return it == changes_.end() ? 0 : it->second;
+}
+
+void IngestWriter::CountChange(const std::string& project) {
+  std::lock_guard lock(changes_mu_);
+  ++changes_[project];
+}
+
+std::function<void(uint64_t, uint64_t)> IngestWriter::CountChanges(const std::string& project) {
   // A derivation commits chunk by chunk, and reports its progress after each commit.
-  return [this](uint64_t, uint64_t) { store_changes_.fetch_add(1, std::memory_order_release); };
+  return [this, project](uint64_t, uint64_t) { CountChange(project); };
 }
 
 Result<Store*> IngestWriter::StoreOf(const std::string& project) {
@@ -354,8 +365,8 @@ Result<Store*> IngestWriter::StoreOf(const std::string& project) {
   ATTRIB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, open_(project));
   // Whatever an earlier process stored but did not derive (and, for a project never derived,
   // its first derivation) before the first new events.
-  const Status derived = store->Derive(CountChanges()).status();
-  store_changes_.fetch_add(1, std::memory_order_release);
+  const Status derived = store->Derive(CountChanges(project)).status();
+  CountChange(project);
   ATTRIB_RETURN_IF_ERROR(derived);
   return stores_.emplace(project, std::move(store)).first->second.get();
 }
@@ -374,8 +385,8 @@ void IngestWriter::DerivePending() {
       }
       continue;
     }
-    Result<DeriveCounts> counts = store->second->Derive(CountChanges());
-    store_changes_.fetch_add(1, std::memory_order_release);
+    Result<DeriveCounts> counts = store->second->Derive(CountChanges(it->first));
+    CountChange(it->first);
     if (!counts.ok()) {
       // Left pending: the next round tries again.
       stores_.erase(store);

@@ -98,10 +98,10 @@ class IngestWriter {
   // The requests an earlier run acknowledged and left in the inbox (folded first).
   int64_t left_by_earlier_run() const { return left_by_earlier_run_; }
 
-  // Counts the writes to the stores (each fold, each chunk of a derivation), once each is
-  // committed: an answer read from the stores holds while this is unchanged (but for the
-  // moment between a commit and its count). One count for every project.
-  uint64_t store_changes() const { return store_changes_.load(std::memory_order_acquire); }
+  // Counts the writes to `project`'s store (each fold, each chunk of a derivation), once each
+  // is committed: an answer read from it holds while this is unchanged (but for the moment
+  // between a commit and its count).
+  uint64_t store_changes(const std::string& project) const;
 
  private:
   struct Request {
@@ -123,15 +123,17 @@ class IngestWriter {
   void RunAcks();
   void RunFolds();
   Result<Store*> StoreOf(const std::string& project);
-  // Derive's progress callback: counts each commit in store_changes_.
-  std::function<void(uint64_t, uint64_t)> CountChanges();
+  void CountChange(const std::string& project);
+  // Derive's progress callback: counts each commit.
+  std::function<void(uint64_t, uint64_t)> CountChanges(const std::string& project);
   // Folds the acknowledged entries [from, to] into their stores.
   Status Fold(int64_t from, int64_t to, std::map<int64_t, Acked>& acked);
   void DerivePending();
 
   Inbox inbox_;
   int64_t left_by_earlier_run_ = 0;
-  std::atomic<uint64_t> store_changes_{0};
+  mutable std::mutex changes_mu_;
+  std::map<std::string, uint64_t, std::less<>> changes_;  // by project: store_changes()
   OpenStore open_;
   Parse parse_;
   const WriterOptions options_;

@@ -200,6 +200,18 @@ TEST_F(ServerTest, AnswersAreKeptUntilTheStoreChanges) {
                          {{"Authorization", "Bearer " + a_.read_key}, {"Accept", "text/csv"}});
   EXPECT_TRUE(csv.body.starts_with("model,channel,")) << csv.body;
   EXPECT_EQ(reused(), before + 1);
+  // Another project's events leave this project's answers kept.
+  const std::string other = R"({"batch":[)" +
+                            Page("w1p", "w1", "https://shop.example/", "", "2026-11-17T10:00:00Z") +
+                            "]}";
+  ASSERT_EQ(Post("/v1/batch", other, {{"Authorization", Basic(b_.write_key)}}).status, 200u);
+  ASSERT_EQ(GetUntil("/v1/stats", b_.read_key,
+                     [](const Reply& x) { return x.status == 200 && x.json()["sessions"] == 1; })
+                .status,
+            200u);
+  const int64_t kept = reused();
+  EXPECT_EQ(Get(compare, a_.read_key).body, first.body);
+  EXPECT_EQ(reused(), kept + 1);
   // New events: the next answer is read from the store again and counts them.
   send("v2", 70);
   const Reply after = GetUntil(compare, a_.read_key, [&first](const Reply& x) {
