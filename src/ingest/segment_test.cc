@@ -901,7 +901,7 @@ TestSink ExpectRecovered(const TestSink& sink, size_t bad_index, RejectReason re
 }
 
 TEST_F(SegmentRecovery, BadMessagesAmongGoodOnesAreRejectedAlone) {
-  for (const std::string bad : {
+  for (const std::string& bad : {
            std::string(
                R"({"type":"track","event":"e","anonymousId":"x","properties":{"v":1e999}})"),
            std::string("{\"type\":\"track\",\"event\":\"\xff\",\"anonymousId\":\"x\"}"),
@@ -954,7 +954,7 @@ TEST_F(SegmentRecovery, ADepthBombIsItsMessagesRejectionOnly) {
 
 TEST_F(SegmentRecovery, ABrokenEnvelopeIsStillOneRejection) {
   const std::string good(kGoodA);
-  for (const std::string document : {
+  for (const std::string& document : {
            R"({"batch":[)" + good + ",1e999",                      // truncated
            R"({"batch":[)" + good + ",1e999]",                     // unbalanced
            R"({"batch":[)" + good + ",1e999]}}",                   // unbalanced
