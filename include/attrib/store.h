@@ -239,7 +239,7 @@ class Store {
   virtual Result<std::vector<IngestCounts>> Append(std::span<const IngestBatch> batches) = 0;
 
   // Re-derives every person marked for it, in transactions of many people; calls `progress`
-  // with the number done and the number to do.
+  // with the number done and the number to do, at least once after each transaction commits.
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;

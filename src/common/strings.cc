@@ -1,7 +1,11 @@
 #include "common/strings.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 namespace attrib {
 namespace {
@@ -209,6 +213,14 @@ void CleanText(std::string* s) {
     }
   }
   s->swap(out);
+}
+
+void AppendJsonNumber(std::string* out, double v) {
+  if (!std::isfinite(v)) {
+    *out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(*out), "{}", v);
 }
 
 void AppendJsonString(std::string* out, std::string_view s) {

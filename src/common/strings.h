@@ -79,5 +79,8 @@ bool IsValidUtf8(std::string_view s);
 // Appends `s` as a JSON string literal (with quotes). `s` should be valid UTF-8; invalid bytes
 // are written as U+FFFD so the output is always valid JSON.
 void AppendJsonString(std::string* out, std::string_view s);
+// Appends `v` as a JSON number in its shortest exact form (`5`, `0.25`, `1e+21`), or `null`
+// when it is not finite (JSON has no NaN or infinity).
+void AppendJsonNumber(std::string* out, double v);
 
 }  // namespace attrib

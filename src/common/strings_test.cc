@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace attrib {
 namespace {
 
@@ -44,6 +46,19 @@ TEST(CleanText, ReplacesControlsAndBadBytes) {
   std::string ok = "café";
   CleanText(&ok);
   EXPECT_EQ(ok, "café");
+}
+
+TEST(Json, NumbersAreShortestAndNeverNaN) {
+  std::string out;
+  for (const double v : {5.0, 0.25, -1.5e-7, 1e21, 0.1 + 0.2}) {
+    AppendJsonNumber(&out, v);
+    out += ' ';
+  }
+  EXPECT_EQ(out, "5 0.25 -1.5e-07 1e+21 0.30000000000000004 ");
+  out.clear();
+  AppendJsonNumber(&out, std::nan(""));
+  AppendJsonNumber(&out, -HUGE_VAL);
+  EXPECT_EQ(out, "nullnull");
 }
 
 TEST(Json, EscapesWhatItMust) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <iterator>
 
 #include "common/strings.h"
@@ -32,11 +31,7 @@ std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> model
   std::string out = "[";
   const auto number = [&out](std::string_view name, double v) {
     fmt::format_to(std::back_inserter(out), ",\"{}\":", name);
-    if (std::isfinite(v)) {
-      fmt::format_to(std::back_inserter(out), "{}", v);
-    } else {
-      out += "null";
-    }
+    AppendJsonNumber(&out, v);
   };
   for (const Model model : models) {
     const int m = static_cast<int>(model);

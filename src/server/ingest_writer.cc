@@ -355,7 +355,7 @@ void IngestWriter::CountChange(const std::string& project) {
 }
 
 std::function<void(uint64_t, uint64_t)> IngestWriter::CountChanges(const std::string& project) {
-  // A derivation commits chunk by chunk, and reports its progress after each commit.
+  // A derivation commits chunk by chunk, and reports its progress after each commit (Store).
   return [this, project](uint64_t, uint64_t) { CountChange(project); };
 }
 
@@ -365,9 +365,7 @@ Result<Store*> IngestWriter::StoreOf(const std::string& project) {
   ATTRIB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, open_(project));
   // Whatever an earlier process stored but did not derive (and, for a project never derived,
   // its first derivation) before the first new events.
-  const Status derived = store->Derive(CountChanges(project)).status();
-  CountChange(project);
-  ATTRIB_RETURN_IF_ERROR(derived);
+  ATTRIB_RETURN_IF_ERROR(store->Derive(CountChanges(project)).status());
   return stores_.emplace(project, std::move(store)).first->second.get();
 }
 
@@ -386,7 +384,6 @@ void IngestWriter::DerivePending() {
       continue;
     }
     Result<DeriveCounts> counts = store->second->Derive(CountChanges(it->first));
-    CountChange(it->first);
     if (!counts.ok()) {
       // Left pending: the next round tries again.
       stores_.erase(store);

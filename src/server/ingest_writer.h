@@ -10,7 +10,6 @@
 // after a restart, they are read back from the inbox and parsed again.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -133,7 +132,7 @@ class IngestWriter {
   Inbox inbox_;
   int64_t left_by_earlier_run_ = 0;
   mutable std::mutex changes_mu_;
-  std::map<std::string, uint64_t, std::less<>> changes_;  // by project: store_changes()
+  std::map<std::string, uint64_t> changes_;  // by project: store_changes()
   OpenStore open_;
   Parse parse_;
   const WriterOptions options_;

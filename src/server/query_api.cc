@@ -89,9 +89,10 @@ Result<std::string> Api::Sources(Store& store, const Call& call) const {
       fmt::format_to(std::back_inserter(out), "{}\"{}\":", i == 0 ? "{" : ",", fields[i]);
       AppendJsonString(&out, r.key[i]);
     }
-    // paid_share is a share of events > 0: finite.
-    fmt::format_to(std::back_inserter(out), ",\"events\":{},\"uniques\":{},\"paid_share\":{}}}",
-                   r.events, r.uniques, r.paid_share);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"events\":{},\"uniques\":{},\"paid_share\":", r.events, r.uniques);
+    AppendJsonNumber(&out, r.paid_share);
+    out += '}';
   }
   out += ']';
   return out;
