@@ -111,6 +111,168 @@ void AbsorbingChain::FindComponents() {
   }
 }
 
+std::vector<double> AbsorbingChain::SelfVisits() {
+  std::vector<double> self(n_, 1.0);
+  for (uint32_t c = 0; c + 1 < component_begin_.size(); ++c) {
+    if (component_begin_[c + 1] - component_begin_[c] > 1 && !SelfVisitsOfComponent(c, self)) {
+      for (uint32_t k = component_begin_[c]; k < component_begin_[c + 1]; ++k) {
+        self[members_[k]] = 0;
+      }
+    }
+  }
+  return self;
+}
+
+// A cut F of the component's states leaves the rest, D, without a cycle: the targets of a
+// depth-first search's back edges (every other step goes to a state finished earlier). With
+//   α(s, f) = P(from s ∈ D, the first state of F reached is f)   (s is not met again on the way)
+//   β(g, s) = P(from g ∈ F, s is reached before F is again)
+//   T(g, f) = P(from g ∈ F, the next state of F reached is f),  M = (I − T)⁻¹,
+// each later visit to s ∈ D is made by one excursion from F, which meets s at most once:
+//   N(s, s) = 1 + Σ_f Σ_g α(s, f) M(f, g) β(g, s),  and N(f, f) = M(f, f) for f ∈ F.
+// O(|F| · steps + |F|³ + |D| · |F|²), against a solve per state.
+bool AbsorbingChain::SelfVisitsOfComponent(uint32_t c, std::vector<double>& self) {
+  const std::span<const uint32_t> states(members_.data() + component_begin_[c],
+                                         component_begin_[c + 1] - component_begin_[c]);
+  const auto n = static_cast<uint32_t>(states.size());
+  if (local_.size() != n_) local_.resize(n_);
+  for (uint32_t i = 0; i < n; ++i) local_[states[i]] = i;
+  std::vector<uint32_t> begin = {0}, to;  // the steps within the component, local indexes
+  std::vector<double> p;
+  std::vector<uint64_t> in(n, 0);
+  for (const uint32_t s : states) {
+    for (uint64_t e = row_begin_[s]; e < row_begin_[s + 1]; ++e) {
+      if (component_of_[column_[e]] != c) continue;
+      to.push_back(local_[column_[e]]);
+      p.push_back(probability_[e]);
+      ++in[to.back()];
+    }
+    begin.push_back(static_cast<uint32_t>(to.size()));
+  }
+
+  // The search starts from the busiest states, so that the few hubs take the back edges.
+  std::vector<uint32_t> roots(n);
+  for (uint32_t i = 0; i < n; ++i) roots[i] = i;
+  std::stable_sort(roots.begin(), roots.end(), [&](uint32_t a, uint32_t b) {
+    return in[a] * (begin[a + 1] - begin[a]) > in[b] * (begin[b + 1] - begin[b]);
+  });
+  enum : uint8_t { kUnseen, kOpen, kDone };
+  std::vector<uint8_t> mark(n, kUnseen);
+  constexpr uint32_t kInD = UINT32_MAX;
+  std::vector<uint32_t> cut(n, kInD);  // index in F
+  std::vector<uint32_t> finished, f_states;
+  std::vector<std::pair<uint32_t, uint32_t>> stack;  // state, its next step to look at
+  for (const uint32_t root : roots) {
+    if (mark[root] != kUnseen) continue;
+    mark[root] = kOpen;
+    stack.emplace_back(root, begin[root]);
+    while (!stack.empty()) {
+      const uint32_t s = stack.back().first;
+      if (stack.back().second < begin[s + 1]) {
+        const uint32_t t = to[stack.back().second++];
+        if (mark[t] == kUnseen) {
+          mark[t] = kOpen;
+          stack.emplace_back(t, begin[t]);
+        } else if (mark[t] == kOpen && cut[t] == kInD) {
+          cut[t] = static_cast<uint32_t>(f_states.size());
+          f_states.push_back(t);
+        }
+        continue;
+      }
+      mark[s] = kDone;
+      finished.push_back(s);
+      stack.pop_back();
+    }
+  }
+  const size_t m = f_states.size();
+  std::vector<uint32_t> d, d_index(n);  // D, sinks first: steps within D go to earlier ones
+  for (const uint32_t s : finished) {
+    if (cut[s] != kInD) continue;
+    d_index[s] = static_cast<uint32_t>(d.size());
+    d.push_back(s);
+  }
+  constexpr size_t kMaxTerms = size_t{1} << 22;  // α and β: 32 MiB each at most
+  if (m > kDenseLimit || d.size() * m > kMaxTerms) return false;
+
+  std::vector<double> alpha(d.size() * m, 0.0), beta(d.size() * m, 0.0), t(m * m, 0.0);
+  for (size_t i = 0; i < d.size(); ++i) {  // sinks first: what each step leads to is known
+    double* a = &alpha[i * m];
+    for (uint32_t e = begin[d[i]]; e < begin[d[i] + 1]; ++e) {
+      if (cut[to[e]] != kInD) {
+        a[cut[to[e]]] += p[e];
+        continue;
+      }
+      const double* next = &alpha[d_index[to[e]] * m];
+      for (size_t f = 0; f < m; ++f) a[f] += p[e] * next[f];
+    }
+  }
+  std::vector<double> reach(d.size());
+  for (size_t g = 0; g < m; ++g) {
+    std::fill(reach.begin(), reach.end(), 0.0);
+    const auto step = [&](uint32_t s, double w) {
+      for (uint32_t e = begin[s]; e < begin[s + 1]; ++e) {
+        if (cut[to[e]] != kInD) {
+          t[g * m + cut[to[e]]] += w * p[e];
+        } else {
+          reach[d_index[to[e]]] += w * p[e];
+        }
+      }
+    };
+    step(f_states[g], 1.0);
+    for (size_t i = d.size(); i-- > 0;) {  // sources first
+      if (reach[i] == 0) continue;
+      beta[i * m + g] = reach[i];
+      step(d[i], reach[i]);
+    }
+  }
+
+  // M = (I − T)⁻¹ by Gauss–Jordan elimination with partial pivoting.
+  std::vector<double> a(m * m), inverse(m * m, 0.0);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < m; ++j) a[i * m + j] = (i == j ? 1.0 : 0.0) - t[i * m + j];
+    inverse[i * m + i] = 1.0;
+  }
+  for (size_t col = 0; col < m; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < m; ++r) {
+      if (std::abs(a[r * m + col]) > std::abs(a[pivot * m + col])) pivot = r;
+    }
+    if (a[pivot * m + col] == 0) return false;
+    if (pivot != col) {
+      std::swap_ranges(a.begin() + col * m, a.begin() + (col + 1) * m, a.begin() + pivot * m);
+      std::swap_ranges(inverse.begin() + col * m, inverse.begin() + (col + 1) * m,
+                       inverse.begin() + pivot * m);
+    }
+    const double scale = 1.0 / a[col * m + col];
+    for (size_t j = 0; j < m; ++j) {
+      a[col * m + j] *= scale;
+      inverse[col * m + j] *= scale;
+    }
+    for (size_t r = 0; r < m; ++r) {
+      const double f = a[r * m + col];
+      if (r == col || f == 0) continue;
+      for (size_t j = 0; j < m; ++j) {
+        a[r * m + j] -= f * a[col * m + j];
+        inverse[r * m + j] -= f * inverse[col * m + j];
+      }
+    }
+  }
+
+  for (size_t f = 0; f < m; ++f) self[states[f_states[f]]] = inverse[f * m + f];
+  for (size_t i = 0; i < d.size(); ++i) {
+    const double* b = &beta[i * m];
+    double x = 0;
+    for (size_t f = 0; f < m; ++f) {
+      const double* row = &inverse[f * m];
+      double mb = 0;  // (M β(·, s))(f)
+      for (size_t g = 0; g < m; ++g) mb += row[g] * b[g];
+      x += alpha[i * m + f] * mb;
+    }
+    self[states[d[i]]] = 1.0 + x;
+  }
+  return true;
+}
+
 // The expected visits n of each state, starting in `entry`, solve (I − Qᵀ) n = e_entry, with
 // n = 0 on removed states: component by component, each from the visits flowing into it.
 Result<AbsorbingChain::Outcome> AbsorbingChain::Solve(uint32_t entry,

@@ -44,14 +44,15 @@ class AbsorbingChain {
   // (the transposed system, (I − Q) x = reward, solved sinks first).
   Status SolveFromEach(std::vector<double>* reward, std::vector<double>* value);
 
+  // Per state s, the expected visits of s starting in s, nothing removed: 1 when s is visited
+  // at most once, 1 / (1 − P(returning to s)) on a cycle (a stay by self-loops counts once, as
+  // in visits()). Computed for a cycle when cutting
+  // at most kDenseLimit of its states leaves no cycle (journey data's cycles run through a few
+  // hubs); 0 for the states of a cycle that is not.
+  std::vector<double> SelfVisits();
+
   // The expected visits of each state in the last Solve(entry, {}) (empty before one).
   const std::vector<double>& visits() const { return visits_; }
-  // True when no path leads from s back to s (but a self-loop): s is visited at most once.
-  bool VisitedOnce(uint32_t s) const {
-    const uint32_t c = component_of_[s];
-    return component_begin_[c + 1] - component_begin_[c] == 1;
-  }
-
   // Components of more states than this are solved iteratively; smaller ones by dense LU.
   static constexpr size_t kDenseLimit = 200;
 
@@ -65,6 +66,8 @@ class AbsorbingChain {
   Status SolveIteratively(uint32_t c, std::span<const uint32_t> states,
                           const std::vector<bool>& removed, std::span<const double> inflow,
                           std::span<double> visits);
+  // SelfVisits of component c's states into `self`; false when its cut is too large.
+  bool SelfVisitsOfComponent(uint32_t c, std::vector<double>& self);
   void FindComponents();
   bool Kept(uint32_t s, const std::vector<bool>& removed) const {
     return removed.empty() || !removed[s];

@@ -1,6 +1,7 @@
 // The chain solver against dense Gaussian elimination of the forward equations x = Q x + r, on
 // chains shaped to take each of its paths: acyclic (forward substitution), small cycles
-// (dense LU) and cycles larger than kDenseLimit (GMRES), with and without removed states.
+// (dense LU) and cycles larger than kDenseLimit (GMRES), with and without removed states; and
+// each state's expected visits from itself (SelfVisits) against the dense inverse.
 #include "attribution/absorbing_chain.h"
 
 #include <gtest/gtest.h>
@@ -95,6 +96,41 @@ void ExpectMatches(const Chain& c, Rng& rng) {
   }
 }
 
+// Expected visits of each state starting there, (I − Q)⁻¹(s, s), with a stay by self-loops
+// counted once (× (1 − stay)): the dense inverse, by Gauss–Jordan elimination.
+std::vector<double> ReferenceSelfVisits(const Chain& c) {
+  const size_t n = c.n;
+  std::vector<std::vector<double>> a(n, std::vector<double>(2 * n, 0.0));
+  std::vector<double> stay(n, 0.0), self(n);
+  for (size_t s = 0; s < n; ++s) a[s][s] = a[s][n + s] = 1;
+  for (const AbsorbingChain::Step& st : c.steps) {
+    a[st.from][st.to] -= st.probability;
+    if (st.from == st.to) stay[st.from] = st.probability;
+  }
+  for (size_t col = 0; col < n; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < n; ++r) {
+      if (std::abs(a[r][col]) > std::abs(a[pivot][col])) pivot = r;
+    }
+    std::swap(a[col], a[pivot]);
+    const double scale = 1 / a[col][col];
+    for (double& x : a[col]) x *= scale;
+    for (size_t r = 0; r < n; ++r) {
+      const double f = a[r][col];
+      if (r == col || f == 0) continue;
+      for (size_t j = col; j < 2 * n; ++j) a[r][j] -= f * a[col][j];
+    }
+  }
+  for (size_t s = 0; s < n; ++s) self[s] = a[s][n + s] * (1 - stay[s]);
+  return self;
+}
+
+void ExpectSelfVisitsMatch(const Chain& c) {
+  const std::vector<double> got = AbsorbingChain(c.n, c.steps, c.reward, c.value).SelfVisits();
+  const std::vector<double> want = ReferenceSelfVisits(c);
+  for (uint32_t s = 0; s < c.n; ++s) EXPECT_NEAR(got[s], want[s], 1e-9 * want[s]) << s;
+}
+
 TEST(AbsorbingChain, AcyclicChainsBySubstitution) {
   Rng rng(1);
   for (int i = 0; i < 20; ++i) ExpectMatches(Random(rng, 2 + rng.Below(300), 3, false), rng);
@@ -113,6 +149,75 @@ TEST(AbsorbingChain, LargeCyclesByGmres) {
     const auto n = static_cast<uint32_t>(AbsorbingChain::kDenseLimit + 1 + rng.Below(300));
     ExpectMatches(Random(rng, n, 3, true), rng);
   }
+}
+
+TEST(AbsorbingChain, SelfVisitsOfSmallCycles) {
+  Rng rng(4);
+  for (int i = 0; i < 20; ++i) {
+    ExpectSelfVisitsMatch(
+        Random(rng, 2 + rng.Below(60), 1 + static_cast<int>(rng.Below(5)), rng.Chance(0.5)));
+  }
+}
+
+TEST(AbsorbingChain, SelfVisitsOfALargeCycleThroughHubs) {
+  // Like journeys by campaign: hundreds of states, each stepping on to later ones, to the
+  // absorbing states, or back to one of a few hubs (0–4), which step to everything.
+  Rng rng(5);
+  for (int i = 0; i < 3; ++i) {
+    Chain c;
+    c.n = static_cast<uint32_t>(AbsorbingChain::kDenseLimit + 50 + rng.Below(150));
+    for (uint32_t s = 0; s < c.n; ++s) {
+      std::vector<uint32_t> to = {static_cast<uint32_t>(rng.Below(5))};
+      for (int d = 0; d < (s < 5 ? 40 : 2); ++d) {
+        const auto t = static_cast<uint32_t>(rng.Below(c.n));
+        if (s < 5 || t > s) to.push_back(t);
+      }
+      std::sort(to.begin(), to.end());
+      to.erase(std::unique(to.begin(), to.end()), to.end());
+      double left = 0.9;
+      for (const uint32_t t : to) {
+        const double p = left * rng.Uniform() / 2;
+        c.steps.push_back({s, t, p});
+        left -= p;
+      }
+      c.reward.push_back(0.05);
+      c.value.push_back(1);
+    }
+    ExpectSelfVisitsMatch(c);
+  }
+}
+
+TEST(AbsorbingChain, SelfVisitsGiveUpOnACycleThatNeedsTooManyCuts) {
+  // A ring of states each in a two-state cycle with a partner of its own: every partnership
+  // is a cycle, so more than kDenseLimit states must be cut. The ring's states get 0; the
+  // state before the ring, outside every cycle, 1.
+  const auto pairs = static_cast<uint32_t>(AbsorbingChain::kDenseLimit + 1);
+  Chain c;
+  c.n = 1 + 2 * pairs;
+  c.steps.push_back({0, 1, 0.5});
+  for (uint32_t i = 0; i < pairs; ++i) {
+    const uint32_t ring = 1 + i, partner = 1 + pairs + i;
+    c.steps.push_back({ring, 1 + (i + 1) % pairs, 0.4});
+    c.steps.push_back({ring, partner, 0.4});
+    c.steps.push_back({partner, ring, 0.5});
+  }
+  c.reward.assign(c.n, 0.1);
+  c.value.assign(c.n, 0.1);
+  const std::vector<double> self = AbsorbingChain(c.n, c.steps, c.reward, c.value).SelfVisits();
+  EXPECT_EQ(self[0], 1.0);
+  for (uint32_t s = 1; s < c.n; ++s) EXPECT_EQ(self[s], 0.0) << s;
+  // Fewer pairs: the same shape is cut and solved.
+  c.n = 1 + 2 * 50;
+  c.steps.clear();
+  c.steps.push_back({0, 1, 0.5});
+  for (uint32_t i = 0; i < 50; ++i) {
+    c.steps.push_back({1 + i, 1 + (i + 1) % 50, 0.4});
+    c.steps.push_back({1 + i, 51 + i, 0.4});
+    c.steps.push_back({51 + i, 1 + i, 0.5});
+  }
+  c.reward.assign(c.n, 0.1);
+  c.value.assign(c.n, 0.1);
+  ExpectSelfVisitsMatch(c);
 }
 
 TEST(AbsorbingChain, AVeryDeepChainIsSolvedExactly) {

@@ -150,16 +150,16 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   result.expected_value = all.value;
   if (!(all.reward > 0)) return result;
 
-  // 3. Removal effects: each channel's states made dead ends, one solve per channel; or, for
-  //    a channel that is one state visited at most once (order 1, outside every cycle), none:
-  //    what is lost is the conversions that pass through it, P(reaching s) × P(converting
-  //    from s) by the Markov property, from the visits above and one solve from each state.
-  std::vector<double> from_reward, from_value;
-  bool any_once = false;
-  for (uint32_t s = kNullState + 1; k == 1 && s < state_count; ++s) {
-    any_once = any_once || solver.VisitedOnce(s);
+  // 3. Removal effects. At order 1 a channel is one state s, and removing it loses the
+  //    conversions of the journeys that reach s: P(reaching s) × P(converting from s) by the
+  //    Markov property, where P(reaching s) = visits(s) / visits of s from s. Two solves and
+  //    SelfVisits give every channel's. Otherwise (a higher order, or a cycle SelfVisits
+  //    cannot cut) the channel's states are made dead ends, one solve per channel.
+  std::vector<double> from_reward, from_value, self;
+  if (k == 1) {
+    ATTRIB_RETURN_IF_ERROR(solver.SolveFromEach(&from_reward, &from_value));
+    self = solver.SelfVisits();
   }
-  if (any_once) ATTRIB_RETURN_IF_ERROR(solver.SolveFromEach(&from_reward, &from_value));
   const std::vector<double>& visits = solver.visits();
   std::vector<std::vector<uint32_t>> states_of(channels);
   for (uint32_t s = kNullState + 1; s < state_count; ++s) {
@@ -176,8 +176,9 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   for (uint32_t c = 0; c < channels; ++c) {
     if (states_of[c].empty()) continue;
     AbsorbingChain::Outcome lost;  // what removing the channel loses
-    if (const uint32_t s = states_of[c][0]; any_once && solver.VisitedOnce(s)) {
-      lost = {visits[s] * from_reward[s], visits[s] * from_value[s]};
+    if (const uint32_t s = states_of[c][0]; k == 1 && self[s] > 0) {
+      const double reach = visits[s] / self[s];
+      lost = {reach * from_reward[s], reach * from_value[s]};
     } else {
       for (const uint32_t t : states_of[c]) removed[t] = true;
       ATTRIB_ASSIGN_OR_RETURN(const AbsorbingChain::Outcome without,

@@ -3,9 +3,9 @@
 // Journeys, converting and not, estimate an absorbing chain whose states are the last k
 // channels seen (k-grams), plus (start), (conversion) and (null). A channel's removal effect
 // is the share of the chain's conversion probability lost when every state containing it
-// leads to (null) instead. The probabilities come from sparse linear solves (one per channel
-// on a cycle, two for all the others at order 1), not from simulated walks, so the answer is
-// exact to rounding and the same on every run.
+// leads to (null) instead. The probabilities come from sparse linear solves (at order 1 three
+// for all channels, else one per channel), not from simulated walks, so the answer is exact to
+// rounding and the same on every run.
 #pragma once
 
 #include <cstdint>
