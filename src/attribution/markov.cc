@@ -10,21 +10,10 @@
 namespace attrib {
 namespace {
 
-// A bijective 64-bit mix (MurmurHash3's finaliser): distinct inputs, distinct keys, and
-// spread for U64Map, which indexes by the low bits.
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Interns the chain's states and counts its steps.
 class ChainBuilder {
  public:
-  ChainBuilder(int order, MarkovResult* result) : bits_(64 / order), r_(*result) {
+  ChainBuilder(int order, MarkovChain* chain) : bits_(64 / order), r_(*chain) {
     r_.states.resize(3);
   }
 
@@ -35,7 +24,7 @@ class ChainBuilder {
       if (i != 0) key <<= bits_;  // (bits_ < 64 when there are two or more)
       key |= uint64_t{channels[i]} + 1;
     }
-    uint32_t& id = states_[Mix(key)];  // states 0–2 are never looked up: 0 means new
+    uint32_t& id = states_[MixBits(key)];  // states 0–2 are never looked up: 0 means new
     if (id == 0) {
       id = static_cast<uint32_t>(r_.states.size());
       r_.states.emplace_back(channels.begin(), channels.end());
@@ -46,7 +35,7 @@ class ChainBuilder {
   void Step(uint32_t from, uint32_t to, double count) {
     if (!(count > 0)) return;
     // Never key 0: nothing steps into (start).
-    uint32_t& i = steps_[Mix((uint64_t{from} << 32) | to)];
+    uint32_t& i = steps_[MixBits((uint64_t{from} << 32) | to)];
     if (i == 0) {
       r_.transitions.push_back(MarkovTransition{from, to, 0, 0});
       i = static_cast<uint32_t>(r_.transitions.size());
@@ -62,9 +51,9 @@ class ChainBuilder {
 
  private:
   const int bits_;
-  MarkovResult& r_;
-  U64Map<uint32_t> states_;  // Mix(packed channels) → state id
-  U64Map<uint32_t> steps_;   // Mix(from, to) → 1 + index in r_.transitions
+  MarkovChain& r_;
+  U64Map<uint32_t> states_;  // MixBits(packed channels) → state id
+  U64Map<uint32_t> steps_;   // MixBits(from, to) → 1 + index in r_.transitions
 };
 
 }  // namespace
@@ -77,25 +66,21 @@ Status MarkovOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options) {
+Result<MarkovChain> LearnMarkovChain(const PathTable& paths, const MarkovOptions& options) {
   ATTRIB_RETURN_IF_ERROR(options.Validate());
-  MarkovResult result;
-  const uint32_t channels = paths.channel_count();
-  result.removal_effect.assign(channels, 0.0);
-  result.value_removal_effect.assign(channels, 0.0);
-  result.credits.assign(channels, ChannelCredit{});
-
-  // 1. The chain: a path visits the windows of `order` consecutive channels (a shorter path
-  //    is one state), from (start) to (conversion) for its conversions and to (null) for the
-  //    rest. Each state remembers the value of the conversions that ended there.
-  if (channels > ChainBuilder::MaxChannels(options.order)) {
+  MarkovChain chain;
+  chain.order = options.order;
+  chain.channels = paths.channel_count();
+  chain.totals = paths.totals();
+  // A path visits the windows of `order` consecutive channels (a shorter path is one state),
+  // from (start) to (conversion) for its conversions and to (null) for the rest.
+  if (chain.channels > ChainBuilder::MaxChannels(options.order)) {
     return Status::LimitExceeded(fmt::format("a Markov chain of order {} takes at most {} channels",
                                              options.order,
                                              ChainBuilder::MaxChannels(options.order)));
   }
   const size_t k = static_cast<size_t>(options.order);
-  ChainBuilder chain(options.order, &result);
-  std::vector<double> ended_conversions, ended_value;  // by state
+  ChainBuilder builder(options.order, &chain);
   std::vector<uint32_t> path;
   for (size_t row = 0; row < paths.size(); ++row) {
     const PathOutcome& o = paths.outcome(row);
@@ -107,31 +92,50 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
     }
     uint32_t state = kStartState;
     for (size_t i = 0; i == 0 || i + k <= path.size(); ++i) {
-      const uint32_t next = chain.State(std::span(path).subspan(i, std::min(k, path.size())));
-      chain.Step(state, next, weight);
+      const uint32_t next = builder.State(std::span(path).subspan(i, std::min(k, path.size())));
+      builder.Step(state, next, weight);
       state = next;
     }
-    chain.Step(state, kConversionState, o.conversions);
-    chain.Step(state, kNullState, o.nulls);
-    if (ended_conversions.size() <= state) {
-      ended_conversions.resize(result.states.size());
-      ended_value.resize(result.states.size());
+    builder.Step(state, kConversionState, o.conversions);
+    builder.Step(state, kNullState, o.nulls);
+    if (chain.ended_conversions.size() <= state) {
+      chain.ended_conversions.resize(chain.states.size());
+      chain.ended_value.resize(chain.states.size());
     }
-    ended_conversions[state] += o.conversions;
-    ended_value[state] += o.value;
+    chain.ended_conversions[state] += o.conversions;
+    chain.ended_value[state] += o.value;
   }
-  const auto state_count = static_cast<uint32_t>(result.states.size());
-  ended_conversions.resize(state_count);
-  ended_value.resize(state_count);
-  std::sort(result.transitions.begin(), result.transitions.end(),
+  chain.ended_conversions.resize(chain.states.size());
+  chain.ended_value.resize(chain.states.size());
+  std::sort(chain.transitions.begin(), chain.transitions.end(),
             [](const MarkovTransition& a, const MarkovTransition& b) {
               return a.from != b.from ? a.from < b.from : a.to < b.to;
             });
+  return chain;
+}
+
+Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options) {
+  ATTRIB_ASSIGN_OR_RETURN(MarkovChain chain, LearnMarkovChain(paths, options));
+  return Markov(std::move(chain));
+}
+
+Result<MarkovResult> Markov(MarkovChain chain) {
+  MarkovResult result;
+  const uint32_t channels = chain.channels;
+  result.removal_effect.assign(channels, 0.0);
+  result.value_removal_effect.assign(channels, 0.0);
+  result.credits.assign(channels, ChannelCredit{});
+  result.states = std::move(chain.states);
+  result.transitions = std::move(chain.transitions);
+  const size_t k = static_cast<size_t>(chain.order);
+  const std::vector<double>& ended_conversions = chain.ended_conversions;
+  const std::vector<double>& ended_value = chain.ended_value;
+  const auto state_count = static_cast<uint32_t>(result.states.size());
   std::vector<double> out(state_count, 0.0);
   for (const MarkovTransition& t : result.transitions) out[t.from] += t.count;
   for (MarkovTransition& t : result.transitions) t.probability = t.count / out[t.from];
 
-  // 2. P(conversion) and the expected value from (start): the states' steps among
+  // 1. P(conversion) and the expected value from (start): the states' steps among
   //    themselves, what absorption into (conversion) pays, and each state's mean value.
   std::vector<AbsorbingChain::Step> steps;
   std::vector<double> reward(state_count, 0.0), value(state_count, 0.0);
@@ -150,7 +154,7 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
   result.expected_value = all.value;
   if (!(all.reward > 0)) return result;
 
-  // 3. Removal effects. At order 1 a channel is one state s, and removing it loses the
+  // 2. Removal effects. At order 1 a channel is one state s, and removing it loses the
   //    conversions of the journeys that reach s: P(reaching s) × P(converting from s) by the
   //    Markov property, where P(reaching s) = visits(s) / visits of s from s. Two solves and
   //    SelfVisits give every channel's. Otherwise (a higher order, or a cycle SelfVisits
@@ -194,8 +198,8 @@ Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options
     }
   }
 
-  // 4. Credits in proportion to the removal effects.
-  const PathOutcome& totals = paths.totals();
+  // 3. Credits in proportion to the removal effects.
+  const PathOutcome& totals = chain.totals;
   for (uint32_t c = 0; c < channels; ++c) {
     if (sum > 0)
       result.credits[c].conversions = result.removal_effect[c] / sum * totals.conversions;

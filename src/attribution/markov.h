@@ -53,8 +53,25 @@ struct MarkovResult {
   std::vector<MarkovTransition> transitions;
 };
 
-// Rows whose journeys neither converted nor were counted as null carry no weight. With no
-// conversion every removal effect is 0.
+// What the model learns from the journeys before it solves: the chain's states and steps,
+// and each state's conversions that ended there with their value.
+struct MarkovChain {
+  int order = 1;
+  uint32_t channels = 0;  // one more than the largest channel id: results are indexed by them
+  std::vector<std::vector<uint32_t>> states;  // the special states (no channels) first
+  std::vector<MarkovTransition> transitions;  // counts, sorted by (from, to); probabilities 0
+  std::vector<double> ended_conversions, ended_value;  // by state
+  PathOutcome totals;                                  // of every journey
+};
+
+// The chain of the paths: states numbered as the paths first reach them. Rows whose journeys
+// neither converted nor were counted as null carry no weight.
+Result<MarkovChain> LearnMarkovChain(const PathTable& paths, const MarkovOptions& options);
+
+// The removal effects and credits of a chain; with no conversion every removal effect is 0.
+Result<MarkovResult> Markov(MarkovChain chain);
+
+// Both steps.
 Result<MarkovResult> Markov(const PathTable& paths, const MarkovOptions& options);
 
 }  // namespace attrib

@@ -21,34 +21,11 @@ uint64_t SplitMix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// The distinct channel sets of the journeys, each with its journeys' outcomes, and v.
+// The channel sets, looked up by their members, and v.
 class Game {
  public:
-  explicit Game(const PathTable& paths) {
-    FlatStringMap<uint32_t> ids;  // sorted channel ids → 1 + set index
-    std::vector<uint32_t> set;
-    for (size_t row = 0; row < paths.size(); ++row) {
-      const PathOutcome& o = paths.outcome(row);
-      if (!(o.conversions + o.nulls > 0)) continue;
-      const std::span<const uint32_t> path = paths.path(row);
-      set.assign(path.begin(), path.end());
-      std::sort(set.begin(), set.end());
-      set.erase(std::unique(set.begin(), set.end()), set.end());
-      uint32_t& id = ids[std::string_view(reinterpret_cast<const char*>(set.data()),
-                                          set.size() * sizeof(uint32_t))];
-      if (id == 0) {
-        begin_.push_back(static_cast<uint32_t>(members_.size()));
-        members_.insert(members_.end(), set.begin(), set.end());
-        outcomes_.emplace_back();
-        id = static_cast<uint32_t>(outcomes_.size());
-      }
-      PathOutcome& sum = outcomes_[id - 1];
-      sum.conversions += o.conversions;
-      sum.value += o.value;
-      sum.nulls += o.nulls;
-    }
-    begin_.push_back(static_cast<uint32_t>(members_.size()));
-    zobrist_.resize(paths.channel_count());
+  explicit Game(const ChannelSets& sets) : sets_(sets) {
+    zobrist_.resize(sets.channels);
     for (uint32_t c = 0; c < zobrist_.size(); ++c) zobrist_[c] = SplitMix(c);
     next_same_hash_.assign(size(), kNone);
     for (uint32_t s = 0; s < size(); ++s) {
@@ -60,15 +37,14 @@ class Game {
     }
   }
 
-  uint32_t size() const { return static_cast<uint32_t>(outcomes_.size()); }
-  std::span<const uint32_t> set_of(uint32_t s) const {
-    return std::span(members_.data() + begin_[s], begin_[s + 1] - begin_[s]);
-  }
-  const PathOutcome& outcome(uint32_t s) const { return outcomes_[s]; }
+  uint32_t size() const { return sets_.size(); }
+  std::span<const uint32_t> set_of(uint32_t s) const { return sets_.set(s); }
+  const PathOutcome& outcome(uint32_t s) const { return sets_.outcomes[s]; }
   uint64_t zobrist(uint32_t channel) const { return zobrist_[channel]; }
   double v(uint32_t s) const {
-    const PathOutcome& o = outcomes_[s];
-    return o.conversions / (o.conversions + o.nulls);
+    const PathOutcome& o = sets_.outcomes[s];
+    const double journeys = o.conversions + o.nulls;
+    return journeys > 0 ? o.conversions / journeys : 0.0;
   }
 
   // The set whose members hash to `hash` (XOR of their zobrist values) and satisfy
@@ -87,9 +63,7 @@ class Game {
   static constexpr uint32_t kNone = UINT32_MAX;
   static uint64_t Key(uint64_t hash) { return hash == 0 ? 1 : hash; }  // U64Map reserves 0
 
-  std::vector<uint32_t> members_;  // every set's channels, sorted, back to back
-  std::vector<uint32_t> begin_;
-  std::vector<PathOutcome> outcomes_;
+  const ChannelSets& sets_;
   std::vector<uint64_t> zobrist_;  // a random 64-bit value per channel
   U64Map<uint32_t> by_hash_;
   std::vector<uint32_t> next_same_hash_;
@@ -265,25 +239,58 @@ Status ShapleyOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<ShapleyResult> Shapley(const PathTable& paths, const ShapleyOptions& options) {
-  ATTRIB_RETURN_IF_ERROR(options.Validate());
-  ShapleyResult result;
-  result.credits.assign(paths.channel_count(), ChannelCredit{});
-  const Game game(paths);
-  Solver(game, options, &result).Run();
-  return result;
+void ChannelSets::Add(std::span<const uint32_t> channels_of_set, const PathOutcome& outcome) {
+  members.insert(members.end(), channels_of_set.begin(), channels_of_set.end());
+  begin.push_back(static_cast<uint32_t>(members.size()));
+  outcomes.push_back(outcome);
+  if (!channels_of_set.empty()) channels = std::max(channels, channels_of_set.back() + 1);
 }
 
-std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths) {
-  std::vector<ChannelCredit> credits(paths.channel_count());
+ChannelSets GroupChannelSets(const PathTable& paths) {
+  ChannelSets sets;
+  FlatStringMap<uint32_t> ids;  // sorted channel ids → 1 + set index
   std::vector<uint32_t> set;
   for (size_t row = 0; row < paths.size(); ++row) {
     const PathOutcome& o = paths.outcome(row);
-    if (!(o.conversions > 0)) continue;
+    if (!(o.conversions + o.nulls > 0)) continue;
     const std::span<const uint32_t> path = paths.path(row);
     set.assign(path.begin(), path.end());
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
+    uint32_t& id = ids[std::string_view(reinterpret_cast<const char*>(set.data()),
+                                        set.size() * sizeof(uint32_t))];
+    if (id == 0) {
+      sets.Add(set, PathOutcome{});
+      id = sets.size();
+    }
+    PathOutcome& sum = sets.outcomes[id - 1];
+    sum.conversions += o.conversions;
+    sum.value += o.value;
+    sum.nulls += o.nulls;
+  }
+  sets.channels = paths.channel_count();
+  return sets;
+}
+
+Result<ShapleyResult> Shapley(const ChannelSets& sets, const ShapleyOptions& options) {
+  ATTRIB_RETURN_IF_ERROR(options.Validate());
+  ShapleyResult result;
+  result.credits.assign(sets.channels, ChannelCredit{});
+  const Game game(sets);
+  Solver(game, options, &result).Run();
+  return result;
+}
+
+Result<ShapleyResult> Shapley(const PathTable& paths, const ShapleyOptions& options) {
+  return Shapley(GroupChannelSets(paths), options);
+}
+
+std::vector<ChannelCredit> ShapleySimplified(const ChannelSets& sets) {
+  std::vector<ChannelCredit> credits(sets.channels);
+  for (uint32_t s = 0; s < sets.size(); ++s) {
+    const PathOutcome& o = sets.outcomes[s];
+    if (!(o.conversions > 0)) continue;
+    const std::span<const uint32_t> set = sets.set(s);
     const double share = 1.0 / static_cast<double>(set.size());
     for (const uint32_t c : set) {
       credits[c].conversions += share * o.conversions;
@@ -291,6 +298,10 @@ std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths) {
     }
   }
   return credits;
+}
+
+std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths) {
+  return ShapleySimplified(GroupChannelSets(paths));
 }
 
 std::vector<double> ShapleyValues(std::span<const double> v, int n) {

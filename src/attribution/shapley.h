@@ -41,10 +41,32 @@ struct ShapleyResult {
   double max_error = 0;
 };
 
+// The journeys by their set of channels, each set with its journeys' outcomes: what the
+// Shapley models learn from.
+struct ChannelSets {
+  uint32_t channels = 0;              // one more than the largest channel id
+  std::vector<uint32_t> members;      // every set's channels, sorted, back to back
+  std::vector<uint32_t> begin = {0};  // set i is members[begin[i], begin[i + 1])
+  std::vector<PathOutcome> outcomes;
+
+  uint32_t size() const { return static_cast<uint32_t>(outcomes.size()); }
+  std::span<const uint32_t> set(uint32_t i) const {
+    return std::span(members.data() + begin[i], begin[i + 1] - begin[i]);
+  }
+  // Appends a set (its channels sorted and distinct, not a set already added).
+  void Add(std::span<const uint32_t> channels, const PathOutcome& outcome);
+};
+
+// The sets of the rows that carry weight (conversions or nulls), in the order the rows first
+// name them.
+ChannelSets GroupChannelSets(const PathTable& paths);
+
+Result<ShapleyResult> Shapley(const ChannelSets& sets, const ShapleyOptions& options);
 Result<ShapleyResult> Shapley(const PathTable& paths, const ShapleyOptions& options);
 
 // Zhao et al. (2018)'s simplified Shapley value: each converting journey's credit split
 // equally among its distinct channels.
+std::vector<ChannelCredit> ShapleySimplified(const ChannelSets& sets);
 std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths);
 
 // The exact Shapley values of the game v on n players (v[mask], mask over the players, size

@@ -7,6 +7,17 @@
 
 namespace attrib {
 
+// A bijective 64-bit mix (MurmurHash3's finaliser): distinct inputs, distinct keys, spread over
+// the low bits, for keys that are not hashes already (0 stays 0: callers avoid it).
+inline uint64_t MixBits(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
 template <class V>
 class U64Map {
  public:
