@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/rng.h"
+#include "query/path_index.h"
 #include "query/store_report.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   // The demo month: October 2026 and a little around it.
   constexpr Micros kDay = 86'400'000'000;
   const Micros first = 20'727 * kDay;  // 2026-10-01
+  query::PathIndex index;              // as the server keeps one per project
   Rng rng(1);
   std::vector<double> ms;
   for (int q = -200; q < queries; ++q) {
@@ -59,7 +61,7 @@ int main(int argc, char** argv) {
     options.only_conversions.clear();
     if (rng.Below(4) == 0) options.only_conversions.push_back("Order Completed");
     const auto start = std::chrono::steady_clock::now();
-    Result<query::AnalysisResult> r = query::AnalyzeStore(**store, options);
+    Result<query::AnalysisResult> r = query::AnalyzeStore(**store, options, &index);
     const double elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!r.ok()) {

@@ -159,6 +159,26 @@ struct AggregateResult {
   std::vector<std::string> path_groups;
 };
 
+// The journeys' paths of one dimension under one conversion filter, day by day: each day
+// changed after `since` with all its paths, for a cache of them to catch up.
+struct PathDaysQuery {
+  int dim = 0;
+  std::optional<uint32_t> kind;  // as AggregateQuery's
+  // Instead, the paths of people without any conversion event, which every filter adds.
+  bool shared = false;
+  int64_t since = 0;  // the PathDays::stamp of an earlier read; 0: every day
+};
+struct PathDays {
+  int64_t stamp = 0;  // of the latest change read: the next query's `since`
+  struct Day {
+    int32_t day = 0;
+    std::vector<GroupPath> paths;  // groups: group ids, named in group_values
+  };
+  std::vector<Day> days;  // by day; a day whose last path went has none
+  // When any day changed: every group of the dimension, by id.
+  std::vector<std::pair<uint32_t, std::string>> group_values;
+};
+
 // What `attrib export` writes.
 enum class ExportKind : uint8_t { kEvents, kSessions, kCredits };
 
@@ -243,6 +263,7 @@ class Store {
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
+  virtual Result<PathDays> ReadPathDays(const PathDaysQuery& query) = 0;
 
   // The person an id (a userId, or an anonymousId) belongs to; NotFound when the project has
   // never seen it.

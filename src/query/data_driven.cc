@@ -5,8 +5,6 @@
 #include <cstdio>
 
 #include "attribution/fixed.h"
-#include "attribution/markov.h"
-#include "attribution/shapley.h"
 #include "common/flat_map.h"
 #include "common/u64_map.h"
 
@@ -108,6 +106,32 @@ ChannelSets SortedChannelSets(std::span<const GroupPath> paths, uint32_t groups)
 
 }  // namespace
 
+bool LearnsFromOrderOne(const AnalysisOptions& options) {
+  return options.markov.order == 1 && !options.markov.keep_repeats;
+}
+
+Result<DataDrivenCredits> CreditLearnt(LearntPaths learnt, const AnalysisOptions& options,
+                                       DataDrivenSummary* summary) {
+  const uint32_t channels = learnt.sets.channels;
+  ATTRIB_ASSIGN_OR_RETURN(MarkovResult markov, Markov(std::move(learnt.chain)));
+  ATTRIB_ASSIGN_OR_RETURN(ShapleyResult shapley, Shapley(learnt.sets, options.shapley));
+  DataDrivenCredits out;
+  const auto index = [](Model m) { return static_cast<int>(m) - kHeuristicModelCount; };
+  out.credits[index(Model::kMarkov)] = std::move(markov.credits);
+  out.credits[index(Model::kShapley)] = std::move(shapley.credits);
+  out.credits[index(Model::kShapleySimplified)] = ShapleySimplified(learnt.sets);
+  for (std::vector<ChannelCredit>& c : out.credits) c.resize(channels);
+  out.removal_effect = std::move(markov.removal_effect);
+  out.removal_effect.resize(channels);
+  summary->distinct_paths = learnt.distinct_paths;
+  summary->conversion_probability = markov.conversion_probability;
+  summary->markov_states = markov.states.size() - 3;
+  summary->shapley_exact_sets = shapley.exact_sets;
+  summary->shapley_sampled_sets = shapley.sampled_sets;
+  summary->shapley_max_error = shapley.max_error;
+  return out;
+}
+
 Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t groups,
                                            const AnalysisOptions& options,
                                            DataDrivenSummary* summary) {
@@ -128,9 +152,10 @@ Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t 
   }
   const auto channels = static_cast<uint32_t>(used.size());
   ATTRIB_RETURN_IF_ERROR(options.markov.Validate());
-  MarkovChain chain;
-  if (options.markov.order == 1 && !options.markov.keep_repeats) {
-    chain = OrderOneChain(paths, channels);
+  LearntPaths learnt;
+  learnt.distinct_paths = paths.size();
+  if (LearnsFromOrderOne(options)) {
+    learnt.chain = OrderOneChain(paths, channels);
   } else {  // higher orders number their states as the paths, sorted, reach them
     std::sort(paths.begin(), paths.end(),
               [](const GroupPath& a, const GroupPath& b) { return a.groups < b.groups; });
@@ -140,35 +165,18 @@ Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t 
                 PathOutcome{static_cast<double>(p.conversions), FromFixed(p.revenue, kRevenueScale),
                             static_cast<double>(p.nulls)});
     }
-    ATTRIB_ASSIGN_OR_RETURN(chain, LearnMarkovChain(table, options.markov));
+    ATTRIB_ASSIGN_OR_RETURN(learnt.chain, LearnMarkovChain(table, options.markov));
   }
-  const ChannelSets sets = SortedChannelSets(paths, channels);
-
-  ATTRIB_ASSIGN_OR_RETURN(MarkovResult markov, Markov(std::move(chain)));
-  ATTRIB_ASSIGN_OR_RETURN(ShapleyResult shapley, Shapley(sets, options.shapley));
-  std::array<std::vector<ChannelCredit>, kDataDrivenModelCount> dense;
-  const auto index = [](Model m) { return static_cast<int>(m) - kHeuristicModelCount; };
-  dense[index(Model::kMarkov)] = std::move(markov.credits);
-  dense[index(Model::kShapley)] = std::move(shapley.credits);
-  dense[index(Model::kShapleySimplified)] = ShapleySimplified(sets);
-
+  learnt.sets = SortedChannelSets(paths, channels);
+  ATTRIB_ASSIGN_OR_RETURN(DataDrivenCredits dense,
+                          CreditLearnt(std::move(learnt), options, summary));
   DataDrivenCredits out;
   for (int m = 0; m < kDataDrivenModelCount; ++m) {
     out.credits[m].resize(groups);
-    for (size_t i = 0; i < dense[m].size() && i < used.size(); ++i) {
-      out.credits[m][used[i]] = dense[m][i];
-    }
+    for (size_t i = 0; i < used.size(); ++i) out.credits[m][used[i]] = dense.credits[m][i];
   }
   out.removal_effect.resize(groups);
-  for (size_t i = 0; i < markov.removal_effect.size() && i < used.size(); ++i) {
-    out.removal_effect[used[i]] = markov.removal_effect[i];
-  }
-  summary->distinct_paths = paths.size();
-  summary->conversion_probability = markov.conversion_probability;
-  summary->markov_states = markov.states.size() - 3;
-  summary->shapley_exact_sets = shapley.exact_sets;
-  summary->shapley_sampled_sets = shapley.sampled_sets;
-  summary->shapley_max_error = shapley.max_error;
+  for (size_t i = 0; i < used.size(); ++i) out.removal_effect[used[i]] = dense.removal_effect[i];
   return out;
 }
 

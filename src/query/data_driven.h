@@ -9,7 +9,9 @@
 
 #include "attrib/attribution.h"
 #include "attrib/store.h"
+#include "attribution/markov.h"
 #include "attribution/paths.h"
+#include "attribution/shapley.h"
 #include "query/batch.h"
 
 namespace attrib::query {
@@ -28,5 +30,20 @@ struct DataDrivenCredits {
 Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t groups,
                                            const AnalysisOptions& options,
                                            DataDrivenSummary* summary);
+
+// What the models learn from the paths when the chain is of order 1 without repeats: the
+// chain (state 3 + g for channel g) and the channel sets sorted by their members, channels
+// being the groups the paths use numbered in key order. The same journeys give the same
+// input, to the last bit, however they were gathered.
+struct LearntPaths {
+  MarkovChain chain;
+  ChannelSets sets;
+  uint64_t distinct_paths = 0;
+};
+// True when `options` let the models learn from LearntPaths.
+bool LearnsFromOrderOne(const AnalysisOptions& options);
+// The models over it; the result's vectors are indexed by channel.
+Result<DataDrivenCredits> CreditLearnt(LearntPaths learnt, const AnalysisOptions& options,
+                                       DataDrivenSummary* summary);
 
 }  // namespace attrib::query

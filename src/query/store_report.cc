@@ -7,6 +7,7 @@
 #include "attribution/fixed.h"
 #include "common/time.h"
 #include "query/data_driven.h"
+#include "query/path_index.h"
 
 namespace attrib::query {
 namespace {
@@ -23,37 +24,17 @@ Result<std::optional<int32_t>> DayArg(const std::optional<Micros>& t, std::strin
   return std::optional<int32_t>(static_cast<int32_t>(*t / kMicrosPerDay));
 }
 
-std::vector<std::string> SplitKey(std::string_view value, GroupBy by) {
-  if (by != GroupBy::kSourceMedium) return {std::string(value)};
-  const size_t sep = value.find('\x1f');
-  return {std::string(value.substr(0, sep)),
-          sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
-}
-
-// The data-driven models' credits into `result`'s rows (sorted by key), from the paths.
-void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisResult* result) {
-  // The paths' groups in key order, as batch analysis numbers them.
-  std::vector<std::vector<std::string>> keys;
-  for (const std::string& value : sums.path_groups) {
-    keys.push_back(SplitKey(value, options.group_by));
-  }
-  std::vector<uint32_t> order(keys.size()), rank(keys.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&keys](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
-  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-  for (GroupPath& p : sums.paths) {
-    for (uint32_t& g : p.groups) g = rank[g];
-  }
-  Result<DataDrivenCredits> credited =
-      CreditDataDriven(std::move(sums.paths), keys.size(), options, &result->data_driven);
+// The data-driven models' credits into `result`'s rows (sorted by key): `credited` is by
+// channel, `keys` the channels' keys.
+void MergeCredits(Result<DataDrivenCredits> credited, std::vector<std::vector<std::string>> keys,
+                  AnalysisResult* result) {
   if (!credited.ok()) {
     result->data_driven.error = credited.status().message();
     return;
   }
   std::vector<GroupRow>& rows = result->rows;
-  for (uint32_t r = 0; r < order.size(); ++r) {
-    std::vector<std::string>& key = keys[order[r]];
+  for (uint32_t r = 0; r < keys.size(); ++r) {
+    std::vector<std::string>& key = keys[r];
     auto row = std::lower_bound(
         rows.begin(), rows.end(), key,
         [](const GroupRow& a, const std::vector<std::string>& k) { return a.key < k; });
@@ -74,9 +55,39 @@ void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisR
   }
 }
 
+// … from the paths read.
+void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisResult* result) {
+  // The paths' groups in key order, as batch analysis numbers them.
+  std::vector<std::vector<std::string>> keys;
+  for (const std::string& value : sums.path_groups) {
+    keys.push_back(GroupKey(value, options.group_by));
+  }
+  std::vector<uint32_t> order(keys.size()), rank(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&keys](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  for (GroupPath& p : sums.paths) {
+    for (uint32_t& g : p.groups) g = rank[g];
+  }
+  std::vector<std::vector<std::string>> ranked(keys.size());
+  for (uint32_t r = 0; r < order.size(); ++r) ranked[r] = std::move(keys[order[r]]);
+  Result<DataDrivenCredits> credited =
+      CreditDataDriven(std::move(sums.paths), ranked.size(), options, &result->data_driven);
+  MergeCredits(std::move(credited), std::move(ranked), result);
+}
+
 }  // namespace
 
-Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options) {
+std::vector<std::string> GroupKey(std::string_view value, GroupBy by) {
+  if (by != GroupBy::kSourceMedium) return {std::string(value)};
+  const size_t sep = value.find('\x1f');
+  return {std::string(value.substr(0, sep)),
+          sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
+}
+
+Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
+                                    PathIndex* index) {
   AggregateQuery q;
   q.dim = static_cast<int>(options.group_by);
   ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "--from"));
@@ -98,7 +109,8 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
     }
     q.kind = static_cast<uint32_t>(it - events.begin());
   }
-  q.paths = options.data_driven;
+  const bool indexed = options.data_driven && index != nullptr && LearnsFromOrderOne(options);
+  q.paths = options.data_driven && !indexed;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
 
   AnalysisResult result;
@@ -107,7 +119,7 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   result.currencies = std::move(sums.currencies);
   for (const GroupSums& g : sums.groups) {
     GroupRow row;
-    row.key = SplitKey(g.value, options.group_by);
+    row.key = GroupKey(g.value, options.group_by);
     row.touchpoints = static_cast<uint64_t>(g.touchpoints);
     row.visitors = static_cast<uint64_t>(g.visitors);
     bool any = row.touchpoints != 0;
@@ -123,7 +135,17 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   if (!std::is_sorted(result.rows.begin(), result.rows.end(), by_key)) {
     std::sort(result.rows.begin(), result.rows.end(), by_key);
   }
-  if (options.data_driven) CreditPaths(std::move(sums), options, &result);
+  if (indexed) {
+    ATTRIB_ASSIGN_OR_RETURN(PathIndex::Window w,
+                            index->Learn(store, options.group_by, q.kind, q.from_day, q.to_day));
+    std::vector<std::vector<std::string>> keys;
+    for (const std::string& value : w.values) keys.push_back(GroupKey(value, options.group_by));
+    Result<DataDrivenCredits> credited =
+        CreditLearnt(std::move(w.learnt), options, &result.data_driven);
+    MergeCredits(std::move(credited), std::move(keys), &result);
+  } else if (options.data_driven) {
+    CreditPaths(std::move(sums), options, &result);
+  }
   return result;
 }
 
@@ -141,7 +163,7 @@ Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& 
   std::vector<SourceRow> rows;
   for (const GroupSums& g : sums.groups) {
     if (g.touchpoints == 0) continue;
-    rows.push_back(SourceRow{SplitKey(g.value, options.by), g.touchpoints, g.visitors,
+    rows.push_back(SourceRow{GroupKey(g.value, options.by), g.touchpoints, g.visitors,
                              static_cast<double>(g.paid) / static_cast<double>(g.touchpoints)});
   }
   std::sort(rows.begin(), rows.end(), [](const SourceRow& a, const SourceRow& b) {

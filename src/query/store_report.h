@@ -10,10 +10,17 @@
 
 namespace attrib::query {
 
+class PathIndex;  // path_index.h
+
 // `options` must be the settings the store derived with (the store checks them when opened).
 // The store keeps whole UTC days: `from` and `to` must be midnights. At most one conversion
-// event may be named.
-Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options);
+// event may be named. The data-driven models learn from `index` when given (and they are of
+// order 1 without repeats), else from the paths read for the report.
+Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
+                                    PathIndex* index = nullptr);
+
+// A group's key (GroupRow::key) from its stored value.
+std::vector<std::string> GroupKey(std::string_view value, GroupBy by);
 
 // Where visits come from (the query API's /v1/sources): per group of `by`, the sessions it
 // started (events), the distinct visitors they were (uniques) and the share of them from a paid

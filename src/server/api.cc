@@ -526,6 +526,13 @@ void Api::GiveReader(const std::string& project, std::unique_ptr<Store> store) {
   readers_[project].push_back(std::move(store));
 }
 
+query::PathIndex& Api::PathsOf(const std::string& project) {
+  std::lock_guard lock(mu_);
+  std::unique_ptr<query::PathIndex>& paths = paths_[project];
+  if (paths == nullptr) paths = std::make_unique<query::PathIndex>();
+  return *paths;
+}
+
 void Api::Query(std::shared_ptr<Call> call) {
   const auto fail = [&call](unsigned status, std::string_view code, std::string_view message,
                             double retry_after = 0) {
@@ -569,7 +576,7 @@ void Api::Query(std::shared_ptr<Call> call) {
     }
     Result<std::unique_ptr<Store>> store = TakeReader(call->project);
     if (!store.ok()) return call->respond(Answer(*call, store.status()));
-    Result<std::string> body = RunQuery(**store, *call);
+    Result<std::string> body = RunQuery(**store, PathsOf(call->project), *call);
     GiveReader(call->project, std::move(store).value());
     if (body.ok()) answers_.Put(key, version, *body);
     call->respond(Answer(*call, std::move(body)));

@@ -21,6 +21,7 @@
 #include "attrib/clock.h"
 #include "attrib/store.h"
 #include "query/batch.h"
+#include "query/path_index.h"
 #include "server/answer_cache.h"
 #include "server/http_server.h"
 #include "server/ingest_writer.h"
@@ -100,7 +101,7 @@ class Api final : public Handler {
   void Query(std::shared_ptr<Call> call);
   Response Answer(const Call& call, Result<std::string> json) const;
   // A query's answer (JSON or CSV) from a project's store (query_api.cc).
-  Result<std::string> RunQuery(Store& store, const Call& call) const;
+  Result<std::string> RunQuery(Store& store, query::PathIndex& paths, const Call& call) const;
   Result<std::string> Sources(Store& store, const Call& call) const;
 
   std::unique_ptr<storage::RowBuilder> TakeBuilder();
@@ -108,6 +109,8 @@ class Api final : public Handler {
   // A read connection to `project`'s store, returned with GiveReader.
   Result<std::unique_ptr<Store>> TakeReader(const std::string& project);
   void GiveReader(const std::string& project, std::unique_ptr<Store> store);
+  // The project's paths kept for the data-driven models, shared by its readers.
+  query::PathIndex& PathsOf(const std::string& project);
 
   const ApiOptions options_;
   const PersonOptions person_;
@@ -130,6 +133,7 @@ class Api final : public Handler {
   std::map<std::string, Bucket> buckets_;  // by key_id
   std::vector<std::unique_ptr<storage::RowBuilder>> builders_;
   std::map<std::string, std::vector<std::unique_ptr<Store>>> readers_;
+  std::map<std::string, std::unique_ptr<query::PathIndex>> paths_;
 };
 
 }  // namespace attrib::server

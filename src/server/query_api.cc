@@ -98,7 +98,7 @@ Result<std::string> Api::Sources(Store& store, const Call& call) const {
   return out;
 }
 
-Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
+Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const Call& call) const {
   const Params& p = call.params;
   if (call.path == "/v1/journeys") {
     ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"user_id", "anonymous_id"}));
@@ -194,7 +194,8 @@ Result<std::string> Api::RunQuery(Store& store, const Call& call) const {
     model = *parsed;
   }
   options.data_driven = compare || IsDataDriven(model);
-  ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result, query::AnalyzeStore(store, options));
+  ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result,
+                          query::AnalyzeStore(store, options, &paths));
   std::vector<Model> models;
   if (compare) {
     const bool learnt = result.data_driven.error.empty();

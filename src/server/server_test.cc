@@ -1,10 +1,17 @@
 // The server, really started on a loopback port and spoken to over HTTP: ingest with write
 // keys, the limits of limits.h at limit + 1, content encodings, CORS and the query API reading
 // back what was sent. The auth matrix over every endpoint is in openapi_test.cc.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/rng.h"
+#include "common/time.h"
+#include "query/path_index.h"
+#include "query/report_rows.h"
+#include "query/store_report.h"
 #include "server/limits.h"
 #include "server/server_fixture.h"
+#include "storage/sqlite/sqlite_store.h"
 
 namespace attrib::server {
 namespace {
@@ -432,6 +439,113 @@ TEST_F(ServerTest, MetricsCountWhatIngestSaw) {
   for (const std::string& line : expected) {
     EXPECT_NE(r.body.find(line + "\n"), std::string::npos) << line << "\n" << r.body;
   }
+}
+
+// The data-driven models of the query API learn from the paths the server keeps in memory
+// (query::PathIndex), caught up with the days each derivation changed. Their answers must be
+// the store's own, its paths read afresh, to the last bit: after new days and after more
+// journeys on days already kept.
+TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
+  StartServer();
+  const char* referrers[] = {"https://www.google.com/", "https://m.facebook.com/", "",
+                             "https://news.ycombinator.com/", "https://www.bing.com/"};
+  std::vector<std::string> messages;
+  int sent = 0, sessions = 0;
+  const auto visit = [&](const std::string& visitor, int day, int hour, int referrer) {
+    messages.push_back(Page(fmt::format("m{}", sent++), visitor,
+                            fmt::format("https://shop.example/?utm_campaign=c{}", referrer % 3),
+                            referrers[referrer],
+                            fmt::format("2026-11-{:02}T{:02}:00:00Z", day, hour)));
+    ++sessions;
+  };
+  const auto order = [&](const std::string& visitor, int day, double revenue) {
+    messages.push_back(Order(fmt::format("m{}", sent++), visitor, revenue,
+                             fmt::format("2026-11-{:02}T23:00:00Z", day)));
+    ++sessions;  // an hour after the last visit: a session of its own
+  };
+  const auto send = [&] {
+    std::string batch = R"({"batch":[)";
+    for (size_t i = 0; i < messages.size(); ++i) batch += (i ? "," : "") + messages[i];
+    messages.clear();
+    ASSERT_EQ(Post("/v1/batch", batch + "]}", {{"Authorization", Basic(a_.write_key)}}).status,
+              200u);
+    const Reply stats = GetUntil("/v1/stats", a_.read_key, [&](const Reply& x) {
+      return x.status == 200 && x.json()["sessions"] == sessions;
+    });
+    ASSERT_EQ(stats.json()["sessions"], sessions) << stats.body;
+  };
+  Rng rng(11);
+  for (int v = 0; v < 40; ++v) {
+    const std::string visitor = fmt::format("a{}", v);
+    const int first = 12 + static_cast<int>(rng.Below(3));
+    for (int day = first; day < first + 3; ++day) {
+      visit(visitor, day, 1 + static_cast<int>(rng.Below(20)), static_cast<int>(rng.Below(5)));
+    }
+    if (rng.Chance(0.5)) order(visitor, first + 2, 10 + static_cast<double>(rng.Below(90)));
+  }
+  send();
+
+  const query::AnalysisOptions defaults;
+  StoreOptions so;
+  so.project = "shop";
+  so.create = false;
+  so.settings.person = PersonOptions{defaults.sessions, defaults.conversions, defaults.heuristics};
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(db_, so, *classifier_, clock_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  query::PathIndex kept;  // caught up by each check, as the server's is by each query
+  const Micros day = 86'400'000'000, nov12 = *ParseIsoTime("2026-11-12T00:00:00Z");
+  const auto check = [&] {
+    int credited = 0;
+    for (int by = 0; by < 7; ++by) {
+      for (const auto& [from, to] : std::vector<std::pair<int, int>>{{-1, -1}, {1, 3}, {3, 6}}) {
+        for (const bool one_event : {false, true}) {
+          query::AnalysisOptions o;
+          o.group_by = static_cast<query::GroupBy>(by);
+          o.data_driven = true;
+          if (from >= 0) o.from = nov12 + from * day, o.to = nov12 + to * day;
+          if (one_event) o.only_conversions = {"Order Completed"};
+          SCOPED_TRACE(testing::Message() << "by " << by << " days " << from << "–" << to
+                                          << (one_event ? " one event" : ""));
+          const Result<query::AnalysisResult> a = query::AnalyzeStore(**store, o, &kept);
+          const Result<query::AnalysisResult> b = query::AnalyzeStore(**store, o);
+          ASSERT_TRUE(a.ok() && b.ok());
+          EXPECT_EQ(a->data_driven.error, "");
+          EXPECT_EQ(a->data_driven.distinct_paths, b->data_driven.distinct_paths);
+          EXPECT_EQ(a->data_driven.markov_states, b->data_driven.markov_states);
+          EXPECT_EQ(a->data_driven.conversion_probability, b->data_driven.conversion_probability);
+          ASSERT_EQ(a->rows.size(), b->rows.size());
+          for (size_t i = 0; i < a->rows.size(); ++i) {
+            EXPECT_EQ(a->rows[i].key, b->rows[i].key);
+            EXPECT_EQ(a->rows[i].conversions, b->rows[i].conversions);  // every model
+            EXPECT_EQ(a->rows[i].revenue, b->rows[i].revenue);
+            EXPECT_EQ(a->rows[i].removal_effect, b->rows[i].removal_effect);
+            credited += a->rows[i].conversions[static_cast<int>(Model::kMarkov)] > 0;
+          }
+        }
+      }
+    }
+    EXPECT_GT(credited, 100);
+  };
+  check();
+  // More journeys on the days kept, and on a new one; some visitors come back.
+  for (int v = 0; v < 40; ++v) {
+    const std::string visitor = fmt::format("{}{}", rng.Chance(0.3) ? "a" : "b", v);
+    const int first = 13 + static_cast<int>(rng.Below(3));
+    visit(visitor, first, 21, static_cast<int>(rng.Below(5)));
+    visit(visitor, first + 1, 22, static_cast<int>(rng.Below(5)));
+    if (rng.Chance(0.6)) order(visitor, first + 1, 5 + static_cast<double>(rng.Below(50)));
+  }
+  send();
+  check();
+  // The server's own answer is the store's.
+  query::AnalysisOptions o;
+  o.data_driven = true;
+  const Result<query::AnalysisResult> fresh = query::AnalyzeStore(**store, o);
+  ASSERT_TRUE(fresh.ok());
+  std::vector<Model> all;
+  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  EXPECT_EQ(Get("/v1/attribution/compare", a_.read_key).body,
+            query::ReportRowsJson(*fresh, all, o.group_by));
 }
 
 }  // namespace

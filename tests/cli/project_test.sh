@@ -173,7 +173,7 @@ run project create imported --db "$db"
 check "create an imported project: exit 1" test "$rc" = 1
 check "… with a hint" grep -q '`attrib project keys imported` makes new keys for it' <<<"$err"
 check "the store is sound" test "$(sqlite3 "$db" 'PRAGMA integrity_check')" = ok
-check "schema version 2" test "$(sqlite3 "$db" 'SELECT max(version) FROM schema_migrations')" = 2
+check "schema version 3" test "$(sqlite3 "$db" 'SELECT max(version) FROM schema_migrations')" = 3
 
 echo "project_test: $passed passed, $failed failed"
 test "$failed" = 0

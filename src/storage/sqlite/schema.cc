@@ -185,6 +185,18 @@ CREATE TABLE api_keys(
   revoked_at INTEGER);
 CREATE INDEX api_keys_project ON api_keys(project_id);
 )sql",
+      // 3: when each day's journey paths last changed, for the caches of them (ReadPathDays).
+      R"sql(
+ALTER TABLE projects ADD COLUMN paths_stamp INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE agg_path_days(
+  project_id INTEGER NOT NULL,
+  dim INTEGER NOT NULL,
+  conversion_filter INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  stamp INTEGER NOT NULL,
+  PRIMARY KEY(project_id, dim, conversion_filter, day)) WITHOUT ROWID;
+INSERT INTO agg_path_days SELECT DISTINCT project_id, dim, conversion_filter, day, 1 FROM agg_paths;
+)sql",
   };
   return migrations;
 }

@@ -790,6 +790,28 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
     return std::tie(a.first.dim, a.first.filter, a.first.day) <
            std::tie(b.first.dim, b.first.filter, b.first.day);
   });
+  // Each day whose paths change gets the project's next stamp (ReadPathDays).
+  int64_t stamp = 0;
+  if (!paths.empty()) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, st.next_paths_stamp.Bind(1, project_).Step());
+    if (!row) return Status::Internal("store: the project's row is missing");
+    stamp = st.next_paths_stamp.Int(0);
+    st.next_paths_stamp.Reset();
+  }
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const storage::PathKey& k = paths[i].first;
+    if (i > 0 &&
+        std::tie(k.dim, k.filter, k.day) ==
+            std::tie(paths[i - 1].first.dim, paths[i - 1].first.filter, paths[i - 1].first.day)) {
+      continue;
+    }
+    ATTRIB_RETURN_IF_ERROR(st.stamp_path_day.Bind(1, project_)
+                               .Bind(2, int64_t{k.dim})
+                               .Bind(3, int64_t{k.filter})
+                               .Bind(4, int64_t{k.day})
+                               .Bind(5, stamp)
+                               .Run());
+  }
   for (const auto& row : paths) {
     const storage::PathKey& k = row.first;
     const storage::PathSums& v = *row.second;

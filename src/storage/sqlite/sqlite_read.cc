@@ -153,6 +153,53 @@ Status SqliteStore::ReadPaths(const AggregateQuery& q, int64_t from, int64_t to,
   return Status::Ok();
 }
 
+Result<PathDays> SqliteStore::ReadPathDays(const PathDaysQuery& q) {
+  if (q.dim < 0 || q.dim >= storage::kDimCount) {
+    return Status::InvalidArgument("store: no such dimension");
+  }
+  const int32_t filter = q.shared ? storage::kAnyFilter
+                         : q.kind ? storage::KindFilter(*q.kind)
+                                  : storage::kAllKinds;
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
+  PathDays result;
+  result.stamp = q.since;
+  Stmt& days = st_->read_path_days;
+  days.Bind(1, project_).Bind(2, int64_t{q.dim}).Bind(3, int64_t{filter}).Bind(4, q.since);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, days.Step());
+    if (!row) break;
+    result.days.push_back(PathDays::Day{static_cast<int32_t>(days.Int(0)), {}});
+    result.stamp = std::max(result.stamp, days.Int(1));
+  }
+  if (result.days.empty()) return result;
+  Stmt& paths = st_->read_day_paths;
+  std::vector<uint32_t> groups;
+  for (PathDays::Day& day : result.days) {
+    paths.Bind(1, project_)
+        .Bind(2, int64_t{q.dim})
+        .Bind(3, int64_t{filter})
+        .Bind(4, int64_t{day.day});
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, paths.Step());
+      if (!row) break;
+      if (!storage::ParsePathText(paths.Text(0), &groups)) {
+        paths.Reset();
+        return Status::Internal("store: a stored journey path is damaged");
+      }
+      day.paths.push_back(GroupPath{groups, static_cast<uint64_t>(paths.Int(1)),
+                                    static_cast<uint64_t>(paths.Int(3)), paths.Int(2)});
+    }
+  }
+  Stmt& values = st_->read_group_values;
+  values.Bind(1, storage::kDimNames[q.dim]);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, values.Step());
+    if (!row) break;
+    result.group_values.emplace_back(static_cast<uint32_t>(values.Int(0)), values.Text(1));
+  }
+  return result;
+}
+
 }  // namespace attrib::sqlite
 
 namespace attrib::sqlite {

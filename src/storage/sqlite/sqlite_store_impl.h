@@ -49,6 +49,7 @@ class SqliteStore final : public Store {
   Result<std::vector<IngestCounts>> Append(std::span<const IngestBatch> batches) override;
   Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AggregateResult> ReadAggregates(const AggregateQuery& query) override;
+  Result<PathDays> ReadPathDays(const PathDaysQuery& query) override;
   Status Export(ExportKind what, ExportSink& sink) override;
   Result<PersonJourney> ReadJourney(std::string_view id, bool user) override;
   Result<DeleteCounts> DeletePerson(std::string_view id, bool user) override;

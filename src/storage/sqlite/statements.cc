@@ -101,6 +101,12 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.delete_zero_paths,
        "DELETE FROM agg_paths WHERE project_id = ? AND dim = ? AND conversion_filter = ? AND "
        "day = ? AND path = ? AND conversions = 0 AND nulls = 0"},
+      {&s.next_paths_stamp,
+       "UPDATE projects SET paths_stamp = paths_stamp + 1 WHERE project_id = ? "
+       "RETURNING paths_stamp"},
+      {&s.stamp_path_day,
+       "INSERT INTO agg_path_days VALUES(?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+       "stamp = excluded.stamp"},
       {&s.find_person, "SELECT coalesce(person, id) FROM ids WHERE project_id = ? AND key = ?"},
       // The dimension's groups first, then each one's days (planned the other way round,
       // SQLite read every aggregate row of the project).
@@ -125,6 +131,12 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ?1 AND "
        "dim = ?2 AND conversion_filter IN (-1, ?3) AND day >= ?4 AND day < ?5"},
       {&s.read_group_values, "SELECT group_id, value FROM groups WHERE dim = ?"},
+      {&s.read_path_days,
+       "SELECT day, stamp FROM agg_path_days WHERE project_id = ? AND dim = ? AND "
+       "conversion_filter = ? AND stamp > ? ORDER BY day"},
+      {&s.read_day_paths,
+       "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ? AND "
+       "dim = ? AND conversion_filter = ? AND day = ?"},
   };
   for (const auto& [stmt, sql] : all) {
     ATTRIB_ASSIGN_OR_RETURN(*stmt, db.Prepare(sql));

@@ -20,8 +20,10 @@ struct SqliteStore::Statements {
   Stmt insert_session, insert_conversion, insert_credit;
   Stmt upsert_reach, upsert_credits, upsert_totals, upsert_paths;
   Stmt delete_zero_reach, delete_zero_credits, delete_zero_totals, delete_zero_paths;
+  Stmt next_paths_stamp, stamp_path_day;
   // Reads.
   Stmt find_person, read_reach, read_credits, read_totals, read_paths, read_group_values;
+  Stmt read_path_days, read_day_paths;
 };
 
 }  // namespace attrib::sqlite

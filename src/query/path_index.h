@@ -1,0 +1,68 @@
+// The journeys' paths of one project's store, kept in memory for the data-driven models: by
+// dimension, conversion filter and day, caught up with the days the store changed before each
+// use (Store::ReadPathDays). Each distinct path is parsed once, with the order-1 chain's steps
+// and the channel set it adds to; a window's models then sum those per path instead of reading
+// and hashing every path again. Safe to share between threads.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attrib/store.h"
+#include "common/flat_map.h"
+#include "common/u64_map.h"
+#include "query/batch.h"
+#include "query/data_driven.h"
+
+namespace attrib::query {
+
+class PathIndex {
+ public:
+  // What the window's paths teach (data_driven.h), and the values of the groups they use, by
+  // channel number (key order).
+  struct Window {
+    LearntPaths learnt;
+    std::vector<std::string> values;
+  };
+  // Days [from_day, to_day) (open ends: every day), under one conversion event or all.
+  Result<Window> Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                       std::optional<int32_t> from_day, std::optional<int32_t> to_day);
+
+ private:
+  struct Row {
+    uint32_t path = 0;
+    uint64_t conversions = 0, nulls = 0;
+    int64_t revenue = 0;  // fixed point
+  };
+  struct Filter {
+    int64_t stamp = 0;  // of the store's last change read
+    std::map<int32_t, std::vector<Row>> days;
+  };
+  // A dimension's distinct paths, steps and sets, and its filters' days. Groups are the
+  // store's group ids.
+  struct Dim {
+    FlatStringMap<uint32_t> path_ids;  // the path's group ids, as bytes → 1 + path id
+    std::vector<uint32_t> step_begin = {0}, steps;         // per path: its chain steps' ids
+    std::vector<uint32_t> last, set_of;                    // per path: its last group, its set
+    std::vector<std::pair<uint32_t, uint32_t>> step_ends;  // per step id: from, to (kNoGroup:
+    U64Map<uint32_t> step_ids;                             // (start)); MixBits(from, to) → 1 + id
+    FlatStringMap<uint32_t> set_ids;                       // sorted group ids → 1 + set id
+    std::vector<uint32_t> set_begin = {0}, set_members;
+    std::vector<std::string> values;  // by group id
+    std::vector<bool> named;          // … whether the store named it yet
+    std::vector<uint32_t> by_key;     // the group ids named, in key order
+    std::map<int32_t, Filter> filters;
+  };
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+
+  Status CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind, bool shared);
+  uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
+
+  std::mutex mu_;
+  std::map<GroupBy, Dim> dims_;
+};
+
+}  // namespace attrib::query
