@@ -1,9 +1,10 @@
 #include "query/path_index.h"
 
 #include <algorithm>
+#include <span>
 #include <string_view>
+#include <utility>
 
-#include "attribution/fixed.h"
 #include "query/store_report.h"
 
 namespace attrib::query {
@@ -75,7 +76,11 @@ Status PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint
     }
     std::sort(keys.begin(), keys.end());
     dim.by_key.clear();
-    for (const auto& k : keys) dim.by_key.push_back(k.second);
+    dim.rank.assign(dim.named.size(), 0);
+    for (const auto& k : keys) {
+      dim.rank[k.second] = static_cast<uint32_t>(dim.by_key.size());
+      dim.by_key.push_back(k.second);
+    }
   }
   for (PathDays::Day& day : read.days) {
     std::vector<Row>& rows = filter.days[day.day];
@@ -92,7 +97,34 @@ Status PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint
     }
     if (rows.empty()) filter.days.erase(day.day);
   }
+  OrderSets(dim, renamed);
   return Status::Ok();
+}
+
+void PathIndex::OrderSets(Dim& dim, bool reranked) {
+  const size_t sets = dim.set_begin.size() - 1;
+  if (!reranked && dim.sets_in_order == sets) return;
+  const size_t from = reranked ? 0 : dim.sets_in_order;
+  dim.ranked_members.resize(dim.set_members.size());
+  for (size_t set = from; set < sets; ++set) {
+    const auto begin = dim.ranked_members.begin() + dim.set_begin[set];
+    const auto end = dim.ranked_members.begin() + dim.set_begin[set + 1];
+    for (auto m = begin; m != end; ++m) {
+      *m = dim.rank[dim.set_members[m - dim.ranked_members.begin()]];
+    }
+    std::sort(begin, end);
+  }
+  dim.set_order.resize(sets);
+  for (uint32_t set = 0; set < sets; ++set) dim.set_order[set] = set;
+  const auto members = [&dim](uint32_t set) {
+    return std::span(dim.ranked_members.data() + dim.set_begin[set],
+                     dim.set_begin[set + 1] - dim.set_begin[set]);
+  };
+  std::sort(dim.set_order.begin(), dim.set_order.end(), [&members](uint32_t a, uint32_t b) {
+    const auto x = members(a), y = members(b);
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  });
+  dim.sets_in_order = sets;
 }
 
 Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
@@ -104,16 +136,10 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   ATTRIB_RETURN_IF_ERROR(CatchUp(store, by, dim, kind, false));
 
   // 1. Each path's journeys in the window: its rows under both filters, every day.
-  struct Sums {
-    uint64_t conversions = 0, nulls = 0;
-    Fixed revenue = 0;
-    void Add(uint64_t c, uint64_t n, Fixed r) {
-      conversions += c;
-      nulls += n;
-      revenue += r;
-    }
-  };
-  std::vector<Sums> path_sums(dim.last.size());
+  dim.path_sums.resize(dim.last.size());
+  dim.set_sums.resize(dim.set_begin.size() - 1);
+  dim.ended.resize(dim.named.size());
+  dim.step_counts.resize(dim.step_ends.size());
   std::vector<uint32_t> touched;
   for (const int32_t key : {FilterKey(kind, true), FilterKey(kind, false)}) {
     const Filter& filter = dim.filters[key];
@@ -121,62 +147,64 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     const auto end = to_day ? filter.days.lower_bound(*to_day) : filter.days.end();
     for (; day != end; ++day) {
       for (const Row& r : day->second) {
-        Sums& s = path_sums[r.path];
-        if (s.conversions == 0 && s.nulls == 0) touched.push_back(r.path);
+        Sums& s = dim.path_sums[r.path];
+        if (s.empty()) touched.push_back(r.path);
         s.Add(r.conversions, r.nulls, r.revenue);
       }
     }
   }
 
   // 2. … into the chain's steps, the groups where journeys end, and the channel sets.
-  std::vector<uint64_t> step_counts(dim.step_ends.size(), 0);
-  std::vector<Sums> ended(dim.named.size()), set_sums(dim.set_begin.size() - 1);
   Window w;
   for (const uint32_t p : touched) {
-    const Sums& s = path_sums[p];
-    if (s.conversions == 0 && s.nulls == 0) continue;
-    ++w.learnt.distinct_paths;
-    for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
-      step_counts[dim.steps[k]] += s.conversions + s.nulls;
+    Sums& s = dim.path_sums[p];
+    if (!s.empty()) {
+      ++w.learnt.distinct_paths;
+      for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
+        dim.step_counts[dim.steps[k]] += s.conversions + s.nulls;
+      }
+      dim.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
+      dim.set_sums[dim.set_of[p]].Add(s.conversions, s.nulls, s.revenue);
     }
-    ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
-    set_sums[dim.set_of[p]].Add(s.conversions, s.nulls, s.revenue);
+    s = Sums{};
   }
 
   // 3. The groups used, numbered in key order.
-  std::vector<uint32_t> number(dim.named.size(), kNoGroup);
-  for (uint32_t set = 0; set < set_sums.size(); ++set) {
-    if (set_sums[set].conversions == 0 && set_sums[set].nulls == 0) continue;
+  std::vector<uint32_t> number(dim.by_key.size(), kNoGroup);  // by rank
+  for (uint32_t set = 0; set < dim.set_sums.size(); ++set) {
+    if (dim.set_sums[set].empty()) continue;
     for (uint32_t k = dim.set_begin[set]; k < dim.set_begin[set + 1]; ++k) {
-      number[dim.set_members[k]] = 0;
+      number[dim.ranked_members[k]] = 0;
     }
   }
-  for (const uint32_t g : dim.by_key) {
-    if (number[g] == kNoGroup) continue;
-    number[g] = static_cast<uint32_t>(w.values.size());
-    w.values.push_back(dim.values[g]);
+  for (uint32_t r = 0; r < number.size(); ++r) {
+    if (number[r] == kNoGroup) continue;
+    number[r] = static_cast<uint32_t>(w.values.size());
+    w.values.push_back(dim.values[dim.by_key[r]]);
   }
   const auto channels = static_cast<uint32_t>(w.values.size());
+  const auto channel = [&](uint32_t group) { return number[dim.rank[group]]; };
 
   // 4. The chain, as OrderOneChain (data_driven.cc) makes it from the same journeys.
   MarkovChain& chain = w.learnt.chain;
   chain.channels = channels;
   chain.states.resize(3 + channels);
   for (uint32_t c = 0; c < channels; ++c) chain.states[3 + c] = {c};
-  for (uint32_t t = 0; t < step_counts.size(); ++t) {
-    if (step_counts[t] == 0) continue;
+  for (uint32_t t = 0; t < dim.step_counts.size(); ++t) {
+    if (dim.step_counts[t] == 0) continue;
     const auto [from, to] = dim.step_ends[t];
-    chain.transitions.push_back(MarkovTransition{from == kNoGroup ? kStartState : 3 + number[from],
-                                                 3 + number[to],
-                                                 static_cast<double>(step_counts[t]), 0});
+    chain.transitions.push_back(MarkovTransition{from == kNoGroup ? kStartState : 3 + channel(from),
+                                                 3 + channel(to),
+                                                 static_cast<double>(dim.step_counts[t]), 0});
+    dim.step_counts[t] = 0;
   }
   chain.ended_conversions.assign(3 + channels, 0.0);
   chain.ended_value.assign(3 + channels, 0.0);
   Sums totals;
-  for (uint32_t g = 0; g < ended.size(); ++g) {
-    const Sums& e = ended[g];
-    if (e.conversions == 0 && e.nulls == 0) continue;
-    const uint32_t state = 3 + number[g];
+  for (uint32_t g = 0; g < dim.ended.size(); ++g) {
+    const Sums e = std::exchange(dim.ended[g], Sums{});
+    if (e.empty()) continue;
+    const uint32_t state = 3 + channel(g);
     if (e.conversions != 0) {
       chain.transitions.push_back(
           MarkovTransition{state, kConversionState, static_cast<double>(e.conversions), 0});
@@ -197,20 +225,15 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
       PathOutcome{static_cast<double>(totals.conversions), FromFixed(totals.revenue, kRevenueScale),
                   static_cast<double>(totals.nulls)};
 
-  // 5. The channel sets, in channel numbers, sorted by their members.
-  std::vector<std::pair<std::vector<uint32_t>, uint32_t>> sets;
-  for (uint32_t set = 0; set < set_sums.size(); ++set) {
-    if (set_sums[set].conversions == 0 && set_sums[set].nulls == 0) continue;
-    std::vector<uint32_t> members;
+  // 5. The channel sets, in channel numbers, sorted by their members: in set_order.
+  std::vector<uint32_t> members;
+  for (const uint32_t set : dim.set_order) {
+    const Sums s = std::exchange(dim.set_sums[set], Sums{});
+    if (s.empty()) continue;
+    members.clear();
     for (uint32_t k = dim.set_begin[set]; k < dim.set_begin[set + 1]; ++k) {
-      members.push_back(number[dim.set_members[k]]);
+      members.push_back(number[dim.ranked_members[k]]);
     }
-    std::sort(members.begin(), members.end());
-    sets.emplace_back(std::move(members), set);
-  }
-  std::sort(sets.begin(), sets.end());
-  for (const auto& [members, set] : sets) {
-    const Sums& s = set_sums[set];
     w.learnt.sets.Add(
         members, PathOutcome{static_cast<double>(s.conversions),
                              FromFixed(s.revenue, kRevenueScale), static_cast<double>(s.nulls)});

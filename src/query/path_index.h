@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attrib/store.h"
+#include "attribution/fixed.h"
 #include "common/flat_map.h"
 #include "common/u64_map.h"
 #include "query/batch.h"
@@ -32,6 +33,16 @@ class PathIndex {
                        std::optional<int32_t> from_day, std::optional<int32_t> to_day);
 
  private:
+  struct Sums {
+    uint64_t conversions = 0, nulls = 0;
+    Fixed revenue = 0;  // fixed point
+    void Add(uint64_t c, uint64_t n, Fixed r) {
+      conversions += c;
+      nulls += n;
+      revenue += r;
+    }
+    bool empty() const { return conversions == 0 && nulls == 0; }
+  };
   struct Row {
     uint32_t path = 0;
     uint64_t conversions = 0, nulls = 0;
@@ -54,12 +65,22 @@ class PathIndex {
     std::vector<std::string> values;  // by group id
     std::vector<bool> named;          // … whether the store named it yet
     std::vector<uint32_t> by_key;     // the group ids named, in key order
+    std::vector<uint32_t> rank;       // by group id: its place in by_key
+    // The sets in the order of their members' ranks (which is the order of their channel
+    // numbers in any window), each with its members' ranks, ascending: ranked_members follows
+    // set_begin. Kept for the sets in order_of_sets; redone when sets come or ranks change.
+    std::vector<uint32_t> ranked_members, set_order;
+    size_t sets_in_order = 0;
     std::map<int32_t, Filter> filters;
+    // Per path, set, step and group: a window's sums, all 0 between uses.
+    std::vector<Sums> path_sums, set_sums, ended;
+    std::vector<uint64_t> step_counts;
   };
   static constexpr uint32_t kNoGroup = UINT32_MAX;
 
   Status CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind, bool shared);
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
+  static void OrderSets(Dim& dim, bool reranked);
 
   std::mutex mu_;
   std::map<GroupBy, Dim> dims_;
