@@ -8,7 +8,7 @@
 #      (as browsers send them)
 #   3. queries (when STORE names a store; its project PROJECT, "default" unless set):
 #      GET /v1/attribution, sources, stats and compare over random windows, from 2 clients
-#      (a dashboard's few at a time; more only queue behind the 2 cores)
+#      (a dashboard's few at a time; more only queue behind the 2 cores), each after a warm-up
 # Usage: [SECONDS_PER_RUN=30] [PROJECT=default] bench/load/serve_bench.sh ATTRIB [STORE]
 set -euo pipefail
 attrib=$(realpath "$1")
@@ -104,6 +104,10 @@ if [ -n "$store" ]; then
     grep -o '"read_key": "[^"]*"' | cut -d'"' -f4)
   serve "$store"
   for endpoint in attribution sources stats attribution/compare; do
+    # A warm-up first, as a server that has been up: the page cache, and the paths the
+    # data-driven models keep in memory.
+    READ_KEY=$read_key ENDPOINT=$endpoint wrk -t2 -c2 -d"$((seconds / 3 + 1))s" \
+      -s "$here/query.lua" "$url" >/dev/null
     READ_KEY=$read_key ENDPOINT=$endpoint wrk -t2 -c2 -d"${seconds}s" --latency \
       -s "$here/query.lua" "$url" >"$work/wrk.txt"
     echo "/v1/$endpoint: $(summary "$work/wrk.txt")"

@@ -130,8 +130,11 @@ void PathIndex::OrderSets(Dim& dim, bool reranked) {
 Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
                                            std::optional<int32_t> from_day,
                                            std::optional<int32_t> to_day) {
-  std::lock_guard lock(mu_);
-  Dim& dim = dims_[by];
+  Dim& dim = [&]() -> Dim& {
+    std::lock_guard lock(mu_);
+    return dims_[by];
+  }();
+  std::lock_guard lock(dim.mu);
   ATTRIB_RETURN_IF_ERROR(CatchUp(store, by, dim, kind, true));
   ATTRIB_RETURN_IF_ERROR(CatchUp(store, by, dim, kind, false));
 

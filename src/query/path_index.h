@@ -55,6 +55,7 @@ class PathIndex {
   // A dimension's distinct paths, steps and sets, and its filters' days. Groups are the
   // store's group ids.
   struct Dim {
+    std::mutex mu;  // guards the rest: a window is learnt from one dimension at a time
     FlatStringMap<uint32_t> path_ids;  // the path's group ids, as bytes → 1 + path id
     std::vector<uint32_t> step_begin = {0}, steps;         // per path: its chain steps' ids
     std::vector<uint32_t> last, set_of;                    // per path: its last group, its set
@@ -82,7 +83,7 @@ class PathIndex {
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
   static void OrderSets(Dim& dim, bool reranked);
 
-  std::mutex mu_;
+  std::mutex mu_;  // guards dims_ (never erased: its Dims stay put)
   std::map<GroupBy, Dim> dims_;
 };
 
