@@ -170,6 +170,9 @@ struct PathDaysQuery {
 };
 struct PathDays {
   int64_t stamp = 0;  // of the latest change read: the next query's `since`
+  // The project's latest stamp when read: reads of other filters that saw the same one saw
+  // the same paths; one below an earlier `since` means the file was replaced (read again).
+  int64_t project_stamp = 0;
   struct Day {
     int32_t day = 0;
     std::vector<GroupPath> paths;  // groups: group ids, named in group_values

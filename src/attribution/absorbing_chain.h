@@ -48,7 +48,7 @@ class AbsorbingChain {
   // at most once, 1 / (1 − P(returning to s)) on a cycle (a stay by self-loops counts once, as
   // in visits()). Computed for a cycle when cutting
   // at most kDenseLimit of its states leaves no cycle (journey data's cycles run through a few
-  // hubs); 0 for the states of a cycle that is not.
+  // hubs); 0 for the states of a cycle that is not (or whose cut would take too much memory).
   std::vector<double> SelfVisits();
 
   // The expected visits of each state in the last Solve(entry, {}) (empty before one).

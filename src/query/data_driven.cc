@@ -1,8 +1,6 @@
 #include "query/data_driven.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 
 #include "attribution/fixed.h"
 #include "common/flat_map.h"

@@ -1,7 +1,7 @@
 // The data-driven models (Markov, Shapley, simplified Shapley) over journeys' paths of groups,
 // for batch analysis and store reports alike. Whoever gathered the paths, the models see one
-// canonical table — the groups the paths use, numbered in key order, and the rows sorted by
-// path — so the same journeys give the same credits, bit for bit.
+// canonical input — the groups the paths use, numbered in key order; the chain's steps and the
+// channel sets in order — so the same journeys give the same credits, bit for bit.
 #pragma once
 
 #include <array>
@@ -31,9 +31,9 @@ Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t 
                                            const AnalysisOptions& options,
                                            DataDrivenSummary* summary);
 
-// What the models learn from the paths when the chain is of order 1 without repeats: the
-// chain (state 3 + g for channel g) and the channel sets sorted by their members, channels
-// being the groups the paths use numbered in key order. The same journeys give the same
+// What the models learn from the paths: the chain (at order 1 without repeats, state 3 + g for
+// channel g) and the channel sets sorted by their members, channels being the groups the paths
+// use numbered in key order. The same journeys give the same
 // input, to the last bit, however they were gathered.
 struct LearntPaths {
   MarkovChain chain;

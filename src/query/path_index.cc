@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "query/store_report.h"
+#include "storage/aggregates.h"
 
 namespace attrib::query {
 namespace {
@@ -14,9 +15,10 @@ std::string_view Bytes(const std::vector<uint32_t>& ids) {
   return std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t));
 }
 
-// Keys of the filters: the paths every filter shares, all conversion events, one of them.
+// The store's filters (storage/aggregates.h): the paths every filter shares, all conversion
+// events, one of them.
 int32_t FilterKey(std::optional<uint32_t> kind, bool shared) {
-  return shared ? -1 : kind ? static_cast<int32_t>(*kind) + 1 : 0;
+  return shared ? storage::kAnyFilter : kind ? storage::KindFilter(*kind) : storage::kAllKinds;
 }
 
 }  // namespace
@@ -51,13 +53,16 @@ uint32_t PathIndex::InternPath(Dim& dim, const std::vector<uint32_t>& groups) {
   return id - 1;
 }
 
-Status PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind,
-                          bool shared) {
+Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind,
+                                   bool shared) {
   Filter& filter = dim.filters[FilterKey(kind, shared)];
   ATTRIB_ASSIGN_OR_RETURN(PathDays read, store.ReadPathDays(PathDaysQuery{
                                              static_cast<int>(by), kind, shared, filter.stamp}));
-  filter.stamp = read.stamp;
-  if (read.days.empty()) return Status::Ok();
+  if (read.project_stamp < filter.stamp) {
+    dim = Dim{};
+    return 0;
+  }
+  if (read.days.empty()) return read.project_stamp;
   bool renamed = false;
   for (auto& [id, value] : read.group_values) {
     if (id >= dim.named.size()) {
@@ -98,7 +103,8 @@ Status PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint
     if (rows.empty()) filter.days.erase(day.day);
   }
   OrderSets(dim, renamed);
-  return Status::Ok();
+  filter.stamp = read.stamp;  // last: a read that failed part-way is not taken as done
+  return read.project_stamp;
 }
 
 void PathIndex::OrderSets(Dim& dim, bool reranked) {
@@ -130,13 +136,26 @@ void PathIndex::OrderSets(Dim& dim, bool reranked) {
 Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
                                            std::optional<int32_t> from_day,
                                            std::optional<int32_t> to_day) {
-  Dim& dim = [&]() -> Dim& {
+  if (from_day && to_day && *from_day > *to_day) {
+    return Status::InvalidArgument("the window ends before it starts");
+  }
+  Slot& slot = [&]() -> Slot& {
     std::lock_guard lock(mu_);
     return dims_[by];
   }();
-  std::lock_guard lock(dim.mu);
-  ATTRIB_RETURN_IF_ERROR(CatchUp(store, by, dim, kind, true));
-  ATTRIB_RETURN_IF_ERROR(CatchUp(store, by, dim, kind, false));
+  std::lock_guard lock(slot.mu);
+  Dim& dim = slot.dim;
+  // Both filters as of one state of the store: a person's first conversion moves their
+  // journeys from the shared filter to the others, and must not be read on both sides.
+  for (int attempt = 0;; ++attempt) {
+    Result<int64_t> shared = CatchUp(store, by, dim, kind, true);
+    Result<int64_t> own = shared.ok() ? CatchUp(store, by, dim, kind, false) : shared;
+    if (!own.ok()) {
+      dim = Dim{};  // whatever was read part-way
+      return own.status();
+    }
+    if ((*shared == *own && *own != 0) || attempt == 4) break;
+  }
 
   // 1. Each path's journeys in the window: its rows under both filters, every day.
   dim.path_sums.resize(dim.last.size());

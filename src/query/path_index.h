@@ -55,7 +55,6 @@ class PathIndex {
   // A dimension's distinct paths, steps and sets, and its filters' days. Groups are the
   // store's group ids.
   struct Dim {
-    std::mutex mu;  // guards the rest: a window is learnt from one dimension at a time
     FlatStringMap<uint32_t> path_ids;  // the path's group ids, as bytes → 1 + path id
     std::vector<uint32_t> step_begin = {0}, steps;         // per path: its chain steps' ids
     std::vector<uint32_t> last, set_of;                    // per path: its last group, its set
@@ -79,12 +78,19 @@ class PathIndex {
   };
   static constexpr uint32_t kNoGroup = UINT32_MAX;
 
-  Status CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind, bool shared);
+  // Reads the filter's days changed since it last did; the project's stamp then, or 0 when the
+  // store's stamps went back (a file put in its place): `dim` is then emptied, to read anew.
+  Result<int64_t> CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind,
+                          bool shared);
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
   static void OrderSets(Dim& dim, bool reranked);
 
-  std::mutex mu_;  // guards dims_ (never erased: its Dims stay put)
-  std::map<GroupBy, Dim> dims_;
+  struct Slot {
+    std::mutex mu;  // guards dim: a window is learnt from one dimension at a time
+    Dim dim;
+  };
+  std::mutex mu_;  // guards dims_ (never erased: its slots stay put)
+  std::map<GroupBy, Slot> dims_;
 };
 
 }  // namespace attrib::query

@@ -447,13 +447,16 @@ TEST_F(ServerTest, MetricsCountWhatIngestSaw) {
 // journeys on days already kept.
 TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
   StartServer();
-  const char* referrers[] = {"https://www.google.com/", "https://m.facebook.com/", "",
-                             "https://news.ycombinator.com/", "https://www.bing.com/"};
+  // The last referrer (and its campaign) comes only in the second batch: new groups, ranked
+  // among the others.
+  const char* referrers[] = {
+      "https://www.google.com/",       "https://m.facebook.com/", "",
+      "https://news.ycombinator.com/", "https://www.bing.com/",   "https://duckduckgo.com/"};
   std::vector<std::string> messages;
   int sent = 0, sessions = 0;
   const auto visit = [&](const std::string& visitor, int day, int hour, int referrer) {
     messages.push_back(Page(fmt::format("m{}", sent++), visitor,
-                            fmt::format("https://shop.example/?utm_campaign=c{}", referrer % 3),
+                            fmt::format("https://shop.example/?utm_campaign=c{}", referrer),
                             referrers[referrer],
                             fmt::format("2026-11-{:02}T{:02}:00:00Z", day, hour)));
     ++sessions;
@@ -462,6 +465,15 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
     messages.push_back(Order(fmt::format("m{}", sent++), visitor, revenue,
                              fmt::format("2026-11-{:02}T23:00:00Z", day)));
     ++sessions;  // an hour after the last visit: a session of its own
+  };
+  const auto signup = [&](const std::string& visitor, int day) {  // another conversion event
+    messages.push_back(nlohmann::json({{"type", "track"},
+                                       {"event", "Signed Up"},
+                                       {"messageId", fmt::format("m{}", sent++)},
+                                       {"anonymousId", visitor},
+                                       {"timestamp", fmt::format("2026-11-{:02}T00:10:00Z", day)}})
+                           .dump());
+    ++sessions;  // 50 minutes before the day's first visit
   };
   const auto send = [&] {
     std::string batch = R"({"batch":[)";
@@ -482,6 +494,7 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
       visit(visitor, day, 1 + static_cast<int>(rng.Below(20)), static_cast<int>(rng.Below(5)));
     }
     if (rng.Chance(0.5)) order(visitor, first + 2, 10 + static_cast<double>(rng.Below(90)));
+    if (rng.Chance(0.3)) signup(visitor, first + 1);
   }
   send();
 
@@ -498,14 +511,14 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
     int credited = 0;
     for (int by = 0; by < 7; ++by) {
       for (const auto& [from, to] : std::vector<std::pair<int, int>>{{-1, -1}, {1, 3}, {3, 6}}) {
-        for (const bool one_event : {false, true}) {
+        for (const std::string event : {"", "Order Completed", "Signed Up"}) {
           query::AnalysisOptions o;
           o.group_by = static_cast<query::GroupBy>(by);
           o.data_driven = true;
           if (from >= 0) o.from = nov12 + from * day, o.to = nov12 + to * day;
-          if (one_event) o.only_conversions = {"Order Completed"};
-          SCOPED_TRACE(testing::Message() << "by " << by << " days " << from << "–" << to
-                                          << (one_event ? " one event" : ""));
+          if (!event.empty()) o.only_conversions = {event};
+          SCOPED_TRACE(testing::Message()
+                       << "by " << by << " days " << from << "–" << to << " " << event);
           const Result<query::AnalysisResult> a = query::AnalyzeStore(**store, o, &kept);
           const Result<query::AnalysisResult> b = query::AnalyzeStore(**store, o);
           ASSERT_TRUE(a.ok() && b.ok());
@@ -531,9 +544,11 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
   for (int v = 0; v < 40; ++v) {
     const std::string visitor = fmt::format("{}{}", rng.Chance(0.3) ? "a" : "b", v);
     const int first = 13 + static_cast<int>(rng.Below(3));
-    visit(visitor, first, 21, static_cast<int>(rng.Below(5)));
-    visit(visitor, first + 1, 22, static_cast<int>(rng.Below(5)));
+    visit(visitor, first, 21, static_cast<int>(rng.Below(6)));
+    visit(visitor, first + 1, 22, static_cast<int>(rng.Below(6)));
+    if (visitor[0] == 'a') continue;  // (their conversions could share a session with earlier)
     if (rng.Chance(0.6)) order(visitor, first + 1, 5 + static_cast<double>(rng.Below(50)));
+    if (rng.Chance(0.3)) signup(visitor, first);
   }
   send();
   check();

@@ -163,6 +163,11 @@ Result<PathDays> SqliteStore::ReadPathDays(const PathDaysQuery& q) {
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   PathDays result;
   result.stamp = q.since;
+  Stmt& stamp = st_->read_paths_stamp;
+  ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
+  if (!found) return Status::Internal("store: the project's row is missing");
+  result.project_stamp = stamp.Int(0);
+  stamp.Reset();
   Stmt& days = st_->read_path_days;
   days.Bind(1, project_).Bind(2, int64_t{q.dim}).Bind(3, int64_t{filter}).Bind(4, q.since);
   for (;;) {

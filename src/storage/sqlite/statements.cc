@@ -134,6 +134,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       {&s.read_path_days,
        "SELECT day, stamp FROM agg_path_days WHERE project_id = ? AND dim = ? AND "
        "conversion_filter = ? AND stamp > ? ORDER BY day"},
+      {&s.read_paths_stamp, "SELECT paths_stamp FROM projects WHERE project_id = ?"},
       {&s.read_day_paths,
        "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ? AND "
        "dim = ? AND conversion_filter = ? AND day = ?"},
