@@ -59,7 +59,7 @@ Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::opti
   ATTRIB_ASSIGN_OR_RETURN(PathDays read, store.ReadPathDays(PathDaysQuery{
                                              static_cast<int>(by), kind, shared, filter.stamp}));
   if (read.project_stamp < filter.stamp) {
-    dim = Dim{};
+    dim = Dim();
     return 0;
   }
   if (read.days.empty()) return read.project_stamp;
@@ -151,7 +151,7 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     Result<int64_t> shared = CatchUp(store, by, dim, kind, true);
     Result<int64_t> own = shared.ok() ? CatchUp(store, by, dim, kind, false) : shared;
     if (!own.ok()) {
-      dim = Dim{};  // whatever was read part-way
+      dim = Dim();  // whatever was read part-way
       return own.status();
     }
     if ((*shared == *own && *own != 0) || attempt == 4) break;
