@@ -167,6 +167,8 @@ struct PathDaysQuery {
   // Instead, the paths of people without any conversion event, which every filter adds.
   bool shared = false;
   int64_t since = 0;  // the PathDays::stamp of an earlier read; 0: every day
+  // Group ids below this are known to the reader (ids only grow, and a group keeps its value).
+  uint32_t known_groups = 0;
 };
 struct PathDays {
   int64_t stamp = 0;  // of the latest change read: the next query's `since`
@@ -178,7 +180,7 @@ struct PathDays {
     std::vector<GroupPath> paths;  // groups: group ids, named in group_values
   };
   std::vector<Day> days;  // by day; a day whose last path went has none
-  // When any day changed: every group of the dimension, by id.
+  // When any day changed: the dimension's groups of ids from known_groups on.
   std::vector<std::pair<uint32_t, std::string>> group_values;
 };
 

@@ -66,6 +66,13 @@ Status MarkovOptions::Validate() const {
   return Status::Ok();
 }
 
+void SortTransitions(std::vector<MarkovTransition>& transitions) {
+  std::sort(transitions.begin(), transitions.end(),
+            [](const MarkovTransition& a, const MarkovTransition& b) {
+              return a.from != b.from ? a.from < b.from : a.to < b.to;
+            });
+}
+
 Result<MarkovChain> LearnMarkovChain(const PathTable& paths, const MarkovOptions& options) {
   ATTRIB_RETURN_IF_ERROR(options.Validate());
   MarkovChain chain;
@@ -107,10 +114,7 @@ Result<MarkovChain> LearnMarkovChain(const PathTable& paths, const MarkovOptions
   }
   chain.ended_conversions.resize(chain.states.size());
   chain.ended_value.resize(chain.states.size());
-  std::sort(chain.transitions.begin(), chain.transitions.end(),
-            [](const MarkovTransition& a, const MarkovTransition& b) {
-              return a.from != b.from ? a.from < b.from : a.to < b.to;
-            });
+  SortTransitions(chain.transitions);
   return chain;
 }
 

@@ -64,6 +64,9 @@ struct MarkovChain {
   PathOutcome totals;                                  // of every journey
 };
 
+// Sorts a chain's transitions by (from, to), as MarkovChain keeps them.
+void SortTransitions(std::vector<MarkovTransition>& transitions);
+
 // The chain of the paths: states numbered as the paths first reach them. Rows whose journeys
 // neither converted nor were counted as null carry no weight.
 Result<MarkovChain> LearnMarkovChain(const PathTable& paths, const MarkovOptions& options);

@@ -11,66 +11,36 @@ namespace attrib::query {
 namespace {
 
 // The order-1 chain of the paths (repeats collapsed), with state 3 + g for group g: the same
-// for the same journeys in any order, to the last bit (counts are whole numbers and the value
-// ending in each state is summed in fixed point).
-MarkovChain OrderOneChain(std::span<const GroupPath> paths, uint32_t groups) {
-  MarkovChain chain;
-  chain.channels = groups;
-  chain.states.resize(3 + groups);
-  for (uint32_t g = 0; g < groups; ++g) chain.states[3 + g] = {g};
-  U64Map<uint32_t> steps;  // (from, to) → 1 + index in chain.transitions
-  const auto step = [&](uint32_t from, uint32_t to, uint64_t count) {
-    if (count == 0) return;
-    uint32_t& i = steps[MixBits(uint64_t{from} << 32 | to)];  // never 0: nothing enters (start)
-    if (i == 0) {
-      chain.transitions.push_back(MarkovTransition{from, to, 0, 0});
-      i = static_cast<uint32_t>(chain.transitions.size());
-    }
-    chain.transitions[i - 1].count += static_cast<double>(count);
-  };
-  std::vector<uint64_t> ended(3 + groups, 0);
-  std::vector<Fixed> ended_revenue(3 + groups, 0);
-  Fixed revenue = 0;
-  uint64_t conversions = 0, nulls = 0;
+// for the same journeys in any order, to the last bit.
+MarkovChain ChainOfPaths(std::span<const GroupPath> paths, uint32_t groups) {
+  std::vector<MarkovTransition> steps;
+  U64Map<uint32_t> index;  // (from, to) → 1 + index in steps
+  std::vector<JourneySums> ended(groups);
   for (const GroupPath& p : paths) {
+    if (p.groups.empty()) continue;  // (no journey has none; the store keeps none)
     const uint64_t weight = p.conversions + p.nulls;
     uint32_t state = kStartState;
     for (const uint32_t g : p.groups) {
-      if (state == 3 + g) continue;  // a repeat
-      step(state, 3 + g, weight);
+      if (state == 3 + g) continue;                                   // a repeat
+      uint32_t& i = index[MixBits(uint64_t{state} << 32 | (3 + g))];  // never 0: from ≠ to
+      if (i == 0) {
+        steps.push_back(MarkovTransition{state, 3 + g, 0, 0});
+        i = static_cast<uint32_t>(steps.size());
+      }
+      steps[i - 1].count += static_cast<double>(weight);
       state = 3 + g;
     }
-    step(state, kConversionState, p.conversions);
-    step(state, kNullState, p.nulls);
-    ended[state] += p.conversions;
-    ended_revenue[state] += p.revenue;
-    conversions += p.conversions;
-    nulls += p.nulls;
-    revenue += p.revenue;
+    ended[state - 3].Add(p.conversions, p.nulls, p.revenue);
   }
-  std::sort(chain.transitions.begin(), chain.transitions.end(),
-            [](const MarkovTransition& a, const MarkovTransition& b) {
-              return a.from != b.from ? a.from < b.from : a.to < b.to;
-            });
-  for (uint32_t s = 0; s < 3 + groups; ++s) {
-    chain.ended_conversions.push_back(static_cast<double>(ended[s]));
-    chain.ended_value.push_back(FromFixed(ended_revenue[s], kRevenueScale));
-  }
-  chain.totals = PathOutcome{static_cast<double>(conversions), FromFixed(revenue, kRevenueScale),
-                             static_cast<double>(nulls)};
-  return chain;
+  return OrderOneChain(groups, std::move(steps), ended);
 }
 
 // The paths' channel sets, sorted by their members, their outcomes summed in fixed point:
 // the same for the same journeys in any order.
 ChannelSets SortedChannelSets(std::span<const GroupPath> paths, uint32_t groups) {
-  struct Sums {
-    uint64_t conversions = 0, nulls = 0;
-    Fixed revenue = 0;
-  };
   FlatStringMap<uint32_t> ids;  // sorted groups → 1 + index in `sums`
   std::vector<std::vector<uint32_t>> members;
-  std::vector<Sums> sums;
+  std::vector<JourneySums> sums;
   std::vector<uint32_t> set;
   for (const GroupPath& p : paths) {
     set = p.groups;
@@ -83,10 +53,7 @@ ChannelSets SortedChannelSets(std::span<const GroupPath> paths, uint32_t groups)
       sums.emplace_back();
       id = static_cast<uint32_t>(sums.size());
     }
-    Sums& s = sums[id - 1];
-    s.conversions += p.conversions;
-    s.nulls += p.nulls;
-    s.revenue += p.revenue;
+    sums[id - 1].Add(p.conversions, p.nulls, p.revenue);
   }
   std::vector<uint32_t> order(sums.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -103,6 +70,38 @@ ChannelSets SortedChannelSets(std::span<const GroupPath> paths, uint32_t groups)
 }
 
 }  // namespace
+
+MarkovChain OrderOneChain(uint32_t channels, std::vector<MarkovTransition> steps,
+                          std::span<const JourneySums> ended) {
+  MarkovChain chain;
+  chain.channels = channels;
+  chain.states.resize(3 + channels);
+  for (uint32_t c = 0; c < channels; ++c) chain.states[3 + c] = {c};
+  chain.transitions = std::move(steps);
+  chain.ended_conversions.assign(3 + channels, 0.0);
+  chain.ended_value.assign(3 + channels, 0.0);
+  JourneySums totals;
+  for (uint32_t c = 0; c < channels; ++c) {
+    const JourneySums& e = ended[c];
+    const uint32_t state = 3 + c;
+    if (e.conversions != 0) {
+      chain.transitions.push_back(
+          MarkovTransition{state, kConversionState, static_cast<double>(e.conversions), 0});
+    }
+    if (e.nulls != 0) {
+      chain.transitions.push_back(
+          MarkovTransition{state, kNullState, static_cast<double>(e.nulls), 0});
+    }
+    chain.ended_conversions[state] = static_cast<double>(e.conversions);
+    chain.ended_value[state] = FromFixed(e.revenue, kRevenueScale);
+    totals.Add(e.conversions, e.nulls, e.revenue);
+  }
+  SortTransitions(chain.transitions);
+  chain.totals =
+      PathOutcome{static_cast<double>(totals.conversions), FromFixed(totals.revenue, kRevenueScale),
+                  static_cast<double>(totals.nulls)};
+  return chain;
+}
 
 bool LearnsFromOrderOne(const AnalysisOptions& options) {
   return options.markov.order == 1 && !options.markov.keep_repeats;
@@ -153,7 +152,7 @@ Result<DataDrivenCredits> CreditDataDriven(std::vector<GroupPath> paths, size_t 
   LearntPaths learnt;
   learnt.distinct_paths = paths.size();
   if (LearnsFromOrderOne(options)) {
-    learnt.chain = OrderOneChain(paths, channels);
+    learnt.chain = ChainOfPaths(paths, channels);
   } else {  // higher orders number their states as the paths, sorted, reach them
     std::sort(paths.begin(), paths.end(),
               [](const GroupPath& a, const GroupPath& b) { return a.groups < b.groups; });

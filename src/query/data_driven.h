@@ -5,10 +5,12 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <vector>
 
 #include "attrib/attribution.h"
 #include "attrib/store.h"
+#include "attribution/fixed.h"
 #include "attribution/markov.h"
 #include "attribution/paths.h"
 #include "attribution/shapley.h"
@@ -40,6 +42,23 @@ struct LearntPaths {
   ChannelSets sets;
   uint64_t distinct_paths = 0;
 };
+// Journeys' outcomes summed in whole numbers and fixed point: the same sums in any order.
+struct JourneySums {
+  uint64_t conversions = 0, nulls = 0;
+  Fixed revenue = 0;
+  void Add(uint64_t c, uint64_t n, Fixed r) {
+    conversions += c;
+    nulls += n;
+    revenue += r;
+  }
+  bool empty() const { return conversions == 0 && nulls == 0; }
+};
+// The order-1 chain over `channels` (state 3 + c for channel c) from its steps between states
+// (any order, no pair twice) and, by channel, the journeys that ended there: their steps to
+// (conversion) and (null), the value ending in each state and the chain's totals.
+MarkovChain OrderOneChain(uint32_t channels, std::vector<MarkovTransition> steps,
+                          std::span<const JourneySums> ended);
+
 // True when `options` let the models learn from LearntPaths.
 bool LearnsFromOrderOne(const AnalysisOptions& options);
 // The models over it; the result's vectors are indexed by channel.

@@ -57,24 +57,23 @@ Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::opti
                                    bool shared) {
   Filter& filter = dim.filters[FilterKey(kind, shared)];
   ATTRIB_ASSIGN_OR_RETURN(PathDays read, store.ReadPathDays(PathDaysQuery{
-                                             static_cast<int>(by), kind, shared, filter.stamp}));
+                                             static_cast<int>(by), kind, shared, filter.stamp,
+                                             static_cast<uint32_t>(dim.named.size())}));
   if (read.project_stamp < filter.stamp) {
     dim = Dim();
     return 0;
   }
   if (read.days.empty()) return read.project_stamp;
-  bool renamed = false;
+  const bool named = !read.group_values.empty();  // new groups: the ranks change
   for (auto& [id, value] : read.group_values) {
     if (id >= dim.named.size()) {
       dim.named.resize(id + 1, false);
       dim.values.resize(id + 1);
     }
-    if (dim.named[id] && dim.values[id] == value) continue;
     dim.named[id] = true;
     dim.values[id] = std::move(value);
-    renamed = true;
   }
-  if (renamed) {
+  if (named) {
     std::vector<std::pair<std::vector<std::string>, uint32_t>> keys;
     for (uint32_t id = 0; id < dim.named.size(); ++id) {
       if (dim.named[id]) keys.emplace_back(GroupKey(dim.values[id], by), id);
@@ -102,7 +101,7 @@ Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::opti
     }
     if (rows.empty()) filter.days.erase(day.day);
   }
-  OrderSets(dim, renamed);
+  OrderSets(dim, named);
   filter.stamp = read.stamp;  // last: a read that failed part-way is not taken as done
   return read.project_stamp;
 }
@@ -169,7 +168,7 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     const auto end = to_day ? filter.days.lower_bound(*to_day) : filter.days.end();
     for (; day != end; ++day) {
       for (const Row& r : day->second) {
-        Sums& s = dim.path_sums[r.path];
+        JourneySums& s = dim.path_sums[r.path];
         if (s.empty()) touched.push_back(r.path);
         s.Add(r.conversions, r.nulls, r.revenue);
       }
@@ -179,7 +178,7 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   // 2. … into the chain's steps, the groups where journeys end, and the channel sets.
   Window w;
   for (const uint32_t p : touched) {
-    Sums& s = dim.path_sums[p];
+    JourneySums& s = dim.path_sums[p];
     if (!s.empty()) {
       ++w.learnt.distinct_paths;
       for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
@@ -188,7 +187,7 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
       dim.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
       dim.set_sums[dim.set_of[p]].Add(s.conversions, s.nulls, s.revenue);
     }
-    s = Sums{};
+    s = JourneySums{};
   }
 
   // 3. The groups used, numbered in key order.
@@ -207,50 +206,26 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   const auto channels = static_cast<uint32_t>(w.values.size());
   const auto channel = [&](uint32_t group) { return number[dim.rank[group]]; };
 
-  // 4. The chain, as OrderOneChain (data_driven.cc) makes it from the same journeys.
-  MarkovChain& chain = w.learnt.chain;
-  chain.channels = channels;
-  chain.states.resize(3 + channels);
-  for (uint32_t c = 0; c < channels; ++c) chain.states[3 + c] = {c};
+  // 4. The chain, as from the same journeys' paths (data_driven.h).
+  std::vector<MarkovTransition> steps;
   for (uint32_t t = 0; t < dim.step_counts.size(); ++t) {
     if (dim.step_counts[t] == 0) continue;
     const auto [from, to] = dim.step_ends[t];
-    chain.transitions.push_back(MarkovTransition{from == kNoGroup ? kStartState : 3 + channel(from),
-                                                 3 + channel(to),
-                                                 static_cast<double>(dim.step_counts[t]), 0});
+    steps.push_back(MarkovTransition{from == kNoGroup ? kStartState : 3 + channel(from),
+                                     3 + channel(to), static_cast<double>(dim.step_counts[t]), 0});
     dim.step_counts[t] = 0;
   }
-  chain.ended_conversions.assign(3 + channels, 0.0);
-  chain.ended_value.assign(3 + channels, 0.0);
-  Sums totals;
+  std::vector<JourneySums> ended(channels);
   for (uint32_t g = 0; g < dim.ended.size(); ++g) {
-    const Sums e = std::exchange(dim.ended[g], Sums{});
-    if (e.empty()) continue;
-    const uint32_t state = 3 + channel(g);
-    if (e.conversions != 0) {
-      chain.transitions.push_back(
-          MarkovTransition{state, kConversionState, static_cast<double>(e.conversions), 0});
-    }
-    if (e.nulls != 0) {
-      chain.transitions.push_back(
-          MarkovTransition{state, kNullState, static_cast<double>(e.nulls), 0});
-    }
-    chain.ended_conversions[state] = static_cast<double>(e.conversions);
-    chain.ended_value[state] = FromFixed(e.revenue, kRevenueScale);
-    totals.Add(e.conversions, e.nulls, e.revenue);
+    const JourneySums e = std::exchange(dim.ended[g], JourneySums{});
+    if (!e.empty()) ended[channel(g)] = e;
   }
-  std::sort(chain.transitions.begin(), chain.transitions.end(),
-            [](const MarkovTransition& a, const MarkovTransition& b) {
-              return a.from != b.from ? a.from < b.from : a.to < b.to;
-            });
-  chain.totals =
-      PathOutcome{static_cast<double>(totals.conversions), FromFixed(totals.revenue, kRevenueScale),
-                  static_cast<double>(totals.nulls)};
+  w.learnt.chain = OrderOneChain(channels, std::move(steps), ended);
 
   // 5. The channel sets, in channel numbers, sorted by their members: in set_order.
   std::vector<uint32_t> members;
   for (const uint32_t set : dim.set_order) {
-    const Sums s = std::exchange(dim.set_sums[set], Sums{});
+    const JourneySums s = std::exchange(dim.set_sums[set], JourneySums{});
     if (s.empty()) continue;
     members.clear();
     for (uint32_t k = dim.set_begin[set]; k < dim.set_begin[set + 1]; ++k) {

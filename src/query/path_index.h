@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "attrib/store.h"
-#include "attribution/fixed.h"
 #include "common/flat_map.h"
 #include "common/u64_map.h"
 #include "query/batch.h"
@@ -33,16 +32,6 @@ class PathIndex {
                        std::optional<int32_t> from_day, std::optional<int32_t> to_day);
 
  private:
-  struct Sums {
-    uint64_t conversions = 0, nulls = 0;
-    Fixed revenue = 0;  // fixed point
-    void Add(uint64_t c, uint64_t n, Fixed r) {
-      conversions += c;
-      nulls += n;
-      revenue += r;
-    }
-    bool empty() const { return conversions == 0 && nulls == 0; }
-  };
   struct Row {
     uint32_t path = 0;
     uint64_t conversions = 0, nulls = 0;
@@ -73,7 +62,7 @@ class PathIndex {
     size_t sets_in_order = 0;
     std::map<int32_t, Filter> filters;
     // Per path, set, step and group: a window's sums, all 0 between uses.
-    std::vector<Sums> path_sums, set_sums, ended;
+    std::vector<JourneySums> path_sums, set_sums, ended;
     std::vector<uint64_t> step_counts;
   };
   static constexpr uint32_t kNoGroup = UINT32_MAX;

@@ -195,8 +195,8 @@ Result<PathDays> SqliteStore::ReadPathDays(const PathDaysQuery& q) {
                                     static_cast<uint64_t>(paths.Int(3)), paths.Int(2)});
     }
   }
-  Stmt& values = st_->read_group_values;
-  values.Bind(1, storage::kDimNames[q.dim]);
+  Stmt& values = st_->read_new_group_values;
+  values.Bind(1, storage::kDimNames[q.dim]).Bind(2, int64_t{q.known_groups});
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, values.Step());
     if (!row) break;

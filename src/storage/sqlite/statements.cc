@@ -131,6 +131,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ?1 AND "
        "dim = ?2 AND conversion_filter IN (-1, ?3) AND day >= ?4 AND day < ?5"},
       {&s.read_group_values, "SELECT group_id, value FROM groups WHERE dim = ?"},
+      {&s.read_new_group_values,
+       "SELECT group_id, value FROM groups WHERE dim = ? AND group_id >= ?"},
       {&s.read_path_days,
        "SELECT day, stamp FROM agg_path_days WHERE project_id = ? AND dim = ? AND "
        "conversion_filter = ? AND stamp > ? ORDER BY day"},

@@ -23,7 +23,7 @@ struct SqliteStore::Statements {
   Stmt next_paths_stamp, stamp_path_day;
   // Reads.
   Stmt find_person, read_reach, read_credits, read_totals, read_paths, read_group_values;
-  Stmt read_path_days, read_day_paths, read_paths_stamp;
+  Stmt read_path_days, read_day_paths, read_paths_stamp, read_new_group_values;
 };
 
 }  // namespace attrib::sqlite
