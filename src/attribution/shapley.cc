@@ -9,7 +9,6 @@
 
 #include "common/flat_map.h"
 #include "common/rng.h"
-#include "common/u64_map.h"
 
 namespace attrib {
 namespace {
@@ -27,13 +26,20 @@ class Game {
   explicit Game(const ChannelSets& sets) : sets_(sets) {
     zobrist_.resize(sets.channels);
     for (uint32_t c = 0; c < zobrist_.size(); ++c) zobrist_[c] = SplitMix(c);
-    next_same_hash_.assign(size(), kNone);
+    v_.resize(size());
+    size_t slots = 16;
+    while (slots * 2 < size() * 3) slots *= 2;  // at most two thirds full
+    slots_.assign(slots, Slot{});
+    mask_ = slots - 1;
     for (uint32_t s = 0; s < size(); ++s) {
+      const PathOutcome& o = sets.outcomes[s];
+      const double journeys = o.conversions + o.nulls;
+      v_[s] = journeys > 0 ? o.conversions / journeys : 0.0;
       uint64_t h = 0;
       for (const uint32_t c : set_of(s)) h ^= zobrist_[c];
-      uint32_t& head = by_hash_[Key(h)];  // 0: empty, else 1 + a set
-      if (head != 0) next_same_hash_[s] = head - 1;
-      head = s + 1;
+      size_t i = h & mask_;
+      while (slots_[i].set != 0) i = (i + 1) & mask_;
+      slots_[i] = Slot{static_cast<uint32_t>(h >> 32), s + 1};
     }
   }
 
@@ -41,32 +47,30 @@ class Game {
   std::span<const uint32_t> set_of(uint32_t s) const { return sets_.set(s); }
   const PathOutcome& outcome(uint32_t s) const { return sets_.outcomes[s]; }
   uint64_t zobrist(uint32_t channel) const { return zobrist_[channel]; }
-  double v(uint32_t s) const {
-    const PathOutcome& o = sets_.outcomes[s];
-    const double journeys = o.conversions + o.nulls;
-    return journeys > 0 ? o.conversions / journeys : 0.0;
-  }
+  double v(uint32_t s) const { return v_[s]; }
 
   // The set whose members hash to `hash` (XOR of their zobrist values) and satisfy
   // `same(set)`; size() when none.
   template <class Same>
   uint32_t Find(uint64_t hash, Same same) const {
-    const uint32_t* head = by_hash_.Find(Key(hash));
-    if (head == nullptr) return size();
-    for (uint32_t s = *head - 1; s != kNone; s = next_same_hash_[s]) {
-      if (same(set_of(s))) return s;
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    for (size_t i = hash & mask_; slots_[i].set != 0; i = (i + 1) & mask_) {
+      if (slots_[i].tag == tag && same(set_of(slots_[i].set - 1))) return slots_[i].set - 1;
     }
     return size();
   }
 
  private:
-  static constexpr uint32_t kNone = UINT32_MAX;
-  static uint64_t Key(uint64_t hash) { return hash == 0 ? 1 : hash; }  // U64Map reserves 0
+  struct Slot {
+    uint32_t tag = 0;  // the hash's high half
+    uint32_t set = 0;  // 1 + the set; 0: empty
+  };
 
   const ChannelSets& sets_;
   std::vector<uint64_t> zobrist_;  // a random 64-bit value per channel
-  U64Map<uint32_t> by_hash_;
-  std::vector<uint32_t> next_same_hash_;
+  std::vector<double> v_;
+  std::vector<Slot> slots_;  // open addressing by the hash's low bits
+  size_t mask_ = 0;
 };
 
 // w[s] = s! (n − 1 − s)! / n!: the weight of a coalition of s others joined by one player.
@@ -78,23 +82,39 @@ std::vector<double> Weights(int n) {
   return w;  // w[n] = 0: no player joins the whole set
 }
 
-// The Shapley values on the players of `t` (sorted channels) of the game given by its
-// non-zero coalitions (mask over t's positions, value).
-void ValuesFromCoalitions(std::span<const std::pair<uint32_t, double>> coalitions, int n,
-                          std::span<double> phi) {
-  const std::vector<double> w = Weights(n);
-  // A coalition S of size s adds v(S)·w[s − 1] to each member's value and takes v(S)·w[s]
-  // from each other player's.
-  double all = 0;
-  std::fill(phi.begin(), phi.end(), 0.0);
-  for (const auto& [mask, value] : coalitions) {
-    const int s = std::popcount(mask);
-    all -= value * w[s];
-    const double member = value * (w[s - 1] + w[s]);
-    for (uint32_t m = mask; m != 0; m &= m - 1) phi[std::countr_zero(m)] += member;
+// The Shapley values of a game on n players from its coalitions (masks over the players):
+// a coalition S of size s adds v(S)·w[s − 1] to each member's value and takes v(S)·w[s]
+// from each other player's, w = Weights(n).
+class Coalitions {
+ public:
+  // Room for the 2^n coalitions, none of any value yet.
+  void Start(int n) {
+    n_ = n;
+    all_ = 0;
+    member_.assign(size_t{1} << n, 0.0);
   }
-  for (double& p : phi) p += all;
-}
+  void Add(uint32_t mask, double v, std::span<const double> w) {
+    const int s = std::popcount(mask);
+    all_ -= v * w[s];
+    member_[mask] = v * (w[s - 1] + w[s]);
+  }
+  // Each player's coalitions, block by block: no branch per coalition.
+  void Values(std::span<double> phi) const {
+    for (int i = 0; i < n_; ++i) {
+      const uint32_t bit = uint32_t{1} << i;
+      double sum = all_;
+      for (uint32_t high = 0; high < member_.size(); high += 2 * bit) {
+        for (uint32_t low = 0; low < bit; ++low) sum += member_[high | bit | low];
+      }
+      phi[i] = sum;
+    }
+  }
+
+ private:
+  int n_ = 0;
+  double all_ = 0;              // what every player loses
+  std::vector<double> member_;  // by mask: what each member gains
+};
 
 // Marginal contributions evaluated per sampled set at most: a set of t channels gets
 // min(samples, kMaxSampledSteps / t) orderings.
@@ -103,7 +123,10 @@ constexpr uint64_t kMaxSampledSteps = 5'000'000;
 class Solver {
  public:
   Solver(const Game& game, const ShapleyOptions& options, ShapleyResult* result)
-      : game_(game), options_(options), r_(*result) {}
+      : game_(game), options_(options), r_(*result) {
+    weights_.resize(options.max_exact_channels + 1);
+    for (int n = 1; n <= options.max_exact_channels; ++n) weights_[n] = Weights(n);
+  }
 
   void Run() {
     std::vector<double> phi;
@@ -137,7 +160,7 @@ class Solver {
     const uint32_t subsets = uint32_t{1} << n;
     hashes_.resize(subsets);
     hashes_[0] = 0;
-    coalitions_.clear();
+    coalitions_.Start(n);
     for (uint32_t mask = 1; mask < subsets; ++mask) {
       hashes_[mask] = hashes_[mask & (mask - 1)] ^ game_.zobrist(t[std::countr_zero(mask)]);
       const int size = std::popcount(mask);
@@ -149,11 +172,9 @@ class Solver {
         }
         return true;
       });
-      if (found == game_.size()) continue;
-      const double v = game_.v(found);
-      if (v != 0) coalitions_.emplace_back(mask, v);
+      if (found != game_.size()) coalitions_.Add(mask, game_.v(found), weights_[n]);
     }
-    ValuesFromCoalitions(coalitions_, n, phi);
+    coalitions_.Values(phi);
   }
 
   // Castro, Gómez & Tejada (2009): the mean marginal contribution over random orderings,
@@ -222,8 +243,9 @@ class Solver {
   ShapleyResult& r_;
   std::vector<std::pair<double, double>> sampled_;  // per sampled set: max v, orderings
   uint64_t sampled_players_ = 0;                    // values estimated
-  std::vector<uint64_t> hashes_;
-  std::vector<std::pair<uint32_t, double>> coalitions_;
+  std::vector<std::vector<double>> weights_;        // Weights(n) by n
+  std::vector<uint64_t> hashes_;                    // Exact's scratch, by mask
+  Coalitions coalitions_;
   std::vector<uint32_t> order_, position_;
 };
 
@@ -306,12 +328,15 @@ std::vector<ChannelCredit> ShapleySimplified(const PathTable& paths) {
 
 std::vector<double> ShapleyValues(std::span<const double> v, int n) {
   assert(n >= 0 && n <= kMaxExactShapleyChannels && v.size() == (size_t{1} << n));
-  std::vector<std::pair<uint32_t, double>> coalitions;
-  for (uint32_t mask = 1; mask < v.size(); ++mask) {  // v − v(∅) has the same values
-    if (v[mask] != v[0]) coalitions.emplace_back(mask, v[mask] - v[0]);
-  }
   std::vector<double> phi(static_cast<size_t>(n), 0.0);
-  if (n > 0) ValuesFromCoalitions(coalitions, n, phi);
+  if (n == 0) return phi;
+  const std::vector<double> w = Weights(n);
+  Coalitions coalitions;
+  coalitions.Start(n);
+  for (uint32_t mask = 1; mask < v.size(); ++mask) {
+    coalitions.Add(mask, v[mask] - v[0], w);  // v − v(∅) has the same values
+  }
+  coalitions.Values(phi);
   return phi;
 }
 

@@ -220,7 +220,8 @@ void AppendJsonNumber(std::string* out, double v) {
     *out += "null";
     return;
   }
-  fmt::format_to(std::back_inserter(*out), "{}", v);
+  char text[32];  // the longest shortest form, -2.2250738585072014e-308, is 24 characters
+  out->append(text, fmt::format_to_n(text, sizeof text, "{}", v).out);
 }
 
 void AppendJsonString(std::string* out, std::string_view s) {

@@ -99,6 +99,8 @@ Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::opti
       rows.push_back(
           Row{InternPath(dim, p.groups), p.conversions, p.nulls, static_cast<int64_t>(p.revenue)});
     }
+    // In path order: a window's sums then walk the paths' arrays forwards.
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.path < b.path; });
     if (rows.empty()) filter.days.erase(day.day);
   }
   OrderSets(dim, named);
@@ -119,16 +121,25 @@ void PathIndex::OrderSets(Dim& dim, bool reranked) {
     }
     std::sort(begin, end);
   }
-  dim.set_order.resize(sets);
-  for (uint32_t set = 0; set < sets; ++set) dim.set_order[set] = set;
+  std::vector<uint32_t> order(sets);
+  for (uint32_t set = 0; set < sets; ++set) order[set] = set;
   const auto members = [&dim](uint32_t set) {
     return std::span(dim.ranked_members.data() + dim.set_begin[set],
                      dim.set_begin[set + 1] - dim.set_begin[set]);
   };
-  std::sort(dim.set_order.begin(), dim.set_order.end(), [&members](uint32_t a, uint32_t b) {
+  std::sort(order.begin(), order.end(), [&members](uint32_t a, uint32_t b) {
     const auto x = members(a), y = members(b);
     return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
   });
+  dim.position.resize(sets);
+  dim.ordered_begin.assign(1, 0);
+  dim.ordered_ranks.clear();
+  for (uint32_t at = 0; at < sets; ++at) {
+    dim.position[order[at]] = at;
+    const auto m = members(order[at]);
+    dim.ordered_ranks.insert(dim.ordered_ranks.end(), m.begin(), m.end());
+    dim.ordered_begin.push_back(static_cast<uint32_t>(dim.ordered_ranks.size()));
+  }
   dim.sets_in_order = sets;
 }
 
@@ -175,27 +186,32 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     }
   }
 
-  // 2. … into the chain's steps, the groups where journeys end, and the channel sets.
+  // 2. … into the chain's steps, the groups where journeys end, and the channel sets: in path
+  // order when the window has most paths (the arrays walked forwards), else as touched.
   Window w;
-  for (const uint32_t p : touched) {
+  const auto add = [&](uint32_t p) {
     JourneySums& s = dim.path_sums[p];
-    if (!s.empty()) {
-      ++w.learnt.distinct_paths;
-      for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
-        dim.step_counts[dim.steps[k]] += s.conversions + s.nulls;
-      }
-      dim.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
-      dim.set_sums[dim.set_of[p]].Add(s.conversions, s.nulls, s.revenue);
+    if (s.empty()) return;
+    ++w.learnt.distinct_paths;
+    for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
+      dim.step_counts[dim.steps[k]] += s.conversions + s.nulls;
     }
+    dim.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
+    dim.set_sums[dim.position[dim.set_of[p]]].Add(s.conversions, s.nulls, s.revenue);
     s = JourneySums{};
+  };
+  if (touched.size() * 4 >= dim.last.size()) {
+    for (uint32_t p = 0; p < dim.last.size(); ++p) add(p);
+  } else {
+    for (const uint32_t p : touched) add(p);
   }
 
   // 3. The groups used, numbered in key order.
   std::vector<uint32_t> number(dim.by_key.size(), kNoGroup);  // by rank
-  for (uint32_t set = 0; set < dim.set_sums.size(); ++set) {
-    if (dim.set_sums[set].empty()) continue;
-    for (uint32_t k = dim.set_begin[set]; k < dim.set_begin[set + 1]; ++k) {
-      number[dim.ranked_members[k]] = 0;
+  for (uint32_t at = 0; at < dim.set_sums.size(); ++at) {
+    if (dim.set_sums[at].empty()) continue;
+    for (uint32_t k = dim.ordered_begin[at]; k < dim.ordered_begin[at + 1]; ++k) {
+      number[dim.ordered_ranks[k]] = 0;
     }
   }
   for (uint32_t r = 0; r < number.size(); ++r) {
@@ -222,18 +238,22 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   }
   w.learnt.chain = OrderOneChain(channels, std::move(steps), ended);
 
-  // 5. The channel sets, in channel numbers, sorted by their members: in set_order.
+  // 5. The channel sets, in channel numbers, sorted by their members: in their order.
   std::vector<uint32_t> members;
-  for (const uint32_t set : dim.set_order) {
-    const JourneySums s = std::exchange(dim.set_sums[set], JourneySums{});
+  ChannelSets& sets = w.learnt.sets;
+  sets.members.reserve(dim.ordered_ranks.size());
+  sets.begin.reserve(dim.set_sums.size() + 1);
+  sets.outcomes.reserve(dim.set_sums.size());
+  for (uint32_t at = 0; at < dim.set_sums.size(); ++at) {
+    const JourneySums s = std::exchange(dim.set_sums[at], JourneySums{});
     if (s.empty()) continue;
     members.clear();
-    for (uint32_t k = dim.set_begin[set]; k < dim.set_begin[set + 1]; ++k) {
-      members.push_back(number[dim.ranked_members[k]]);
+    for (uint32_t k = dim.ordered_begin[at]; k < dim.ordered_begin[at + 1]; ++k) {
+      members.push_back(number[dim.ordered_ranks[k]]);
     }
-    w.learnt.sets.Add(
-        members, PathOutcome{static_cast<double>(s.conversions),
-                             FromFixed(s.revenue, kRevenueScale), static_cast<double>(s.nulls)});
+    sets.Add(members,
+             PathOutcome{static_cast<double>(s.conversions), FromFixed(s.revenue, kRevenueScale),
+                         static_cast<double>(s.nulls)});
   }
   w.learnt.sets.channels = channels;
   return w;

@@ -56,12 +56,13 @@ class PathIndex {
     std::vector<uint32_t> by_key;     // the group ids named, in key order
     std::vector<uint32_t> rank;       // by group id: its place in by_key
     // The sets in the order of their members' ranks (which is the order of their channel
-    // numbers in any window), each with its members' ranks, ascending: ranked_members follows
-    // set_begin. Kept for the sets in order_of_sets; redone when sets come or ranks change.
-    std::vector<uint32_t> ranked_members, set_order;
+    // numbers in any window): each set's members' ranks, ascending (ranked_members follows
+    // set_begin); each set's place in that order, and the members' ranks by place. Redone
+    // when sets come or ranks change.
+    std::vector<uint32_t> ranked_members, position, ordered_begin, ordered_ranks;
     size_t sets_in_order = 0;
     std::map<int32_t, Filter> filters;
-    // Per path, set, step and group: a window's sums, all 0 between uses.
+    // Per path, set (by place), step and group: a window's sums, all 0 between uses.
     std::vector<JourneySums> path_sums, set_sums, ended;
     std::vector<uint64_t> step_counts;
   };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 
 #include "common/strings.h"
@@ -27,27 +28,43 @@ std::vector<const GroupRow*> OrderedRows(const AnalysisResult& r, Model model) {
 }
 
 std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
+  // Each row's group, escaped once for all the models: ,"source":"…","medium":"…"
   const std::vector<std::string_view> fields = GroupFields(by);
+  std::vector<std::string> groups(r.rows.size());
+  size_t bytes = 2;
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    for (size_t f = 0; f < fields.size(); ++f) {
+      groups[i] += ",\"";
+      groups[i] += fields[f];
+      groups[i] += "\":";
+      AppendJsonString(&groups[i], r.rows[i].key[f]);
+    }
+    bytes += groups[i].size();
+  }
   std::string out = "[";
+  out.reserve(models.size() * (bytes + r.rows.size() * 160));
+  char text[24];
+  const auto count = [&out, &text](std::string_view name, uint64_t v) {
+    out += name;
+    out.append(text, std::to_chars(text, text + sizeof text, v).ptr);
+  };
   const auto number = [&out](std::string_view name, double v) {
-    fmt::format_to(std::back_inserter(out), ",\"{}\":", name);
+    out += name;
     AppendJsonNumber(&out, v);
   };
   for (const Model model : models) {
     const int m = static_cast<int>(model);
+    const std::string head = fmt::format("{{\"model\":\"{}\"", ToString(model));
     for (const GroupRow* row : OrderedRows(r, model)) {
       if (out.size() > 1) out += ',';
-      fmt::format_to(std::back_inserter(out), "{{\"model\":\"{}\"", ToString(model));
-      for (size_t i = 0; i < fields.size(); ++i) {
-        fmt::format_to(std::back_inserter(out), ",\"{}\":", fields[i]);
-        AppendJsonString(&out, row->key[i]);
-      }
-      number("conversions", row->conversions[m]);
-      number("revenue", row->revenue[m]);
-      fmt::format_to(std::back_inserter(out), ",\"touchpoints\":{},\"visitors\":{}",
-                     row->touchpoints, row->visitors);
-      number("conversion_rate", Rate(row->conversions[m], row->visitors));
-      if (model == Model::kMarkov) number("removal_effect", row->removal_effect);
+      out += head;
+      out += groups[row - r.rows.data()];
+      number(",\"conversions\":", row->conversions[m]);
+      number(",\"revenue\":", row->revenue[m]);
+      count(",\"touchpoints\":", row->touchpoints);
+      count(",\"visitors\":", row->visitors);
+      number(",\"conversion_rate\":", Rate(row->conversions[m], row->visitors));
+      if (model == Model::kMarkov) number(",\"removal_effect\":", row->removal_effect);
       out += '}';
     }
   }
