@@ -445,7 +445,7 @@ TEST_F(ServerTest, MetricsCountWhatIngestSaw) {
 // (query::PathIndex), caught up with the days each derivation changed. Their answers must be
 // the store's own, its paths read afresh, to the last bit: after new days and after more
 // journeys on days already kept.
-TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
+TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
   StartServer();
   // The last referrer (and its campaign) comes only in the second batch: new groups, ranked
   // among the others.
@@ -486,6 +486,19 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
     });
     ASSERT_EQ(stats.json()["sessions"], sessions) << stats.body;
   };
+  const query::AnalysisOptions defaults;
+  StoreOptions so;
+  so.project = "shop";
+  so.create = false;
+  so.settings.person = PersonOptions{defaults.sessions, defaults.conversions, defaults.heuristics};
+  // Two more readers of the store's aggregates: one keeps them in memory whenever they are
+  // asked for twice between changes; the other, whose clock stands still, keeps them once and
+  // then reads each change from the tables.
+  FakeClock keeping_clock, frozen_clock;
+  Result<std::unique_ptr<Store>> keeping = OpenSqliteStore(db_, so, *classifier_, keeping_clock);
+  Result<std::unique_ptr<Store>> frozen = OpenSqliteStore(db_, so, *classifier_, frozen_clock);
+  ASSERT_TRUE(keeping.ok() && frozen.ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE((*frozen)->ReadAggregates(AggregateQuery{}).ok());
   Rng rng(11);
   for (int v = 0; v < 40; ++v) {
     const std::string visitor = fmt::format("a{}", v);
@@ -498,11 +511,6 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
   }
   send();
 
-  const query::AnalysisOptions defaults;
-  StoreOptions so;
-  so.project = "shop";
-  so.create = false;
-  so.settings.person = PersonOptions{defaults.sessions, defaults.conversions, defaults.heuristics};
   Result<std::unique_ptr<Store>> store = OpenSqliteStore(db_, so, *classifier_, clock_);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   query::PathIndex kept;  // caught up by each check, as the server's is by each query
@@ -538,6 +546,38 @@ TEST_F(ServerTest, KeptPathsFollowEveryChangedDay) {
       }
     }
     EXPECT_GT(credited, 100);
+    // The kept aggregates sum a window as the tables do.
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*keeping)->ReadAggregates(AggregateQuery{}).ok());
+    for (int by = 0; by < 7; ++by) {
+      for (const auto& [from, to] : std::vector<std::pair<int, int>>{{-1, -1}, {1, 3}, {2, 6}}) {
+        for (const std::optional<uint32_t> kind : {std::optional<uint32_t>(), {0u}, {1u}}) {
+          for (int level = 0; level < 3; ++level) {
+            AggregateQuery q{.dim = by, .kind = kind, .credits = level != 2, .min_level = level};
+            if (from >= 0) q.from_day = 20'769 + from, q.to_day = 20'769 + to;  // 2026-11-12 on
+            SCOPED_TRACE(testing::Message() << "by " << by << " days " << from << "–" << to
+                                            << " kind " << kind.value_or(9) << " level " << level);
+            keeping_clock.Advance(2'000'000);
+            const Result<AggregateResult> a = (*keeping)->ReadAggregates(q);
+            const Result<AggregateResult> b = (*frozen)->ReadAggregates(q);
+            ASSERT_TRUE(a.ok() && b.ok());
+            EXPECT_EQ(a->conversions, b->conversions);
+            EXPECT_TRUE(a->revenue == b->revenue);
+            EXPECT_EQ(a->currencies, b->currencies);
+            ASSERT_EQ(a->groups.size(), b->groups.size());
+            std::map<std::string, const GroupSums*> by_value;  // the tables' order may differ
+            for (const GroupSums& g : b->groups) by_value[g.value] = &g;
+            for (const GroupSums& g : a->groups) {
+              ASSERT_TRUE(by_value.count(g.value)) << g.value;
+              const GroupSums& t = *by_value[g.value];
+              EXPECT_EQ(g.touchpoints, t.touchpoints) << g.value;
+              EXPECT_EQ(g.visitors, t.visitors) << g.value;
+              EXPECT_EQ(g.paid, t.paid) << g.value;
+              EXPECT_TRUE(g.credit == t.credit && g.revenue == t.revenue) << g.value;
+            }
+          }
+        }
+      }
+    }
   };
   check();
   // More journeys on the days kept, and on a new one; some visitors come back.

@@ -790,9 +790,10 @@ Status SqliteStore::ApplyDelta(const storage::AggregateDelta& delta) {
     return std::tie(a.first.dim, a.first.filter, a.first.day) <
            std::tie(b.first.dim, b.first.filter, b.first.day);
   });
-  // Each day whose paths change gets the project's next stamp (ReadPathDays).
+  // Any change moves the project's stamp on (a reader's kept aggregates are then old), and
+  // each day whose paths change gets the new stamp (ReadPathDays).
   int64_t stamp = 0;
-  if (!paths.empty()) {
+  if (!reach.empty() || !delta.credits.empty() || !delta.totals.empty() || !paths.empty()) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, st.next_paths_stamp.Bind(1, project_).Step());
     if (!row) return Status::Internal("store: the project's row is missing");
     stamp = st.next_paths_stamp.Int(0);

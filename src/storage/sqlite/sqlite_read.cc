@@ -24,6 +24,120 @@ Result<int64_t> SqliteStore::PersonOf(std::string_view value, bool user) {
   return person;
 }
 
+namespace {
+
+// The most often the aggregates are read whole while the store changes now and then.
+constexpr Micros kKeepInterval = 1'000'000;
+
+// A window's sums from the kept aggregates, as the statements below sum the stored rows.
+AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
+                        int64_t to) {
+  AggregateResult result;
+  for (const KeptAggregates::Group& g : kept.dims[q.dim]) {
+    GroupSums sums;
+    bool any = false;  // a row in the window, even of zeros, as a stored row names its group
+    for (const KeptAggregates::Reach& r : g.reach) {
+      if (r.level != q.min_level || r.day < from || r.day >= to) continue;
+      any = true;
+      sums.touchpoints += r.touchpoints;
+      // Visitors are counted on the first day of the window they came (docs/storage.md).
+      if (r.prev_day < from) sums.visitors += r.visitors;
+      sums.paid += r.paid;
+    }
+    if (q.credits) {
+      for (const KeptAggregates::Credits& c : g.credits) {
+        if (c.day < from || c.day >= to || (q.kind && c.kind != *q.kind)) continue;
+        any = true;
+        for (int m = 0; m < kHeuristicModelCount; ++m) {
+          sums.credit[m] += c.credit[m];
+          sums.revenue[m] += c.revenue[m];
+        }
+      }
+    }
+    if (!any) continue;
+    sums.value = g.value;
+    result.groups.push_back(std::move(sums));
+  }
+  for (const KeptAggregates::Totals& t : kept.totals) {
+    if (t.day < from || t.day >= to || (q.kind && t.kind != *q.kind)) continue;
+    result.conversions += static_cast<uint64_t>(t.conversions);
+    result.revenue += t.revenue;
+    if (std::find(result.currencies.begin(), result.currencies.end(), t.currency) ==
+        result.currencies.end()) {
+      result.currencies.push_back(t.currency);
+    }
+  }
+  std::sort(result.currencies.begin(), result.currencies.end());
+  return result;
+}
+
+}  // namespace
+
+Status SqliteStore::KeepAggregates(int64_t stamp) {
+  auto kept = std::make_unique<KeptAggregates>();
+  kept->stamp = stamp;
+  // Group id → its dimension and place there.
+  std::vector<std::pair<int, uint32_t>> place;
+  Stmt& groups = st_->read_all_groups;
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, groups.Step());
+    if (!row) break;
+    const auto dim =
+        std::find(std::begin(storage::kDimNames), std::end(storage::kDimNames), groups.Text(0));
+    if (dim == std::end(storage::kDimNames)) continue;  // a dimension this build does not know
+    const int d = static_cast<int>(dim - std::begin(storage::kDimNames));
+    const int64_t id = groups.Int(2);
+    if (id < 0 || id > INT32_MAX) {
+      groups.Reset();
+      return Status::Internal("store: a group id is out of range");
+    }
+    if (static_cast<size_t>(id) >= place.size()) place.resize(id + 1, {-1, 0});
+    place[id] = {d, static_cast<uint32_t>(kept->dims[d].size())};
+    kept->dims[d].push_back(KeptAggregates::Group{std::string(groups.Text(1)), {}, {}});
+  }
+  const auto group = [&](int64_t id) -> KeptAggregates::Group* {
+    if (id < 0 || static_cast<size_t>(id) >= place.size() || place[id].first < 0) return nullptr;
+    return &kept->dims[place[id].first][place[id].second];
+  };
+  Stmt& reach = st_->read_all_reach;
+  reach.Bind(1, project_);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
+    if (!row) break;
+    KeptAggregates::Group* g = group(reach.Int(0));
+    if (g == nullptr) continue;  // as the join with the groups leaves it out
+    g->reach.push_back(KeptAggregates::Reach{
+        static_cast<int32_t>(reach.Int(1)), static_cast<int32_t>(reach.Int(2)),
+        static_cast<int32_t>(reach.Int(3)), reach.Int(4), reach.Int(5), reach.Int(6)});
+  }
+  Stmt& credits = st_->read_all_credits;
+  credits.Bind(1, project_);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
+    if (!row) break;
+    KeptAggregates::Group* g = group(credits.Int(0));
+    if (g == nullptr) continue;
+    KeptAggregates::Credits& c = g->credits.emplace_back();
+    c.kind = credits.Int(1);
+    c.day = static_cast<int32_t>(credits.Int(2));
+    for (int m = 0; m < kHeuristicModelCount; ++m) {
+      c.credit[m] = credits.Int(3 + m);
+      c.revenue[m] = credits.Int(3 + kHeuristicModelCount + m);
+    }
+  }
+  Stmt& totals = st_->read_all_totals;
+  totals.Bind(1, project_);
+  for (;;) {
+    ATTRIB_ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (!row) break;
+    kept->totals.push_back(
+        KeptAggregates::Totals{totals.Int(0), static_cast<int32_t>(totals.Int(1)),
+                               std::string(totals.Text(2)), totals.Int(3), totals.Int(4)});
+  }
+  kept_ = std::move(kept);
+  return Status::Ok();
+}
+
 Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
   const int64_t from = q.from_day.value_or(INT32_MIN + 1);
@@ -31,6 +145,25 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   const std::string_view dim = storage::kDimNames[q.dim];
   // One snapshot: the three tables agree with each other.
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
+  // From memory when the aggregates kept are the store's; kept anew when the store stood
+  // still since the last read (a dashboard's queries), but not more often than kKeepInterval
+  // while it changes.
+  Stmt& stamp = st_->read_paths_stamp;
+  ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
+  if (!found) return Status::Internal("store: the project's row is missing");
+  const int64_t now_stamp = stamp.Int(0);
+  stamp.Reset();
+  if ((kept_ == nullptr || kept_->stamp != now_stamp) && now_stamp == last_read_stamp_ &&
+      (!kept_at_ || clock_.Now() - *kept_at_ >= kKeepInterval)) {
+    kept_at_ = clock_.Now();
+    ATTRIB_RETURN_IF_ERROR(KeepAggregates(now_stamp));
+  }
+  last_read_stamp_ = now_stamp;
+  if (kept_ != nullptr && kept_->stamp == now_stamp) {
+    AggregateResult result = SumKept(*kept_, q, from, to);
+    if (q.paths) ATTRIB_RETURN_IF_ERROR(ReadPaths(q, from, to, &result));
+    return result;
+  }
   // Both statements walk the dimension's groups in the order of their values, and each
   // group's rows together.
   AggregateResult result;

@@ -2,6 +2,7 @@
 // sqlite_derive.cc.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,34 @@ struct OldConversion {
 };
 
 struct DerivePlan;  // sqlite_derive.cc
+
+// A project's daily aggregates, every row, as of one stamp of the store (projects.paths_stamp,
+// moved on by every change to them): a window's sums then come from memory.
+struct KeptAggregates {
+  int64_t stamp = 0;
+  struct Reach {
+    int32_t level = 0, day = 0, prev_day = 0;
+    int64_t visitors = 0, touchpoints = 0, paid = 0;
+  };
+  struct Credits {
+    int64_t kind = 0;
+    int32_t day = 0;
+    std::array<int64_t, kHeuristicModelCount> credit{}, revenue{};
+  };
+  struct Group {
+    std::string value;
+    std::vector<Reach> reach;
+    std::vector<Credits> credits;
+  };
+  std::array<std::vector<Group>, storage::kDimCount> dims;  // each dimension's groups by value
+  struct Totals {
+    int64_t kind = 0;
+    int32_t day = 0;
+    std::string currency;
+    int64_t conversions = 0, revenue = 0;
+  };
+  std::vector<Totals> totals;
+};
 
 // People's records as PersonDeriver takes them, read from their stored events.
 struct StoredRecords {
@@ -104,6 +133,8 @@ class SqliteStore final : public Store {
   Status DeleteDerived(int64_t person);
   // Adds the sums to the aggregate rows (and deletes rows they bring to zero).
   Status ApplyDelta(const storage::AggregateDelta& delta);
+  // The project's aggregates as of `stamp`, every row, into kept_ (in the read snapshot).
+  Status KeepAggregates(int64_t stamp);
   // The journeys' paths of days [from, to) into `result`.
   Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
   void ForgetCaches();
@@ -137,6 +168,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Statements> reader_st_;
   storage::BlockDecoder plan_decoder_;
   std::string writer_lock_;  // the writer lock's file, once taken
+
+  // The aggregates kept in memory while the store is quiet (ReadAggregates): read whole when
+  // two reads in a row see the same stamp, at most once per kKeepInterval.
+  std::unique_ptr<KeptAggregates> kept_;
+  int64_t last_read_stamp_ = -1;
+  std::optional<Micros> kept_at_;
 };
 
 }  // namespace attrib::sqlite

@@ -137,6 +137,20 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "SELECT day, stamp FROM agg_path_days WHERE project_id = ? AND dim = ? AND "
        "conversion_filter = ? AND stamp > ? ORDER BY day"},
       {&s.read_paths_stamp, "SELECT paths_stamp FROM projects WHERE project_id = ?"},
+      // The project's aggregates, every row (KeptAggregates).
+      {&s.read_all_groups, "SELECT dim, value, group_id FROM groups ORDER BY dim, value"},
+      {&s.read_all_reach,
+       "SELECT group_id, level, day, prev_day, visitors, touchpoints, paid FROM agg_reach "
+       "WHERE project_id = ?"},
+      {&s.read_all_credits,
+       "SELECT group_id, kind, day, credit_first_touch, credit_last_touch, "
+       "credit_last_non_direct, credit_linear, credit_time_decay, credit_u_shaped, "
+       "credit_w_shaped, credit_participation, revenue_first_touch, revenue_last_touch, "
+       "revenue_last_non_direct, revenue_linear, revenue_time_decay, revenue_u_shaped, "
+       "revenue_w_shaped, revenue_participation FROM agg_credits WHERE project_id = ?"},
+      {&s.read_all_totals,
+       "SELECT kind, day, currency, conversions, revenue FROM agg_conversions WHERE "
+       "project_id = ?"},
       {&s.read_day_paths,
        "SELECT path, conversions, revenue, nulls FROM agg_paths WHERE project_id = ? AND "
        "dim = ? AND conversion_filter = ? AND day = ?"},

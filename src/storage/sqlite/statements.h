@@ -24,6 +24,7 @@ struct SqliteStore::Statements {
   // Reads.
   Stmt find_person, read_reach, read_credits, read_totals, read_paths, read_group_values;
   Stmt read_path_days, read_day_paths, read_paths_stamp, read_new_group_values;
+  Stmt read_all_groups, read_all_reach, read_all_credits, read_all_totals;
 };
 
 }  // namespace attrib::sqlite
