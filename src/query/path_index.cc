@@ -153,33 +153,53 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     std::lock_guard lock(mu_);
     return dims_[by];
   }();
-  std::lock_guard lock(slot.mu);
-  Dim& dim = slot.dim;
-  // Both filters as of one state of the store: a person's first conversion moves their
-  // journeys from the shared filter to the others, and must not be read on both sides.
-  for (int attempt = 0;; ++attempt) {
-    Result<int64_t> shared = CatchUp(store, by, dim, kind, true);
-    Result<int64_t> own = shared.ok() ? CatchUp(store, by, dim, kind, false) : shared;
-    if (!own.ok()) {
-      dim = Dim();  // whatever was read part-way
-      return own.status();
+  for (;;) {
+    uint64_t resets = 0;
+    {
+      std::unique_lock lock(slot.mu);
+      // Both filters as of one state of the store: a person's first conversion moves their
+      // journeys from the shared filter to the others, and must not be read on both sides.
+      for (int attempt = 0;; ++attempt) {
+        Result<int64_t> shared = CatchUp(store, by, slot.dim, kind, true);
+        Result<int64_t> own = shared.ok() ? CatchUp(store, by, slot.dim, kind, false) : shared;
+        if (!own.ok()) {
+          slot.dim = Dim();  // whatever was read part-way
+          ++slot.resets;
+          return own.status();
+        }
+        if (*shared == 0 || *own == 0) ++slot.resets;
+        if ((*shared == *own && *own != 0) || attempt == 4) break;
+      }
+      resets = slot.resets;
     }
-    if ((*shared == *own && *own != 0) || attempt == 4) break;
+    // Windows of the dimension are summed side by side, each into its thread's scratch.
+    std::shared_lock lock(slot.mu);
+    if (slot.resets == resets) return Sum(slot.dim, kind, from_day, to_day);
+    // Emptied by another catch-up meanwhile: catch up again.
   }
+}
+
+PathIndex::Window PathIndex::Sum(const Dim& dim, std::optional<uint32_t> kind,
+                                 std::optional<int32_t> from_day, std::optional<int32_t> to_day) {
+  thread_local Scratch scratch;  // all 0 between uses
+  Scratch& sc = scratch;
+  const size_t set_count = dim.set_begin.size() - 1;
+  if (sc.path_sums.size() < dim.last.size()) sc.path_sums.resize(dim.last.size());
+  if (sc.set_sums.size() < set_count) sc.set_sums.resize(set_count);
+  if (sc.ended.size() < dim.named.size()) sc.ended.resize(dim.named.size());
+  if (sc.step_counts.size() < dim.step_ends.size()) sc.step_counts.resize(dim.step_ends.size());
 
   // 1. Each path's journeys in the window: its rows under both filters, every day.
-  dim.path_sums.resize(dim.last.size());
-  dim.set_sums.resize(dim.set_begin.size() - 1);
-  dim.ended.resize(dim.named.size());
-  dim.step_counts.resize(dim.step_ends.size());
   std::vector<uint32_t> touched;
   for (const int32_t key : {FilterKey(kind, true), FilterKey(kind, false)}) {
-    const Filter& filter = dim.filters[key];
+    const auto found = dim.filters.find(key);
+    if (found == dim.filters.end()) continue;
+    const Filter& filter = found->second;
     auto day = from_day ? filter.days.lower_bound(*from_day) : filter.days.begin();
     const auto end = to_day ? filter.days.lower_bound(*to_day) : filter.days.end();
     for (; day != end; ++day) {
       for (const Row& r : day->second) {
-        JourneySums& s = dim.path_sums[r.path];
+        JourneySums& s = sc.path_sums[r.path];
         if (s.empty()) touched.push_back(r.path);
         s.Add(r.conversions, r.nulls, r.revenue);
       }
@@ -190,14 +210,14 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   // order when the window has most paths (the arrays walked forwards), else as touched.
   Window w;
   const auto add = [&](uint32_t p) {
-    JourneySums& s = dim.path_sums[p];
+    JourneySums& s = sc.path_sums[p];
     if (s.empty()) return;
     ++w.learnt.distinct_paths;
     for (uint32_t k = dim.step_begin[p]; k < dim.step_begin[p + 1]; ++k) {
-      dim.step_counts[dim.steps[k]] += s.conversions + s.nulls;
+      sc.step_counts[dim.steps[k]] += s.conversions + s.nulls;
     }
-    dim.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
-    dim.set_sums[dim.position[dim.set_of[p]]].Add(s.conversions, s.nulls, s.revenue);
+    sc.ended[dim.last[p]].Add(s.conversions, s.nulls, s.revenue);
+    sc.set_sums[dim.position[dim.set_of[p]]].Add(s.conversions, s.nulls, s.revenue);
     s = JourneySums{};
   };
   if (touched.size() * 4 >= dim.last.size()) {
@@ -208,8 +228,8 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
 
   // 3. The groups used, numbered in key order.
   std::vector<uint32_t> number(dim.by_key.size(), kNoGroup);  // by rank
-  for (uint32_t at = 0; at < dim.set_sums.size(); ++at) {
-    if (dim.set_sums[at].empty()) continue;
+  for (uint32_t at = 0; at < set_count; ++at) {
+    if (sc.set_sums[at].empty()) continue;
     for (uint32_t k = dim.ordered_begin[at]; k < dim.ordered_begin[at + 1]; ++k) {
       number[dim.ordered_ranks[k]] = 0;
     }
@@ -224,16 +244,16 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
 
   // 4. The chain, as from the same journeys' paths (data_driven.h).
   std::vector<MarkovTransition> steps;
-  for (uint32_t t = 0; t < dim.step_counts.size(); ++t) {
-    if (dim.step_counts[t] == 0) continue;
+  for (uint32_t t = 0; t < dim.step_ends.size(); ++t) {
+    if (sc.step_counts[t] == 0) continue;
     const auto [from, to] = dim.step_ends[t];
     steps.push_back(MarkovTransition{from == kNoGroup ? kStartState : 3 + channel(from),
-                                     3 + channel(to), static_cast<double>(dim.step_counts[t]), 0});
-    dim.step_counts[t] = 0;
+                                     3 + channel(to), static_cast<double>(sc.step_counts[t]), 0});
+    sc.step_counts[t] = 0;
   }
   std::vector<JourneySums> ended(channels);
-  for (uint32_t g = 0; g < dim.ended.size(); ++g) {
-    const JourneySums e = std::exchange(dim.ended[g], JourneySums{});
+  for (uint32_t g = 0; g < dim.named.size(); ++g) {
+    const JourneySums e = std::exchange(sc.ended[g], JourneySums{});
     if (!e.empty()) ended[channel(g)] = e;
   }
   w.learnt.chain = OrderOneChain(channels, std::move(steps), ended);
@@ -242,10 +262,10 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
   std::vector<uint32_t> members;
   ChannelSets& sets = w.learnt.sets;
   sets.members.reserve(dim.ordered_ranks.size());
-  sets.begin.reserve(dim.set_sums.size() + 1);
-  sets.outcomes.reserve(dim.set_sums.size());
-  for (uint32_t at = 0; at < dim.set_sums.size(); ++at) {
-    const JourneySums s = std::exchange(dim.set_sums[at], JourneySums{});
+  sets.begin.reserve(set_count + 1);
+  sets.outcomes.reserve(set_count);
+  for (uint32_t at = 0; at < set_count; ++at) {
+    const JourneySums s = std::exchange(sc.set_sums[at], JourneySums{});
     if (s.empty()) continue;
     members.clear();
     for (uint32_t k = dim.ordered_begin[at]; k < dim.ordered_begin[at + 1]; ++k) {

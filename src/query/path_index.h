@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,9 @@ class PathIndex {
     std::vector<uint32_t> ranked_members, position, ordered_begin, ordered_ranks;
     size_t sets_in_order = 0;
     std::map<int32_t, Filter> filters;
-    // Per path, set (by place), step and group: a window's sums, all 0 between uses.
+  };
+  // Per path, set (by place), group and step of a dimension: a window's sums.
+  struct Scratch {
     std::vector<JourneySums> path_sums, set_sums, ended;
     std::vector<uint64_t> step_counts;
   };
@@ -75,9 +78,14 @@ class PathIndex {
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
   static void OrderSets(Dim& dim, bool reranked);
 
+  // The window's sums from a dimension caught up.
+  static Window Sum(const Dim& dim, std::optional<uint32_t> kind, std::optional<int32_t> from_day,
+                    std::optional<int32_t> to_day);
+
   struct Slot {
-    std::mutex mu;  // guards dim: a window is learnt from one dimension at a time
+    std::shared_mutex mu;  // guards dim: caught up alone, summed side by side
     Dim dim;
+    uint64_t resets = 0;  // times dim was emptied
   };
   std::mutex mu_;  // guards dims_ (never erased: its slots stay put)
   std::map<GroupBy, Slot> dims_;

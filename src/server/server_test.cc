@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/rng.h"
 #include "common/time.h"
 #include "query/path_index.h"
@@ -592,6 +595,44 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
   }
   send();
   check();
+  // Windows of one dimension learnt side by side from the kept paths, each thread with its own
+  // connection, are each the window's own.
+  {
+    std::vector<query::AnalysisOptions> windows;
+    std::vector<query::AnalysisResult> expected;
+    for (int from = 0; from < 4; ++from) {
+      query::AnalysisOptions o;
+      o.group_by = query::GroupBy::kSource;
+      o.data_driven = true;
+      o.from = nov12 + from * day, o.to = nov12 + (from + 1 + from % 3) * day;
+      Result<query::AnalysisResult> r = query::AnalyzeStore(**store, o);
+      ASSERT_TRUE(r.ok());
+      windows.push_back(o);
+      expected.push_back(std::move(*r));
+    }
+    query::PathIndex shared;
+    std::atomic<int> wrong = 0;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        Result<std::unique_ptr<Store>> own = OpenSqliteStore(db_, so, *classifier_, clock_);
+        if (!own.ok()) return void(++wrong);
+        for (int i = 0; i < 1000; ++i) {
+          const size_t w = (i + t) % windows.size();
+          const Result<query::AnalysisResult> a = query::AnalyzeStore(**own, windows[w], &shared);
+          if (!a.ok() || a->rows.size() != expected[w].rows.size()) {
+            ++wrong;
+            continue;
+          }
+          for (size_t r = 0; r < a->rows.size(); ++r) {
+            wrong += a->rows[r].conversions != expected[w].rows[r].conversions;
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(wrong, 0);
+  }
   // The server's own answer is the store's.
   query::AnalysisOptions o;
   o.data_driven = true;
