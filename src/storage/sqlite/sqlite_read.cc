@@ -26,8 +26,10 @@ Result<int64_t> SqliteStore::PersonOf(std::string_view value, bool user) {
 
 namespace {
 
-// The most often the aggregates are read whole while the store changes now and then.
+// The most often the aggregates are read whole while the store changes now and then: once a
+// second, and never more than a twentieth of the time (a large project's rows take a while).
 constexpr Micros kKeepInterval = 1'000'000;
+constexpr int kKeepShare = 20;
 
 // A window's sums from the kept aggregates, as the statements below sum the stored rows.
 AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
@@ -146,17 +148,20 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   // One snapshot: the three tables agree with each other.
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   // From memory when the aggregates kept are the store's; kept anew when the store stood
-  // still since the last read (a dashboard's queries), but not more often than kKeepInterval
-  // while it changes.
+  // still since the last read (a dashboard's queries), but while it changes not more often
+  // than kKeepInterval, nor for more than 1 / kKeepShare of the time.
   Stmt& stamp = st_->read_paths_stamp;
   ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
   if (!found) return Status::Internal("store: the project's row is missing");
   const int64_t now_stamp = stamp.Int(0);
   stamp.Reset();
-  if ((kept_ == nullptr || kept_->stamp != now_stamp) && now_stamp == last_read_stamp_ &&
-      (!kept_at_ || clock_.Now() - *kept_at_ >= kKeepInterval)) {
-    kept_at_ = clock_.Now();
-    ATTRIB_RETURN_IF_ERROR(KeepAggregates(now_stamp));
+  if ((kept_ == nullptr || kept_->stamp != now_stamp) && now_stamp == last_read_stamp_) {
+    const Micros now = clock_.Now();
+    if (!kept_at_ || now - *kept_at_ >= std::max(kKeepInterval, kKeepShare * keeping_took_)) {
+      ATTRIB_RETURN_IF_ERROR(KeepAggregates(now_stamp));
+      kept_at_ = now;
+      keeping_took_ = clock_.Now() - now;
+    }
   }
   last_read_stamp_ = now_stamp;
   if (kept_ != nullptr && kept_->stamp == now_stamp) {

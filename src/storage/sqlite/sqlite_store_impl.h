@@ -170,10 +170,11 @@ class SqliteStore final : public Store {
   std::string writer_lock_;  // the writer lock's file, once taken
 
   // The aggregates kept in memory while the store is quiet (ReadAggregates): read whole when
-  // two reads in a row see the same stamp, at most once per kKeepInterval.
+  // two reads in a row see the same stamp, at most once per kKeepInterval (sqlite_read.cc).
   std::unique_ptr<KeptAggregates> kept_;
   int64_t last_read_stamp_ = -1;
-  std::optional<Micros> kept_at_;
+  std::optional<Micros> kept_at_;  // when last read whole
+  Micros keeping_took_ = 0;        // … and how long that took
 };
 
 }  // namespace attrib::sqlite
