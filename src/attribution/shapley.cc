@@ -27,6 +27,7 @@ class Game {
     zobrist_.resize(sets.channels);
     for (uint32_t c = 0; c < zobrist_.size(); ++c) zobrist_[c] = SplitMix(c);
     v_.resize(size());
+    single_.assign(sets.channels, size());
     size_t slots = 16;
     while (slots * 2 < size() * 3) slots *= 2;  // at most two thirds full
     slots_.assign(slots, Slot{});
@@ -35,6 +36,7 @@ class Game {
       const PathOutcome& o = sets.outcomes[s];
       const double journeys = o.conversions + o.nulls;
       v_[s] = journeys > 0 ? o.conversions / journeys : 0.0;
+      if (set_of(s).size() == 1) single_[set_of(s)[0]] = s;
       uint64_t h = 0;
       for (const uint32_t c : set_of(s)) h ^= zobrist_[c];
       size_t i = h & mask_;
@@ -48,6 +50,7 @@ class Game {
   const PathOutcome& outcome(uint32_t s) const { return sets_.outcomes[s]; }
   uint64_t zobrist(uint32_t channel) const { return zobrist_[channel]; }
   double v(uint32_t s) const { return v_[s]; }
+  uint32_t Single(uint32_t channel) const { return single_[channel]; }  // size() when none
 
   // The set whose members hash to `hash` (XOR of their zobrist values) and satisfy
   // `same(set)`; size() when none.
@@ -69,7 +72,8 @@ class Game {
   const ChannelSets& sets_;
   std::vector<uint64_t> zobrist_;  // a random 64-bit value per channel
   std::vector<double> v_;
-  std::vector<Slot> slots_;  // open addressing by the hash's low bits
+  std::vector<uint32_t> single_;  // by channel: the set of it alone
+  std::vector<Slot> slots_;       // open addressing by the hash's low bits
   size_t mask_ = 0;
 };
 
@@ -136,7 +140,7 @@ class Solver {
       const std::span<const uint32_t> t = game_.set_of(s);
       phi.assign(t.size(), 0.0);
       if (static_cast<int>(t.size()) <= options_.max_exact_channels) {
-        Exact(t, phi);
+        Exact(s, t, phi);
         ++r_.exact_sets;
       } else {
         Sampled(t, phi);
@@ -155,7 +159,7 @@ class Solver {
 
  private:
   // Every subset of t, looked up by its hash.
-  void Exact(std::span<const uint32_t> t, std::span<double> phi) {
+  void Exact(uint32_t set, std::span<const uint32_t> t, std::span<double> phi) {
     const int n = static_cast<int>(t.size());
     const uint32_t subsets = uint32_t{1} << n;
     hashes_.resize(subsets);
@@ -164,14 +168,18 @@ class Solver {
     for (uint32_t mask = 1; mask < subsets; ++mask) {
       hashes_[mask] = hashes_[mask & (mask - 1)] ^ game_.zobrist(t[std::countr_zero(mask)]);
       const int size = std::popcount(mask);
-      const uint32_t found = game_.Find(hashes_[mask], [&](std::span<const uint32_t> set) {
-        if (static_cast<int>(set.size()) != size) return false;
-        size_t i = 0;  // set ⊆ {t[j] : j in mask}, both sorted
-        for (uint32_t m = mask; m != 0; m &= m - 1) {
-          if (set[i++] != t[std::countr_zero(m)]) return false;
-        }
-        return true;
-      });
+      // A single channel by its number, t itself by its place; the others by their hash.
+      const uint32_t found = size == 1 ? game_.Single(t[std::countr_zero(mask)])
+                             : mask == subsets - 1
+                                 ? set
+                                 : game_.Find(hashes_[mask], [&](std::span<const uint32_t> s) {
+                                     if (static_cast<int>(s.size()) != size) return false;
+                                     size_t i = 0;  // s ⊆ {t[j] : j in mask}, both sorted
+                                     for (uint32_t m = mask; m != 0; m &= m - 1) {
+                                       if (s[i++] != t[std::countr_zero(m)]) return false;
+                                     }
+                                     return true;
+                                   });
       if (found != game_.size()) coalitions_.Add(mask, game_.v(found), weights_[n]);
     }
     coalitions_.Values(phi);
