@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "query/store_report.h"
@@ -90,7 +91,7 @@ Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::opti
     std::vector<Row>& rows = filter.days[day.day];
     rows.clear();
     for (const GroupPath& p : day.paths) {
-      if (p.groups.empty()) continue;
+      if (p.groups.empty() || (p.conversions == 0 && p.nulls == 0)) continue;  // no journey
       for (const uint32_t g : p.groups) {
         if (g >= dim.named.size() || !dim.named[g]) {
           return Status::Internal("store: a journey path names no group");
@@ -153,8 +154,16 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
     std::lock_guard lock(mu_);
     return dims_[by];
   }();
+  const int32_t shared_key = FilterKey(kind, true), own_key = FilterKey(kind, false);
+  const auto stamps = [&slot, shared_key, own_key] {
+    const auto stamp = [&slot](int32_t key) {
+      const auto f = slot.dim.filters.find(key);
+      return f == slot.dim.filters.end() ? int64_t{-1} : f->second.stamp;
+    };
+    return std::tuple(slot.resets, stamp(shared_key), stamp(own_key));
+  };
   for (;;) {
-    uint64_t resets = 0;
+    std::tuple<uint64_t, int64_t, int64_t> caught_up;
     {
       std::unique_lock lock(slot.mu);
       // Both filters as of one state of the store: a person's first conversion moves their
@@ -170,12 +179,13 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
         if (*shared == 0 || *own == 0) ++slot.resets;
         if ((*shared == *own && *own != 0) || attempt == 4) break;
       }
-      resets = slot.resets;
+      caught_up = stamps();
     }
     // Windows of the dimension are summed side by side, each into its thread's scratch.
     std::shared_lock lock(slot.mu);
-    if (slot.resets == resets) return Sum(slot.dim, kind, from_day, to_day);
-    // Emptied by another catch-up meanwhile: catch up again.
+    if (stamps() == caught_up) return Sum(slot.dim, kind, from_day, to_day);
+    // Emptied, or either filter caught up further by another window: the two might no longer
+    // be of one state of the store. Catch up again.
   }
 }
 

@@ -155,11 +155,12 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   if (!found) return Status::Internal("store: the project's row is missing");
   const int64_t now_stamp = stamp.Int(0);
   stamp.Reset();
+  if (kept_ != nullptr && kept_->stamp > now_stamp) kept_.reset();  // another file in its place
   if ((kept_ == nullptr || kept_->stamp != now_stamp) && now_stamp == last_read_stamp_) {
     const Micros now = clock_.Now();
     if (!kept_at_ || now - *kept_at_ >= std::max(kKeepInterval, kKeepShare * keeping_took_)) {
-      ATTRIB_RETURN_IF_ERROR(KeepAggregates(now_stamp));
       kept_at_ = now;
+      if (!KeepAggregates(now_stamp).ok()) kept_.reset();  // the tables below say what failed
       keeping_took_ = clock_.Now() - now;
     }
   }
