@@ -555,7 +555,11 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
       for (const auto& [from, to] : std::vector<std::pair<int, int>>{{-1, -1}, {1, 3}, {2, 6}}) {
         for (const std::optional<uint32_t> kind : {std::optional<uint32_t>(), {0u}, {1u}}) {
           for (int level = 0; level < 3; ++level) {
-            AggregateQuery q{.dim = by, .kind = kind, .credits = level != 2, .min_level = level};
+            AggregateQuery q;
+            q.dim = by;
+            q.kind = kind;
+            q.credits = level != 2;
+            q.min_level = level;
             if (from >= 0) q.from_day = 20'769 + from, q.to_day = 20'769 + to;  // 2026-11-12 on
             SCOPED_TRACE(testing::Message() << "by " << by << " days " << from << "–" << to
                                             << " kind " << kind.value_or(9) << " level " << level);
