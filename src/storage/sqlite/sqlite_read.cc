@@ -75,6 +75,15 @@ AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int
 
 }  // namespace
 
+Result<int64_t> SqliteStore::ProjectStamp() {
+  Stmt& stamp = st_->read_paths_stamp;
+  ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
+  if (!found) return Status::Internal("store: the project's row is missing");
+  const int64_t value = stamp.Int(0);
+  stamp.Reset();
+  return value;
+}
+
 Status SqliteStore::KeepAggregates(int64_t stamp) {
   auto kept = std::make_unique<KeptAggregates>();
   kept->stamp = stamp;
@@ -150,11 +159,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   // From memory when the aggregates kept are the store's; kept anew when the store stood
   // still since the last read (a dashboard's queries), but while it changes not more often
   // than kKeepInterval, nor for more than 1 / kKeepShare of the time.
-  Stmt& stamp = st_->read_paths_stamp;
-  ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
-  if (!found) return Status::Internal("store: the project's row is missing");
-  const int64_t now_stamp = stamp.Int(0);
-  stamp.Reset();
+  ATTRIB_ASSIGN_OR_RETURN(const int64_t now_stamp, ProjectStamp());
   if (kept_ != nullptr && kept_->stamp > now_stamp) kept_.reset();  // another file in its place
   if ((kept_ == nullptr || kept_->stamp != now_stamp) && now_stamp == last_read_stamp_) {
     const Micros now = clock_.Now();
@@ -302,11 +307,7 @@ Result<PathDays> SqliteStore::ReadPathDays(const PathDaysQuery& q) {
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   PathDays result;
   result.stamp = q.since;
-  Stmt& stamp = st_->read_paths_stamp;
-  ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
-  if (!found) return Status::Internal("store: the project's row is missing");
-  result.project_stamp = stamp.Int(0);
-  stamp.Reset();
+  ATTRIB_ASSIGN_OR_RETURN(result.project_stamp, ProjectStamp());
   Stmt& days = st_->read_path_days;
   days.Bind(1, project_).Bind(2, int64_t{q.dim}).Bind(3, int64_t{filter}).Bind(4, q.since);
   for (;;) {

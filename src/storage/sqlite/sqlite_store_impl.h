@@ -133,6 +133,8 @@ class SqliteStore final : public Store {
   Status DeleteDerived(int64_t person);
   // Adds the sums to the aggregate rows (and deletes rows they bring to zero).
   Status ApplyDelta(const storage::AggregateDelta& delta);
+  // projects.paths_stamp: moved on by every change to the aggregates.
+  Result<int64_t> ProjectStamp();
   // The project's aggregates as of `stamp`, every row, into kept_ (in the read snapshot).
   Status KeepAggregates(int64_t stamp);
   // The journeys' paths of days [from, to) into `result`.
