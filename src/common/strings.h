@@ -82,5 +82,8 @@ void AppendJsonString(std::string* out, std::string_view s);
 // Appends `v` as a JSON number in its shortest exact form (`5`, `0.25`, `1e+21`), or `null`
 // when it is not finite (JSON has no NaN or infinity).
 void AppendJsonNumber(std::string* out, double v);
+// The same written at `at`, which has room for kMaxJsonNumber bytes; returns the end.
+inline constexpr size_t kMaxJsonNumber = 24;  // -2.2250738585072014e-308
+char* WriteJsonNumber(char* at, double v);
 
 }  // namespace attrib

@@ -1,8 +1,12 @@
 #include "common/strings.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
+
+#include "common/rng.h"
 
 namespace attrib {
 namespace {
@@ -59,6 +63,37 @@ TEST(Json, NumbersAreShortestAndNeverNaN) {
   AppendJsonNumber(&out, std::nan(""));
   AppendJsonNumber(&out, -HUGE_VAL);
   EXPECT_EQ(out, "nullnull");
+}
+
+// Whole numbers and cents take a quicker path than other doubles; both must give fmt's
+// shortest form, byte for byte.
+TEST(Json, NumbersOfEveryKindMatchTheShortestForm) {
+  Rng rng(7);
+  std::vector<double> values = {0.0,  -0.0,  0.01,    -0.01, 0.1,  0.05,  0.5,  1e12,
+                                1e13, -1e13, 9.99e12, 1e15,  1e16, 123.4, 1e-5, 0.07};
+  for (int i = 0; i < 200'000; ++i) {
+    const double scale = std::pow(10.0, static_cast<double>(rng.Below(17)));
+    const auto n = static_cast<double>(rng.Below(1'000'000'000)) - 5e8;
+    switch (i % 4) {
+      case 0:
+        values.push_back(n);
+        break;  // whole
+      case 1:
+        values.push_back(n / 100);
+        break;  // cents
+      case 2:
+        values.push_back(n / 100 * scale / 1e8);
+        break;  // cents, scaled
+      default:
+        values.push_back(n / 3 / scale);
+        break;  // anything
+    }
+  }
+  for (const double v : values) {
+    std::string out;
+    AppendJsonNumber(&out, v);
+    ASSERT_EQ(out, fmt::format("{}", v)) << v;
+  }
 }
 
 TEST(Json, EscapesWhatItMust) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "common/strings.h"
 
@@ -40,17 +41,16 @@ std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> model
     }
     bytes += groups[i].size();
   }
+  // An object's numbers, with their names, are written into `tail` and appended at once.
+  static constexpr std::string_view kConversions = ",\"conversions\":", kRevenue = ",\"revenue\":",
+                                    kTouchpoints = ",\"touchpoints\":",
+                                    kVisitors = ",\"visitors\":", kRate = ",\"conversion_rate\":",
+                                    kRemoval = ",\"removal_effect\":";
+  constexpr size_t kCount = std::numeric_limits<uint64_t>::digits10 + 1;
+  char tail[kConversions.size() + kRevenue.size() + kTouchpoints.size() + kVisitors.size() +
+            kRate.size() + kRemoval.size() + 4 * kMaxJsonNumber + 2 * kCount + 1];
   std::string out = "[";
-  out.reserve(models.size() * (bytes + r.rows.size() * 160));
-  char text[24];
-  const auto count = [&out, &text](std::string_view name, uint64_t v) {
-    out += name;
-    out.append(text, std::to_chars(text, text + sizeof text, v).ptr);
-  };
-  const auto number = [&out](std::string_view name, double v) {
-    out += name;
-    AppendJsonNumber(&out, v);
-  };
+  out.reserve(models.size() * (bytes + r.rows.size() * (sizeof tail + 32)));
   for (const Model model : models) {
     const int m = static_cast<int>(model);
     const std::string head = fmt::format("{{\"model\":\"{}\"", ToString(model));
@@ -58,13 +58,24 @@ std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> model
       if (out.size() > 1) out += ',';
       out += head;
       out += groups[row - r.rows.data()];
-      number(",\"conversions\":", row->conversions[m]);
-      number(",\"revenue\":", row->revenue[m]);
-      count(",\"touchpoints\":", row->touchpoints);
-      count(",\"visitors\":", row->visitors);
-      number(",\"conversion_rate\":", Rate(row->conversions[m], row->visitors));
-      if (model == Model::kMarkov) number(",\"removal_effect\":", row->removal_effect);
-      out += '}';
+      char* at = tail;
+      const auto name = [&at](std::string_view s) { at = std::copy(s.begin(), s.end(), at); };
+      name(kConversions);
+      at = WriteJsonNumber(at, row->conversions[m]);
+      name(kRevenue);
+      at = WriteJsonNumber(at, row->revenue[m]);
+      name(kTouchpoints);
+      at = std::to_chars(at, at + kCount, row->touchpoints).ptr;
+      name(kVisitors);
+      at = std::to_chars(at, at + kCount, row->visitors).ptr;
+      name(kRate);
+      at = WriteJsonNumber(at, Rate(row->conversions[m], row->visitors));
+      if (model == Model::kMarkov) {
+        name(kRemoval);
+        at = WriteJsonNumber(at, row->removal_effect);
+      }
+      *at++ = '}';
+      out.append(tail, at);
     }
   }
   out += ']';
