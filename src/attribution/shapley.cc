@@ -86,39 +86,49 @@ std::vector<double> Weights(int n) {
   return w;  // w[n] = 0: no player joins the whole set
 }
 
-// The Shapley values of a game on n players from its coalitions (masks over the players):
-// a coalition S of size s adds v(S)·w[s − 1] to each member's value and takes v(S)·w[s]
-// from each other player's, w = Weights(n).
-class Coalitions {
- public:
-  // Room for the 2^n coalitions, none of any value yet.
-  void Start(int n) {
-    n_ = n;
-    all_ = 0;
-    member_.assign(size_t{1} << n, 0.0);
+// The Shapley values of a game on n players from its coalitions' values v[mask] (masks over
+// the players, v[0] not read): a coalition S of size s adds v(S)·w[s − 1] to each member's
+// value and takes v(S)·w[s] from each other player's, w = Weights(n). `gain` is scratch.
+void CoalitionValues(std::span<const double> v, std::span<const double> w,
+                     std::vector<double>& gain, std::span<double> phi) {
+  const auto masks = static_cast<uint32_t>(v.size());
+  gain.resize(masks);
+  // What every player loses, in two sums (even and odd masks) to halve the adds' chain.
+  double lost_even = 0, lost_odd = v.size() > 1 ? v[1] * w[1] : 0.0;
+  if (v.size() > 1) gain[1] = v[1] * (w[0] + w[1]);
+  for (uint32_t mask = 2; mask < masks; mask += 2) {
+    const int s = std::popcount(mask);  // and s + 1 for mask + 1
+    lost_even += v[mask] * w[s];
+    lost_odd += v[mask + 1] * w[s + 1];
+    gain[mask] = v[mask] * (w[s - 1] + w[s]);
+    gain[mask + 1] = v[mask + 1] * (w[s] + w[s + 1]);
   }
-  void Add(uint32_t mask, double v, std::span<const double> w) {
-    const int s = std::popcount(mask);
-    all_ -= v * w[s];
-    member_[mask] = v * (w[s - 1] + w[s]);
-  }
-  // Each player's coalitions, block by block: no branch per coalition.
-  void Values(std::span<double> phi) const {
-    for (int i = 0; i < n_; ++i) {
-      const uint32_t bit = uint32_t{1} << i;
-      double sum = all_;
-      for (uint32_t high = 0; high < member_.size(); high += 2 * bit) {
-        for (uint32_t low = 0; low < bit; ++low) sum += member_[high | bit | low];
+  const double lost = lost_even + lost_odd;
+  // Each player's coalitions, block by block (no branch per coalition), in four sums.
+  for (size_t i = 0; i < phi.size(); ++i) {
+    const uint32_t bit = uint32_t{1} << i;
+    double a = 0, b = 0, c = 0, d = 0;
+    if (bit >= 4) {  // blocks of `bit` masks
+      for (uint32_t high = bit; high < masks; high += 2 * bit) {
+        for (uint32_t at = high; at < high + bit; at += 4) {
+          a += gain[at];
+          b += gain[at + 1];
+          c += gain[at + 2];
+          d += gain[at + 3];
+        }
       }
-      phi[i] = sum;
+    } else if (masks == 2) {  // one player
+      a = gain[1];
+    } else {  // masks 1, 3 | 5, 7 | … (bit 1) or 2, 3 | 6, 7 | … (bit 2)
+      const uint32_t next = bit == 1 ? 2 : 1;
+      for (uint32_t at = bit; at < masks; at += 4) {
+        a += gain[at];
+        b += gain[at + next];
+      }
     }
+    phi[i] = (a + b) + (c + d) - lost;
   }
-
- private:
-  int n_ = 0;
-  double all_ = 0;              // what every player loses
-  std::vector<double> member_;  // by mask: what each member gains
-};
+}
 
 // Marginal contributions evaluated per sampled set at most: a set of t channels gets
 // min(samples, kMaxSampledSteps / t) orderings.
@@ -158,14 +168,22 @@ class Solver {
   }
 
  private:
-  // Every subset of t, looked up by its hash.
+  // Every subset of t, looked up by its hash. The subsets of the channels t shares at its
+  // start with the set before it were looked up then: sets in lexicographic order (as the
+  // models learn them) share long prefixes, and a third or more of the lookups go.
   void Exact(uint32_t set, std::span<const uint32_t> t, std::span<double> phi) {
     const int n = static_cast<int>(t.size());
+    size_t shared = 0;
+    while (shared < t.size() && shared < previous_.size() && t[shared] == previous_[shared]) {
+      ++shared;
+    }
+    previous_.assign(t.begin(), t.end());
     const uint32_t subsets = uint32_t{1} << n;
     hashes_.resize(subsets);
+    values_.resize(subsets);
     hashes_[0] = 0;
-    coalitions_.Start(n);
-    for (uint32_t mask = 1; mask < subsets; ++mask) {
+    values_[0] = 0;
+    for (uint32_t mask = uint32_t{1} << shared; mask < subsets; ++mask) {
       hashes_[mask] = hashes_[mask & (mask - 1)] ^ game_.zobrist(t[std::countr_zero(mask)]);
       const int size = std::popcount(mask);
       // A single channel by its number, t itself by its place; the others by their hash.
@@ -180,9 +198,9 @@ class Solver {
                                      }
                                      return true;
                                    });
-      if (found != game_.size()) coalitions_.Add(mask, game_.v(found), weights_[n]);
+      values_[mask] = found == game_.size() ? 0.0 : game_.v(found);
     }
-    coalitions_.Values(phi);
+    CoalitionValues(values_, weights_[n], gain_, phi);
   }
 
   // Castro, Gómez & Tejada (2009): the mean marginal contribution over random orderings,
@@ -252,8 +270,10 @@ class Solver {
   std::vector<std::pair<double, double>> sampled_;  // per sampled set: max v, orderings
   uint64_t sampled_players_ = 0;                    // values estimated
   std::vector<std::vector<double>> weights_;        // Weights(n) by n
-  std::vector<uint64_t> hashes_;                    // Exact's scratch, by mask
-  Coalitions coalitions_;
+  std::vector<uint32_t> previous_;                  // the set Exact did last, whose
+  std::vector<uint64_t> hashes_;                    // subsets these hold by mask: the hash
+  std::vector<double> values_;                      // … and its v (0: not observed)
+  std::vector<double> gain_;                        // CoalitionValues' scratch
   std::vector<uint32_t> order_, position_;
 };
 
@@ -338,13 +358,9 @@ std::vector<double> ShapleyValues(std::span<const double> v, int n) {
   assert(n >= 0 && n <= kMaxExactShapleyChannels && v.size() == (size_t{1} << n));
   std::vector<double> phi(static_cast<size_t>(n), 0.0);
   if (n == 0) return phi;
-  const std::vector<double> w = Weights(n);
-  Coalitions coalitions;
-  coalitions.Start(n);
-  for (uint32_t mask = 1; mask < v.size(); ++mask) {
-    coalitions.Add(mask, v[mask] - v[0], w);  // v − v(∅) has the same values
-  }
-  coalitions.Values(phi);
+  std::vector<double> zeroed(v.begin(), v.end()), gain;
+  for (double& x : zeroed) x -= v[0];  // v − v(∅) has the same values
+  CoalitionValues(zeroed, Weights(n), gain, phi);
   return phi;
 }
 
