@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <optional>
 
 #include "server/limits.h"
@@ -121,6 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Refuse(unsigned status, std::string_view code, std::string message) {
     version_ = 11;
+    linger_ = true;
     Send(handler_.Refuse(status, code, std::move(message)), /*close=*/true);
   }
 
@@ -132,6 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto sp = std::make_shared<Response>(std::move(res));
     stream_.expires_after(kRequestTimeout);
     http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code e, size_t) {
+      if (!e && sp->need_eof() && self->linger_) return self->Linger();
       if (e || sp->need_eof()) return self->Close();
       self->Read();
     });
@@ -143,6 +147,28 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // Closed for sending after a refusal; what the client still sends is dropped until it
+  // closes too (limits.h). Closing with its bytes unread would reset the connection, and a
+  // client still writing would see the reset, not the answer.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return stream_.close();
+    stream_.expires_after(kLingerTimeout);
+    drain_ = std::make_unique<std::array<char, 16 * 1024>>();
+    Drain();
+  }
+  void Drain() {
+    stream_.async_read_some(net::buffer(*drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxLingerBytes) {
+                                return self->stream_.close();
+                              }
+                              self->Drain();
+                            });
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -150,7 +176,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<size_t>& live_;
   std::string peer_;
   bool keep_alive_ = true;
-  bool head_ = false;  // the request being answered is a HEAD
+  bool head_ = false;    // the request being answered is a HEAD
+  bool linger_ = false;  // refused: drain before closing
+  std::unique_ptr<std::array<char, 16 * 1024>> drain_;
+  size_t drained_ = 0;
   unsigned version_ = 11;
 };
 

@@ -21,5 +21,10 @@ inline constexpr size_t kMaxParams = 32;
 // arrive whole (headers and body) within kRequestTimeout of its first byte.
 inline constexpr std::chrono::seconds kIdleTimeout{60};
 inline constexpr std::chrono::seconds kRequestTimeout{30};
+// After a refusal (413, 431, 400) the client may still be sending what was refused: the server
+// reads and drops it, up to this long and this much, before it closes (a lingering close), so
+// that the client reads the answer rather than a reset connection.
+inline constexpr std::chrono::seconds kLingerTimeout{5};
+inline constexpr size_t kMaxLingerBytes = 64 << 20;
 
 }  // namespace attrib::server

@@ -301,6 +301,27 @@ TEST_F(ServerTest, ContentEncodingsAndTheirLimits) {
   EXPECT_EQ(r.json()["code"], "invalid_body");
 }
 
+// SDKs write a whole request before they read the answer. A refused body must still be read
+// (and dropped), or the client's write fails on a reset connection and it never sees the 413:
+// it would retry the batch for ever.
+TEST_F(ServerTest, ARefusedBodyIsReadSoTheClientSeesTheAnswer) {
+  StartServer();
+  const Headers auth = {{"Authorization", Basic(a_.write_key)}};
+  const std::string huge(8 << 20, ' ');
+  for (int i = 0; i < 5; ++i) {
+    Reply r;
+    ASSERT_NO_THROW(r = Post("/v1/batch", huge, auth)) << "attempt " << i;
+    EXPECT_EQ(r.status, 413u) << r.body;
+    EXPECT_EQ(r.json()["code"], "limit_exceeded");
+  }
+  // Headers over their limit, with a body behind them: 431, read the same way.
+  Headers big = auth;
+  big.emplace_back("X-Padding", std::string(kMaxHeaderBytes, 'p'));
+  Reply r;
+  ASSERT_NO_THROW(r = Post("/v1/batch", huge, big));
+  EXPECT_EQ(r.status, 431u) << r.body;
+}
+
 TEST_F(ServerTest, MessageAndBatchLimitsAtLimitPlusOne) {
   StartServer();
   const Headers auth = {{"Authorization", Basic(a_.write_key)}};
