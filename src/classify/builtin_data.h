@@ -3,16 +3,12 @@
 #pragma once
 
 #include <span>
-#include <string_view>
+
+#include "common/embedded_file.h"
 
 namespace attrib::classify {
 
-struct EmbeddedFile {
-  std::string_view path;  // relative to data/classifier/, e.g. "hosts/facebook.tsv"
-  std::string_view text;
-};
-
-// Sorted by path.
+// Sorted by path (relative to data/classifier/, e.g. "hosts/facebook.tsv").
 std::span<const EmbeddedFile> BuiltinFiles();
 
 }  // namespace attrib::classify

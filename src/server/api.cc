@@ -15,6 +15,7 @@
 #include "query/report_rows.h"
 #include "query/store_report.h"
 #include "server/body.h"
+#include "server/dashboard.h"
 #include "server/limits.h"
 #include "server/openapi.h"
 #include "server/params.h"
@@ -349,6 +350,13 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     call->csv =
         r.table && call->request[http::field::accept].find("text/csv") != std::string_view::npos;
     return Query(std::move(call));
+  }
+  if (method == http::verb::get) {
+    if (std::optional<Response> file =
+            DashboardFile(path, call->request[http::field::if_none_match],
+                          call->request[http::field::accept_encoding])) {
+      return call->respond(std::move(*file));
+    }
   }
   fail(404, "not_found", fmt::format("no such endpoint: {}", path.substr(0, 200)));
 }

@@ -127,7 +127,10 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
                          : static_cast<double>(s.paid_sessions) / static_cast<double>(s.sessions)},
         {"conversions", s.conversions},
         {"revenue", s.revenue},
-        {"currencies", s.currencies}};
+        {"currencies", s.currencies},
+        // The configuration the numbers come from, for a dashboard's controls.
+        {"conversion_events", options_.analysis.conversions.events},
+        {"lookback_days", options_.analysis.conversions.lookback / journey::kDay}};
     return j.dump();
   }
   if (call.path == "/v1/rules") {

@@ -9,8 +9,9 @@ const attrib = process.env.ATTRIB;
 if (!attrib) throw new Error("set ATTRIB to the attrib binary");
 
 export class Served {
-  // Creates the store and project, starts the server and resolves once it listens.
-  static async start(name = "shop") {
+  // Creates the store and project (with `demoVisitors` of the demo shop's traffic imported,
+  // when given), starts the server and resolves once it listens.
+  static async start(name = "shop", { demoVisitors = 0 } = {}) {
     const dir = mkdtempSync(join(tmpdir(), "attrib_sdk_"));
     const db = join(dir, "store.db");
     const keys = JSON.parse(
@@ -18,10 +19,17 @@ export class Served {
         stdio: ["ignore", "pipe", "ignore"],
       }),
     );
+    if (demoVisitors > 0) {
+      const demo = join(dir, "demo.jsonl");
+      const quiet = { stdio: ["ignore", "ignore", "ignore"] };
+      execFileSync(attrib, ["demo", "--out", demo, "--visitors", String(demoVisitors), "--seed", "1"], quiet);
+      execFileSync(attrib, ["import", "--db", db, "--project", name, demo], quiet);
+    }
     const child = spawn(attrib, ["serve", "--db", db, "--listen", "127.0.0.1:0"], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     const served = new Served(dir, keys, child);
+    if (demoVisitors > 0) served.demo = join(dir, "demo.jsonl");
     served.url = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("attrib serve did not start in 30 s")), 30000);
       child.on("exit", (code) => reject(new Error(`attrib serve exited with ${code}: ${served.log}`)));

@@ -1,0 +1,431 @@
+// attrib's dashboard. It reads the project's public query API (docs/api.md) with the read key
+// the user signs in with; the key is kept in this tab's sessionStorage, never in a URL.
+'use strict';
+
+const KEY_STORAGE = 'attrib.readKey';
+const DAY_MS = 86400000;
+const MODEL_NAMES = {
+  first_touch: 'First touch', last_touch: 'Last touch', last_non_direct: 'Last non-direct',
+  linear: 'Linear', time_decay: 'Time decay', u_shaped: 'U-shaped', w_shaped: 'W-shaped',
+  participation: 'Participation', markov: 'Markov', shapley: 'Shapley',
+  shapley_simplified: 'Shapley (simplified)',
+};
+
+const $ = (id) => document.getElementById(id);
+const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'overview', charts: {} };
+
+// --- The API ---------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, params = {}) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== '' && value !== undefined && value !== null) url.searchParams.set(name, value);
+  }
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${state.key}` } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, (body && body.message) || `${path}: HTTP ${res.status}`);
+  }
+  return body;
+}
+
+// The filters as the API takes them: `to` is the day after the last one shown (the API's end
+// is excluded).
+function filters() {
+  const to = $('to').value;
+  return {
+    from: $('from').value,
+    to: to ? new Date(Date.parse(to) + DAY_MS).toISOString().slice(0, 10) : '',
+    conversion: $('conversion').value,
+    model: $('model').value,
+    min_confidence: $('confidence').value,
+  };
+}
+const windowOf = (f) => ({ from: f.from, to: f.to });
+
+// --- Formatting and tables -------------------------------------------------------------------
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const percent = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
+const FORMATS = {
+  integer: (v) => integer.format(v),
+  decimal: (v) => decimal.format(v),
+  money: (v) => money.format(v),
+  percent: (v) => percent.format(v),
+  signed: (v) => (v > 0 ? '+' : '') + decimal.format(v),
+  text: (v) => String(v ?? ''),
+};
+
+function csvField(v) {
+  const s = String(v ?? '');
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function download(name, text) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// A table of `rows` (objects) under `columns` ({key, label, format}), with a CSV download of
+// the same rows, unrounded. Numeric cells keep the API's value in data-value.
+function renderTable(container, columns, rows, name) {
+  container.replaceChildren();
+  const tools = document.createElement('div');
+  tools.className = 'table-tools';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = 'Download CSV';
+  button.setAttribute('aria-label', `Download ${name} as CSV`);
+  button.addEventListener('click', () => {
+    const lines = [columns.map((c) => csvField(c.label)).join(',')];
+    for (const row of rows) lines.push(columns.map((c) => csvField(row[c.key])).join(','));
+    download(`${name}.csv`, lines.join('\n') + '\n');
+  });
+  tools.append(button);
+  const table = document.createElement('table');
+  const head = table.createTHead().insertRow();
+  for (const c of columns) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = c.label;
+    if (c.format !== 'text') th.className = 'num';
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const c of columns) {
+      const td = tr.insertCell();
+      const v = row[c.key];
+      td.textContent = v === undefined || v === null ? '' : FORMATS[c.format](v);
+      if (c.format !== 'text') {
+        td.className = 'num';
+        if (typeof v === 'number') td.dataset.value = String(v);
+        if (c.format === 'signed' && v) td.classList.add(v > 0 ? 'up' : 'down');
+      }
+      td.dataset.column = c.key;
+    }
+  }
+  if (rows.length === 0) {
+    const td = body.insertRow().insertCell();
+    td.colSpan = columns.length;
+    td.textContent = 'Nothing in this window.';
+  }
+  container.append(tools, table);
+}
+
+function chart(id, option) {
+  const el = $(id);
+  const c = state.charts[id] || (state.charts[id] = echarts.init(el));
+  c.setOption(option, true);
+  c.resize();
+}
+
+const groupLabel = (row, by) => (by === 'source_medium' ? `${row.source} / ${row.medium}` : row[by]);
+
+// Sessions and visitors (sources) beside conversions and revenue under the model (attribution),
+// by the group's label.
+function mergeGroups(sources, credits, by) {
+  const rows = new Map();
+  for (const s of sources) {
+    rows.set(groupLabel(s, by), {
+      group: groupLabel(s, by), sessions: s.events, visitors: s.uniques, paid_share: s.paid_share,
+      conversions: 0, revenue: 0,
+    });
+  }
+  for (const c of credits) {
+    const label = groupLabel(c, by);
+    const row = rows.get(label) || { group: label, sessions: 0, visitors: 0, paid_share: 0 };
+    row.conversions = c.conversions;
+    row.revenue = c.revenue;
+    rows.set(label, row);
+  }
+  return [...rows.values()].sort((a, b) => b.conversions - a.conversions || b.sessions - a.sessions);
+}
+
+// --- Views -----------------------------------------------------------------------------------
+
+const VIEWS = {
+  async overview(f) {
+    const w = windowOf(f);
+    const credit = { ...w, model: f.model, conversion: f.conversion };
+    const [stats, channels, sourceMedia, byChannel, bySourceMedium] = await Promise.all([
+      api('/v1/stats', w),
+      api('/v1/sources', { ...w, breakdown: 'channel', min_confidence: f.min_confidence }),
+      api('/v1/sources', { ...w, breakdown: 'source_medium', min_confidence: f.min_confidence }),
+      api('/v1/attribution', { ...credit, by: 'channel' }),
+      api('/v1/attribution', { ...credit, by: 'source_medium' }),
+    ]);
+    const kpis = [
+      ['Sessions', integer.format(stats.sessions)],
+      ['Paid share', percent.format(stats.paid_share)],
+      ['Conversions', integer.format(stats.conversions)],
+      ['Revenue', `${money.format(stats.revenue)} ${stats.currencies.join(' ')}`.trim()],
+    ];
+    $('kpis').replaceChildren(...kpis.map(([label, value]) => {
+      const div = document.createElement('div');
+      div.className = 'kpi';
+      div.innerHTML = '<div class="label"></div><div class="value"></div>';
+      div.firstChild.textContent = label;
+      div.lastChild.textContent = value;
+      return div;
+    }));
+    const columns = (label) => [
+      { key: 'group', label, format: 'text' },
+      { key: 'sessions', label: 'Sessions', format: 'integer' },
+      { key: 'visitors', label: 'Visitors', format: 'integer' },
+      { key: 'paid_share', label: 'Paid share', format: 'percent' },
+      { key: 'conversions', label: `Conversions (${MODEL_NAMES[f.model]})`, format: 'decimal' },
+      { key: 'revenue', label: 'Revenue', format: 'money' },
+    ];
+    const channelRows = mergeGroups(channels, byChannel, 'channel');
+    renderTable($('table-channels'), columns('Channel'), channelRows, 'channels');
+    renderTable($('table-source-medium'), columns('Source / medium'),
+                mergeGroups(sourceMedia, bySourceMedium, 'source_medium'), 'sources-media');
+    chart('chart-channels', {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+      xAxis: { type: 'category', data: channelRows.map((r) => r.group), axisLabel: { rotate: 30 } },
+      yAxis: [{ type: 'value', name: 'Conversions' }, { type: 'value', name: 'Sessions' }],
+      series: [
+        { name: `Conversions (${MODEL_NAMES[f.model]})`, type: 'bar', data: channelRows.map((r) => r.conversions) },
+        { name: 'Sessions', type: 'line', yAxisIndex: 1, data: channelRows.map((r) => r.sessions) },
+      ],
+    });
+  },
+
+  async facebook(f) {
+    const w = windowOf(f);
+    const [sources, credits] = await Promise.all([
+      api('/v1/sources', { ...w, breakdown: 'source_medium', min_confidence: f.min_confidence }),
+      api('/v1/attribution', { ...w, by: 'source_medium', model: f.model, conversion: f.conversion }),
+    ]);
+    const rows = credits.filter((c) => c.source === 'facebook').map((c) => {
+      const s = sources.find((x) => x.source === c.source && x.medium === c.medium);
+      return {
+        medium: c.medium, sessions: s ? s.events : 0, visitors: c.visitors,
+        conversions: c.conversions, conversion_rate: c.conversion_rate, revenue: c.revenue,
+      };
+    }).sort((a, b) => b.visitors - a.visitors);
+    renderTable($('table-facebook'), [
+      { key: 'medium', label: 'Medium', format: 'text' },
+      { key: 'sessions', label: 'Sessions', format: 'integer' },
+      { key: 'visitors', label: 'Visitors', format: 'integer' },
+      { key: 'conversions', label: `Conversions (${MODEL_NAMES[f.model]})`, format: 'decimal' },
+      { key: 'conversion_rate', label: 'Conversion rate', format: 'percent' },
+      { key: 'revenue', label: 'Revenue', format: 'money' },
+    ], rows, 'facebook-paid-vs-social');
+    const paid = rows.find((r) => r.medium === 'paid');
+    const social = rows.find((r) => r.medium === 'social');
+    const headline = $('facebook-headline');
+    if (paid && social && social.conversion_rate > 0) {
+      const ratio = paid.conversion_rate / social.conversion_rate;
+      headline.textContent = `Paid Facebook converts ${percent.format(paid.conversion_rate)} of its ` +
+        `visitors, social ${percent.format(social.conversion_rate)}: ` +
+        `${decimal.format(ratio)}× (${MODEL_NAMES[f.model]}). Most tools report the two as one.`;
+    } else {
+      headline.textContent = 'No paid and social Facebook visitors to compare in this window.';
+    }
+  },
+
+  async models(f) {
+    const rows = await api('/v1/attribution/compare', {
+      ...windowOf(f), by: 'channel', conversion: f.conversion,
+    });
+    const models = [...new Set(rows.map((r) => r.model))];
+    const byChannel = new Map();
+    for (const r of rows) {
+      const row = byChannel.get(r.channel) || { channel: r.channel };
+      row[r.model] = r.conversions;
+      byChannel.set(r.channel, row);
+    }
+    const chosen = models.includes(f.model) ? f.model : 'last_touch';
+    const table = [...byChannel.values()].map((row) => {
+      for (const m of models) row[m] = row[m] || 0;
+      row.difference = row[chosen] - row.last_touch;
+      return row;
+    }).sort((a, b) => b[chosen] - a[chosen]);
+    renderTable($('table-models'), [
+      { key: 'channel', label: 'Channel', format: 'text' },
+      ...models.map((m) => ({ key: m, label: MODEL_NAMES[m] || m, format: 'decimal' })),
+      { key: 'difference', label: `${MODEL_NAMES[chosen]} − last touch`, format: 'signed' },
+    ], table, 'models');
+    chart('chart-models', {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+      xAxis: { type: 'category', data: table.map((r) => r.channel), axisLabel: { rotate: 30 } },
+      yAxis: { type: 'value', name: 'Conversions' },
+      series: [...new Set([chosen, 'last_touch'])].map((m) => ({
+        name: MODEL_NAMES[m], type: 'bar', data: table.map((r) => r[m]),
+      })),
+    });
+  },
+
+  async rules(f) {
+    const [audit, credits] = await Promise.all([
+      api('/v1/rules', windowOf(f)),
+      api('/v1/attribution', { ...windowOf(f), by: 'rule', model: f.model, conversion: f.conversion }),
+    ]);
+    const conversions = new Map(credits.map((c) => [c.rule, c.conversions]));
+    const rows = audit.rules.filter((r) => r.sessions > 0).map((r) => ({
+      id: r.id, source: r.source ?? '', medium: r.medium ?? '', confidence: r.confidence ?? '',
+      sessions: r.sessions, visitors: r.uniques, conversions: conversions.get(r.id) || 0,
+      in_cascade: r.in_cascade ? 'yes' : 'no (stored sessions only)',
+    })).sort((a, b) => b.sessions - a.sessions);
+    renderTable($('table-rules'), [
+      { key: 'id', label: 'Rule', format: 'text' },
+      { key: 'source', label: 'Source', format: 'text' },
+      { key: 'medium', label: 'Medium', format: 'text' },
+      { key: 'confidence', label: 'Confidence', format: 'text' },
+      { key: 'sessions', label: 'Sessions', format: 'integer' },
+      { key: 'visitors', label: 'Visitors', format: 'integer' },
+      { key: 'conversions', label: `Conversions (${MODEL_NAMES[f.model]})`, format: 'decimal' },
+      { key: 'in_cascade', label: 'In the cascade', format: 'text' },
+    ], rows, 'rules');
+  },
+
+  async person(f) {
+    const id = $('person-id').value.trim();
+    const out = $('person-result');
+    if (!id) {
+      out.textContent = 'Look up a person by the id your tracking sends.';
+      return;
+    }
+    let journey;
+    try {
+      journey = await api('/v1/journeys', { [$('person-kind').value]: id });
+    } catch (e) {
+      if (e.status !== 404) throw e;
+      out.textContent = `No person with this id in the project.`;
+      return;
+    }
+    out.replaceChildren();
+    const section = (title) => {
+      const h = document.createElement('h3');
+      h.textContent = title;
+      const div = document.createElement('div');
+      out.append(h, div);
+      return div;
+    };
+    renderTable(section('Sessions, and the rule that classified each'), [
+      { key: 'start', label: 'Start', format: 'text' },
+      { key: 'channel', label: 'Channel', format: 'text' },
+      { key: 'source', label: 'Source', format: 'text' },
+      { key: 'medium', label: 'Medium', format: 'text' },
+      { key: 'campaign', label: 'Campaign', format: 'text' },
+      { key: 'rule_id', label: 'Rule', format: 'text' },
+      { key: 'confidence', label: 'Confidence', format: 'text' },
+    ], journey.sessions, `sessions-${id}`);
+    const model = journey.conversions.some((c) => c.touchpoints.some((t) => f.model in t.credits))
+      ? f.model : 'last_touch';
+    journey.conversions.forEach((c, i) => {
+      const rows = c.touchpoints.map((t) => ({
+        session_start: t.session_start, channel: t.channel, rule_id: t.rule_id,
+        confidence: t.confidence, credit: t.credits[model],
+      }));
+      renderTable(section(`${c.conversion} at ${c.at}: ${money.format(c.revenue)} ${c.currency}`), [
+        { key: 'session_start', label: 'Touchpoint', format: 'text' },
+        { key: 'channel', label: 'Channel', format: 'text' },
+        { key: 'rule_id', label: 'Rule', format: 'text' },
+        { key: 'confidence', label: 'Confidence', format: 'text' },
+        { key: 'credit', label: `Credit (${MODEL_NAMES[model]})`, format: 'decimal' },
+      ], rows, `conversion-${i + 1}-${id}`);
+    });
+  },
+};
+
+// --- Wiring ----------------------------------------------------------------------------------
+
+let generation = 0;  // a newer load makes an older one's answers moot
+
+async function load() {
+  const mine = ++generation;
+  const status = $('status');
+  status.className = 'status';
+  status.textContent = 'Loading…';
+  try {
+    await VIEWS[state.view](filters());
+    if (mine === generation) status.textContent = '';
+  } catch (e) {
+    if (mine !== generation) return;
+    if (e.status === 401) return signOut(`The read key was refused: ${e.message}`);
+    status.className = 'status error';
+    status.textContent = e.message;
+  }
+}
+
+function show(view) {
+  state.view = view;
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    tab.setAttribute('aria-selected', String(tab.dataset.view === view));
+  }
+  for (const panel of document.querySelectorAll('.view')) panel.hidden = panel.id !== `view-${view}`;
+  if (window.location.hash !== `#${view}`) history.replaceState(null, '', `#${view}`);
+  load();
+}
+
+async function start() {
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  $('sign-out').hidden = false;
+  const stats = await api('/v1/stats');
+  const conversion = $('conversion');
+  conversion.replaceChildren(new Option('All conversions', ''),
+                             ...stats.conversion_events.map((e) => new Option(e, e)));
+  $('lookback').textContent = `Journeys reach back ${stats.lookback_days} days before a conversion.`;
+  const view = window.location.hash.slice(1);
+  show(VIEWS[view] ? view : 'overview');
+}
+
+function signOut(message = '') {
+  sessionStorage.removeItem(KEY_STORAGE);
+  state.key = null;
+  $('app').hidden = true;
+  $('sign-out').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').textContent = message;
+  $('read-key').focus();
+}
+
+$('sign-in').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  state.key = $('read-key').value.trim();
+  try {
+    await api('/v1/stats');
+  } catch (e) {
+    return signOut(e.status === 401 || e.status === 403 ? `That key was refused: ${e.message}` : e.message);
+  }
+  sessionStorage.setItem(KEY_STORAGE, state.key);
+  $('read-key').value = '';
+  start().catch((e) => signOut(e.message));
+});
+$('sign-out').addEventListener('click', () => signOut());
+$('controls').addEventListener('change', load);
+$('controls').addEventListener('submit', (event) => event.preventDefault());
+$('person-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  load();
+});
+for (const tab of document.querySelectorAll('[role="tab"]')) {
+  tab.addEventListener('click', () => show(tab.dataset.view));
+}
+window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
+
+if (state.key) start().catch((e) => signOut(e.message));
+else signOut();
