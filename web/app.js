@@ -198,8 +198,8 @@ const VIEWS = {
                 mergeGroups(sourceMedia, bySourceMedium, 'source_medium'), 'sources-media');
     chart('chart-channels', {
       tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+      legend: { top: 0, right: 0 },
+      grid: { left: 24, right: 8, bottom: 8, top: 48, containLabel: true },
       xAxis: { type: 'category', data: channelRows.map((r) => r.group), axisLabel: { rotate: 30 } },
       yAxis: [{ type: 'value', name: 'Conversions' }, { type: 'value', name: 'Sessions' }],
       series: [
@@ -267,8 +267,8 @@ const VIEWS = {
     ], table, 'models');
     chart('chart-models', {
       tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+      legend: { top: 0, right: 0 },
+      grid: { left: 24, right: 8, bottom: 8, top: 48, containLabel: true },
       xAxis: { type: 'category', data: table.map((r) => r.channel), axisLabel: { rotate: 30 } },
       yAxis: { type: 'value', name: 'Conversions' },
       series: [...new Set([chosen, 'last_touch'])].map((m) => ({

@@ -24,10 +24,10 @@ std::string_view ContentType(std::string_view name) {
   return "application/octet-stream";
 }
 
-// `text` as a gzip member, at the best compression: done once, at the first request.
+// `text` as a gzip member: done once, at the first request for the dashboard.
 std::string Gzip(std::string_view text) {
   z_stream z{};
-  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&z, text.size()), '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
   z.avail_in = static_cast<uInt>(text.size());

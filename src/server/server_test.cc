@@ -12,6 +12,7 @@
 #include "query/path_index.h"
 #include "query/report_rows.h"
 #include "query/store_report.h"
+#include "server/body.h"
 #include "server/limits.h"
 #include "server/server_fixture.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -362,6 +363,43 @@ TEST_F(ServerTest, MessageAndBatchLimitsAtLimitPlusOne) {
   r = Post("/v1/batch", batch(ingest::kMaxBatchMessages + 1), auth);
   EXPECT_EQ(r.status, 400u) << r.body.substr(0, 300);
   EXPECT_EQ(r.json()["code"], "too_many_messages");
+}
+
+// The dashboard is compiled in: its page with a policy that keeps scripts to this server, its
+// files gzip-encoded when asked and revalidated by ETag, and nothing else under /assets/.
+TEST_F(ServerTest, DashboardFilesAreServed) {
+  StartServer();
+  Reply page = Send(http::verb::get, "/", "");
+  ASSERT_EQ(page.status, 200u);
+  EXPECT_EQ(page.headers[http::field::content_type], "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"/assets/app.js\" defer></script>"), std::string::npos);
+  EXPECT_NE(std::string(page.headers["Content-Security-Policy"]).find("default-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(page.headers[http::field::cache_control], "no-cache");
+
+  Reply plain = Send(http::verb::get, "/assets/echarts.min.js", "");
+  ASSERT_EQ(plain.status, 200u);
+  EXPECT_GT(plain.body.size(), 500'000u);
+  EXPECT_EQ(plain.headers[http::field::content_type], "text/javascript; charset=utf-8");
+  Reply zipped =
+      Send(http::verb::get, "/assets/echarts.min.js", "", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_EQ(zipped.status, 200u);
+  EXPECT_EQ(zipped.headers[http::field::content_encoding], "gzip");
+  EXPECT_LT(zipped.body.size(), plain.body.size() / 2);
+  std::string inflated;
+  EXPECT_EQ(DecodeBody("gzip", zipped.body, 8 << 20, &inflated).error, BodyError::kNone);
+  EXPECT_EQ(inflated, plain.body);
+
+  const std::string etag(plain.headers[http::field::etag]);
+  ASSERT_FALSE(etag.empty());
+  Reply again = Send(http::verb::get, "/assets/echarts.min.js", "", {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304u);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(Send(http::verb::get, "/assets/app.js", "", {{"If-None-Match", etag}}).status, 200u);
+
+  EXPECT_EQ(Send(http::verb::get, "/assets/", "").status, 404u);
+  EXPECT_EQ(Send(http::verb::get, "/assets/../openapi.json", "").status, 404u);
+  EXPECT_EQ(Send(http::verb::get, "/index.html", "").status, 404u);
 }
 
 TEST_F(ServerTest, CorsPreflightAndOrigin) {

@@ -199,6 +199,18 @@ test("person: the audit trail from each visit's rule to its credit", async () =>
   assert.ok(journey.conversions.length >= 1);
 });
 
+test("a phone's width: the page fits, wide tables scroll inside their cards", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const view of ["overview", "models"]) {
+    await page.click(`[role="tab"][data-view="${view}"]`);
+    await waitLoaded();
+    await page.screenshot({ path: join(artifacts, `${view}-phone.png`), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${view}: the page is ${overflow} px wider than the screen`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
 test("no view wrote a console error", () => {
   assert.deepEqual(problems, []);
 });
