@@ -22,14 +22,20 @@ class ApiError extends Error {
     this.status = status;
   }
 }
+// Thrown for an answer that a newer load (or signing out) has made moot: nothing is drawn.
+class Stale extends Error {}
+
+let generation = 0;  // bumped by each load and by signing out
 
 async function api(path, params = {}) {
+  const asked = generation;
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(params)) {
     if (value !== '' && value !== undefined && value !== null) url.searchParams.set(name, value);
   }
   const res = await fetch(url, { headers: { Authorization: `Bearer ${state.key}` } });
   const body = await res.json().catch(() => null);
+  if (asked !== generation) throw new Stale();
   if (!res.ok) {
     throw new ApiError(res.status, (body && body.message) || `${path}: HTTP ${res.status}`);
   }
@@ -65,8 +71,11 @@ const FORMATS = {
   text: (v) => String(v ?? ''),
 };
 
+// A CSV field; text that a spreadsheet would run as a formula (tracked URLs choose campaign
+// names and ids) starts with an apostrophe.
 function csvField(v) {
-  const s = String(v ?? '');
+  let s = String(v ?? '');
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -173,7 +182,7 @@ const VIEWS = {
     const kpis = [
       ['Sessions', integer.format(stats.sessions)],
       ['Paid share', percent.format(stats.paid_share)],
-      ['Conversions', integer.format(stats.conversions)],
+      ['Conversions (every event)', integer.format(stats.conversions)],
       ['Revenue', `${money.format(stats.revenue)} ${stats.currencies.join(' ')}`.trim()],
     ];
     $('kpis').replaceChildren(...kpis.map(([label, value]) => {
@@ -352,10 +361,11 @@ const VIEWS = {
 
 // --- Wiring ----------------------------------------------------------------------------------
 
-let generation = 0;  // a newer load makes an older one's answers moot
-
+// Draws the current view. Views draw only after their last answer arrives, and api() refuses
+// the answers of a load that a newer one replaced, so an older, slower load never draws over it.
 async function load() {
   const mine = ++generation;
+  $('confidence-note').hidden = $('confidence').value === '';
   const status = $('status');
   status.className = 'status';
   status.textContent = 'Loading…';
@@ -363,7 +373,7 @@ async function load() {
     await VIEWS[state.view](filters());
     if (mine === generation) status.textContent = '';
   } catch (e) {
-    if (mine !== generation) return;
+    if (e instanceof Stale || mine !== generation) return;
     if (e.status === 401) return signOut(`The read key was refused: ${e.message}`);
     status.className = 'status error';
     status.textContent = e.message;
@@ -388,12 +398,14 @@ async function start() {
   const conversion = $('conversion');
   conversion.replaceChildren(new Option('All conversions', ''),
                              ...stats.conversion_events.map((e) => new Option(e, e)));
-  $('lookback').textContent = `Journeys reach back ${stats.lookback_days} days before a conversion.`;
+  const days = stats.lookback_days === 1 ? '1 day' : `${stats.lookback_days} days`;
+  $('lookback').textContent = `Journeys reach back ${days} before a conversion.`;
   const view = window.location.hash.slice(1);
   show(VIEWS[view] ? view : 'overview');
 }
 
 function signOut(message = '') {
+  ++generation;
   sessionStorage.removeItem(KEY_STORAGE);
   state.key = null;
   $('app').hidden = true;
@@ -413,7 +425,7 @@ $('sign-in').addEventListener('submit', async (event) => {
   }
   sessionStorage.setItem(KEY_STORAGE, state.key);
   $('read-key').value = '';
-  start().catch((e) => signOut(e.message));
+  start().catch(startFailed);
 });
 $('sign-out').addEventListener('click', () => signOut());
 $('controls').addEventListener('change', load);
@@ -427,5 +439,12 @@ for (const tab of document.querySelectorAll('[role="tab"]')) {
 }
 window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
 
-if (state.key) start().catch((e) => signOut(e.message));
+// Only a refused key signs out; a server restarting or unreachable keeps the key for a retry.
+function startFailed(e) {
+  if (e.status === 401 || e.status === 403) return signOut(`The read key was refused: ${e.message}`);
+  $('status').className = 'status error';
+  $('status').textContent = `${e.message} — reload the page to try again.`;
+}
+
+if (state.key) start().catch(startFailed);
 else signOut();

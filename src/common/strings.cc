@@ -228,7 +228,7 @@ char* WriteJsonNumber(char* at, double v) {
     if (static_cast<double>(n) / 100 == v) {
       if (n < 0) *at++ = '-';
       const uint64_t abs = n < 0 ? -static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
-      at = std::to_chars(at, at + kMaxJsonNumber, abs / 100).ptr;
+      at = std::to_chars(at, at + 16, abs / 100).ptr;  // below 1e13: 13 digits at most
       if (const uint64_t cents = abs % 100; cents != 0) {
         *at++ = '.';
         *at++ = static_cast<char>('0' + cents / 10);

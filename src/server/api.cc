@@ -251,7 +251,7 @@ void Api::Handle(Request request, const std::string& peer, Respond respond) {
     const Call& c = *call_ptr;
     if (!c.origin.empty()) {
       res.set(http::field::access_control_allow_origin, c.origin);
-      res.set(http::field::vary, "Origin");
+      res.insert(http::field::vary, "Origin");  // beside a Vary the answer may have
       res.set(http::field::access_control_expose_headers, "Retry-After");
     }
     const double seconds =

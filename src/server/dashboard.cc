@@ -70,12 +70,15 @@ std::optional<Response> DashboardFile(std::string_view path, std::string_view if
   }
   for (const File& f : Files()) {
     if (f.name != name) continue;
+    // The two encodings are two representations: each its own ETag.
+    const bool gzip = accept_encoding.find("gzip") != std::string_view::npos;
+    const std::string etag = gzip ? f.etag.substr(0, f.etag.size() - 1) + "-gz\"" : f.etag;
     Response res{http::status::ok, 11};
-    res.set(http::field::etag, f.etag);
+    res.set(http::field::etag, etag);
     res.set(http::field::cache_control, "no-cache");
     res.set(http::field::vary, "Accept-Encoding");
     res.set("X-Content-Type-Options", "nosniff");
-    if (if_none_match == f.etag) {
+    if (if_none_match == etag) {
       res.result(http::status::not_modified);
       return res;
     }
@@ -88,7 +91,7 @@ std::optional<Response> DashboardFile(std::string_view path, std::string_view if
               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
       res.set("Referrer-Policy", "no-referrer");
     }
-    if (accept_encoding.find("gzip") != std::string_view::npos) {
+    if (gzip) {
       res.set(http::field::content_encoding, "gzip");
       res.body() = f.gzip;
     } else {

@@ -41,6 +41,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     head_ = false;
+    linger_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(kMaxHeaderBytes));
     parser_->body_limit(kMaxBodyBytes);

@@ -396,6 +396,23 @@ TEST_F(ServerTest, DashboardFilesAreServed) {
   EXPECT_EQ(again.status, 304u);
   EXPECT_TRUE(again.body.empty());
   EXPECT_EQ(Send(http::verb::get, "/assets/app.js", "", {{"If-None-Match", etag}}).status, 200u);
+  // The gzip encoding is another representation, with its own ETag.
+  const std::string gz_etag(zipped.headers[http::field::etag]);
+  EXPECT_NE(gz_etag, etag);
+  EXPECT_EQ(Send(http::verb::get, "/assets/echarts.min.js", "",
+                 {{"If-None-Match", gz_etag}, {"Accept-Encoding", "gzip"}})
+                .status,
+            304u);
+  EXPECT_EQ(
+      Send(http::verb::get, "/assets/echarts.min.js", "", {{"If-None-Match", gz_etag}}).status,
+      200u);
+  // A browser's request from another origin keeps Vary: Accept-Encoding beside Origin.
+  Reply cors = Send(http::verb::get, "/assets/app.js", "", {{"Origin", "http://x.example"}});
+  std::vector<std::string> vary;
+  for (const auto& field : cors.headers) {
+    if (field.name() == http::field::vary) vary.emplace_back(field.value());
+  }
+  EXPECT_EQ(vary, (std::vector<std::string>{"Accept-Encoding", "Origin"}));
 
   EXPECT_EQ(Send(http::verb::get, "/assets/", "").status, 404u);
   EXPECT_EQ(Send(http::verb::get, "/assets/../openapi.json", "").status, 404u);
