@@ -122,6 +122,9 @@ struct DeriveCounts {
   uint64_t restated = 0;     // … already credited before, whose credits changed
 };
 
+// Periods a window's sums can be split into: days, weeks from Monday, calendar months (UTC).
+enum class Interval : uint8_t { kNone, kDay, kWeek, kMonth };
+
 // Daily aggregates of one dimension, summed over whole UTC days [from_day, to_day).
 struct AggregateQuery {
   int dim = 0;  // query::GroupBy
@@ -132,10 +135,14 @@ struct AggregateQuery {
   // Touchpoints and visitors of sessions of at least this confidence (0 low: all, 1 medium,
   // 2 high); credits are always of every session.
   int min_level = 0;
+  // Sums per group and period (GroupSums::period) instead of per group; visitors are then
+  // counted in each period they came.
+  Interval interval = Interval::kNone;
 };
 
 struct GroupSums {
-  std::string value;  // source_medium: "source\x1fmedium"
+  std::string value;   // source_medium: "source\x1fmedium"
+  int32_t period = 0;  // with an interval: the period's first day
   int64_t touchpoints = 0, visitors = 0;
   int64_t paid = 0;                                                // touchpoints of a paid channel
   std::array<__int128, kHeuristicModelCount> credit{}, revenue{};  // fixed point (fixed.h)

@@ -56,7 +56,7 @@ std::string ReportTable(const query::AnalysisResult& r, Model model, query::Grou
                    {"revenue", true},
                    {"conv. rate", true}});
   double conversions = 0, revenue = 0;
-  for (const query::GroupRow* row : query::OrderedRows(r, model)) {
+  for (const query::GroupRow* row : query::OrderedRows(r.rows, model)) {
     conversions += row->conversions[m];
     revenue += row->revenue[m];
     table.AddRow({KeyText(*row), WithThousands(row->touchpoints), WithThousands(row->visitors),
@@ -74,7 +74,7 @@ std::string CompareTable(const query::AnalysisResult& r, const std::vector<Model
   for (const Model m : models) columns.push_back({std::string(ToString(m)), true});
   TextTable table(std::move(columns));
   std::array<double, kModelCount> total{};
-  for (const query::GroupRow* row : query::OrderedRows(r, Model::kLastTouch)) {
+  for (const query::GroupRow* row : query::OrderedRows(r.rows, Model::kLastTouch)) {
     std::vector<std::string> cells = {KeyText(*row), WithThousands(row->visitors)};
     for (const Model model : models) {
       const int m = static_cast<int>(model);

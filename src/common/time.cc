@@ -186,4 +186,24 @@ std::string FormatIsoTime(Micros t) {
                      rem / 60 % 60, rem % 60, micros / 1000);
 }
 
+std::string FormatIsoDate(int32_t day) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(day, &y, &m, &d);
+  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
+}
+
+int32_t WeekStart(int32_t day) {
+  // 1970-01-01 was a Thursday: Monday is 3 days before.
+  const int32_t since_monday = ((day + 3) % 7 + 7) % 7;
+  return day - since_monday;
+}
+
+int32_t MonthStart(int32_t day) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(day, &y, &m, &d);
+  return day - static_cast<int32_t>(d - 1);
+}
+
 }  // namespace attrib

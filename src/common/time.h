@@ -1,6 +1,7 @@
 // ISO 8601 timestamps <-> Micros (microseconds since the Unix epoch, UTC).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,13 @@ Result<Micros> ParseIsoTime(std::string_view text);
 
 // "2026-05-01T12:30:00.000Z" (milliseconds when they are not zero: "…00.250Z").
 std::string FormatIsoTime(Micros t);
+
+// Days are counted from 1970-01-01, UTC.
+// "2026-05-01".
+std::string FormatIsoDate(int32_t day);
+// The Monday (ISO 8601's first day of a week) on or before `day`.
+int32_t WeekStart(int32_t day);
+// The first of `day`'s month.
+int32_t MonthStart(int32_t day);
 
 }  // namespace attrib

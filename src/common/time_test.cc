@@ -91,5 +91,27 @@ TEST(IsoTime, FormatsAndRoundTrips) {
   }
 }
 
+TEST(IsoDate, WeeksStartOnMondayAndMonthsOnTheFirst) {
+  const auto day = [](std::string_view date) {
+    return static_cast<int32_t>(Parse(date) / 86'400'000'000);
+  };
+  EXPECT_EQ(FormatIsoDate(0), "1970-01-01");
+  EXPECT_EQ(FormatIsoDate(-1), "1969-12-31");
+  // 2026-11-24 is a Tuesday; 1970-01-01 a Thursday; 1969-12-29 the Monday before it.
+  EXPECT_EQ(FormatIsoDate(WeekStart(day("2026-11-24"))), "2026-11-23");
+  EXPECT_EQ(FormatIsoDate(WeekStart(day("2026-11-23"))), "2026-11-23");
+  EXPECT_EQ(FormatIsoDate(WeekStart(day("2026-11-29"))), "2026-11-23");
+  EXPECT_EQ(FormatIsoDate(WeekStart(0)), "1969-12-29");
+  EXPECT_EQ(FormatIsoDate(WeekStart(-4)), "1969-12-22");
+  EXPECT_EQ(FormatIsoDate(MonthStart(day("2024-02-29"))), "2024-02-01");
+  EXPECT_EQ(FormatIsoDate(MonthStart(day("2026-12-31"))), "2026-12-01");
+  EXPECT_EQ(FormatIsoDate(MonthStart(-1)), "1969-12-01");
+  for (int32_t d = -800; d < 800; ++d) {
+    EXPECT_EQ(d - WeekStart(d), (d + 3 + 7000) % 7) << d;
+    EXPECT_EQ(FormatIsoDate(MonthStart(d)).substr(0, 7), FormatIsoDate(d).substr(0, 7)) << d;
+    EXPECT_EQ(FormatIsoDate(MonthStart(d)).substr(8), "01") << d;
+  }
+}
+
 }  // namespace
 }  // namespace attrib

@@ -126,6 +126,12 @@ struct GroupRow {
   double removal_effect = 0;                      // markov's, in [0, 1]
 };
 
+// One period of a report split by period (days since 1970-01-01, UTC).
+struct PeriodRows {
+  int32_t start_day = 0;
+  std::vector<GroupRow> rows;  // sorted by key
+};
+
 // What the data-driven models learnt from.
 struct DataDrivenSummary {
   uint64_t distinct_paths = 0;        // of groups, over converting and non-converting journeys

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "common/strings.h"
+#include "common/time.h"
 
 namespace attrib::query {
 namespace {
@@ -17,27 +18,32 @@ double Rate(double conversions, uint64_t visitors) {
 
 }  // namespace
 
-std::vector<const GroupRow*> OrderedRows(const AnalysisResult& r, Model model) {
-  std::vector<const GroupRow*> rows;
-  for (const GroupRow& row : r.rows) rows.push_back(&row);
+std::vector<const GroupRow*> OrderedRows(std::span<const GroupRow> rows, Model model) {
+  std::vector<const GroupRow*> ordered;
+  for (const GroupRow& row : rows) ordered.push_back(&row);
   const int m = static_cast<int>(model);
-  std::stable_sort(rows.begin(), rows.end(), [m](const auto* a, const auto* b) {
+  std::stable_sort(ordered.begin(), ordered.end(), [m](const auto* a, const auto* b) {
     return a->conversions[m] > b->conversions[m];
   });
-  return rows;
+  return ordered;
 }
 
-std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
+namespace {
+
+// Appends `rows`' objects for each model in turn to the array `out`; each object starts with
+// the model and, when given, the period.
+void AppendRowsJson(std::span<const GroupRow> rows, std::span<const Model> models, GroupBy by,
+                    std::string_view period, std::string* out) {
   // Each row's group, escaped once for all the models: ,"source":"…","medium":"…"
   const std::vector<std::string_view> fields = GroupFields(by);
-  std::vector<std::string> groups(r.rows.size());
-  size_t bytes = 2;
-  for (size_t i = 0; i < r.rows.size(); ++i) {
+  std::vector<std::string> groups(rows.size());
+  size_t bytes = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
     for (size_t f = 0; f < fields.size(); ++f) {
       groups[i] += ",\"";
       groups[i] += fields[f];
       groups[i] += "\":";
-      AppendJsonString(&groups[i], r.rows[i].key[f]);
+      AppendJsonString(&groups[i], rows[i].key[f]);
     }
     bytes += groups[i].size();
   }
@@ -49,15 +55,15 @@ std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> model
   constexpr size_t kCount = std::numeric_limits<uint64_t>::digits10 + 1;
   char tail[kConversions.size() + kRevenue.size() + kTouchpoints.size() + kVisitors.size() +
             kRate.size() + kRemoval.size() + 4 * kMaxJsonNumber + 2 * kCount + 1];
-  std::string out = "[";
-  out.reserve(models.size() * (bytes + r.rows.size() * (sizeof tail + 32)));
+  out->reserve(out->size() + models.size() * (bytes + rows.size() * (sizeof tail + 48)));
   for (const Model model : models) {
     const int m = static_cast<int>(model);
-    const std::string head = fmt::format("{{\"model\":\"{}\"", ToString(model));
-    for (const GroupRow* row : OrderedRows(r, model)) {
-      if (out.size() > 1) out += ',';
-      out += head;
-      out += groups[row - r.rows.data()];
+    std::string head = fmt::format("{{\"model\":\"{}\"", ToString(model));
+    if (!period.empty()) fmt::format_to(std::back_inserter(head), ",\"period\":\"{}\"", period);
+    for (const GroupRow* row : OrderedRows(rows, model)) {
+      if (out->size() > 1) *out += ',';
+      *out += head;
+      *out += groups[row - rows.data()];
       char* at = tail;
       const auto name = [&at](std::string_view s) { at = std::copy(s.begin(), s.end(), at); };
       name(kConversions);
@@ -75,26 +81,62 @@ std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> model
         at = WriteJsonNumber(at, row->removal_effect);
       }
       *at++ = '}';
-      out.append(tail, at);
+      out->append(tail, at);
     }
   }
+}
+
+std::string CsvHeader(GroupBy by, bool periods) {
+  std::string out = periods ? "model,period" : "model";
+  for (std::string_view f : GroupFields(by)) out += fmt::format(",{}", f);
+  out += ",conversions,revenue,touchpoints,visitors,conversion_rate\n";
+  return out;
+}
+
+void AppendRowsCsv(std::span<const GroupRow> rows, std::span<const Model> models,
+                   std::string_view period, std::string* out) {
+  for (const Model model : models) {
+    const int m = static_cast<int>(model);
+    for (const GroupRow* row : OrderedRows(rows, model)) {
+      *out += ToString(model);
+      if (!period.empty()) fmt::format_to(std::back_inserter(*out), ",{}", period);
+      for (const std::string& k : row->key) *out += "," + CsvField(k);
+      fmt::format_to(std::back_inserter(*out), ",{},{},{},{},{}\n", row->conversions[m],
+                     row->revenue[m], row->touchpoints, row->visitors,
+                     Rate(row->conversions[m], row->visitors));
+    }
+  }
+}
+
+}  // namespace
+
+std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
+  std::string out = "[";
+  AppendRowsJson(r.rows, models, by, {}, &out);
   out += ']';
   return out;
 }
 
 std::string ReportRowsCsv(const AnalysisResult& r, std::span<const Model> models, GroupBy by) {
-  std::string out = "model";
-  for (std::string_view f : GroupFields(by)) out += fmt::format(",{}", f);
-  out += ",conversions,revenue,touchpoints,visitors,conversion_rate\n";
-  for (const Model model : models) {
-    const int m = static_cast<int>(model);
-    for (const GroupRow* row : OrderedRows(r, model)) {
-      out += ToString(model);
-      for (const std::string& k : row->key) out += "," + CsvField(k);
-      out += fmt::format(",{},{},{},{},{}\n", row->conversions[m], row->revenue[m],
-                         row->touchpoints, row->visitors, Rate(row->conversions[m], row->visitors));
-    }
-  }
+  std::string out = CsvHeader(by, false);
+  AppendRowsCsv(r.rows, models, {}, &out);
+  return out;
+}
+
+std::string PeriodRowsJson(std::span<const PeriodRows> periods, std::span<const Model> models,
+                           GroupBy by) {
+  std::string out = "[";
+  for (const PeriodRows& p : periods)
+    AppendRowsJson(p.rows, models, by, FormatIsoDate(p.start_day), &out);
+  out += ']';
+  return out;
+}
+
+std::string PeriodRowsCsv(std::span<const PeriodRows> periods, std::span<const Model> models,
+                          GroupBy by) {
+  std::string out = CsvHeader(by, true);
+  for (const PeriodRows& p : periods)
+    AppendRowsCsv(p.rows, models, FormatIsoDate(p.start_day), &out);
   return out;
 }
 

@@ -10,8 +10,8 @@
 
 namespace attrib::query {
 
-// The rows by descending credit under `model`, then by key.
-std::vector<const GroupRow*> OrderedRows(const AnalysisResult& r, Model model);
+// The rows by descending credit under `model`, then by key (as they come).
+std::vector<const GroupRow*> OrderedRows(std::span<const GroupRow> rows, Model model);
 
 // [{"model", <group fields>, "conversions", "revenue", "touchpoints", "visitors",
 //   "conversion_rate" (, "removal_effect" for markov)}, …] for each model in turn, as compact
@@ -20,5 +20,13 @@ std::vector<const GroupRow*> OrderedRows(const AnalysisResult& r, Model model);
 std::string ReportRowsJson(const AnalysisResult& r, std::span<const Model> models, GroupBy by);
 // The same as CSV, with a header line.
 std::string ReportRowsCsv(const AnalysisResult& r, std::span<const Model> models, GroupBy by);
+
+// A report split by period (store_report.h's AnalyzeStoreByPeriod): each period's rows as
+// above, each object with its "period" (its first day, "2026-05-01") after the model; the
+// periods in order.
+std::string PeriodRowsJson(std::span<const PeriodRows> periods, std::span<const Model> models,
+                           GroupBy by);
+std::string PeriodRowsCsv(std::span<const PeriodRows> periods, std::span<const Model> models,
+                          GroupBy by);
 
 }  // namespace attrib::query

@@ -77,17 +77,8 @@ void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisR
   MergeCredits(std::move(credited), std::move(ranked), result);
 }
 
-}  // namespace
-
-std::vector<std::string> GroupKey(std::string_view value, GroupBy by) {
-  if (by != GroupBy::kSourceMedium) return {std::string(value)};
-  const size_t sep = value.find('\x1f');
-  return {std::string(value.substr(0, sep)),
-          sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
-}
-
-Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
-                                    PathIndex* index) {
+// The aggregates' query for a report of `options`.
+Result<AggregateQuery> ReportQuery(const AnalysisOptions& options) {
   AggregateQuery q;
   q.dim = static_cast<int>(options.group_by);
   ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "--from"));
@@ -109,6 +100,45 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
     }
     q.kind = static_cast<uint32_t>(it - events.begin());
   }
+  return q;
+}
+
+// A group's row of the heuristic models; nullopt when it has neither sessions nor credit.
+std::optional<GroupRow> HeuristicRow(const GroupSums& g, GroupBy by) {
+  GroupRow row;
+  row.touchpoints = static_cast<uint64_t>(g.touchpoints);
+  row.visitors = static_cast<uint64_t>(g.visitors);
+  bool any = row.touchpoints != 0;
+  for (int m = 0; m < kHeuristicModelCount; ++m) {
+    row.conversions[m] = FromFixed(g.credit[m], kCreditScale);
+    row.revenue[m] = FromFixed(g.revenue[m], kRevenueScale);
+    any = any || g.credit[m] != 0;
+  }
+  if (!any) return std::nullopt;
+  row.key = GroupKey(g.value, by);
+  return row;
+}
+
+void SortByKey(std::vector<GroupRow>* rows) {
+  // Mostly in order already: the store gives the groups by value.
+  const auto by_key = [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; };
+  if (!std::is_sorted(rows->begin(), rows->end(), by_key)) {
+    std::sort(rows->begin(), rows->end(), by_key);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> GroupKey(std::string_view value, GroupBy by) {
+  if (by != GroupBy::kSourceMedium) return {std::string(value)};
+  const size_t sep = value.find('\x1f');
+  return {std::string(value.substr(0, sep)),
+          sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
+}
+
+Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
+                                    PathIndex* index) {
+  ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(options));
   const bool indexed = options.data_driven && index != nullptr && LearnsFromOrderOne(options);
   q.paths = options.data_driven && !indexed;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
@@ -118,23 +148,11 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   result.revenue = FromFixed(sums.revenue, kRevenueScale);
   result.currencies = std::move(sums.currencies);
   for (const GroupSums& g : sums.groups) {
-    GroupRow row;
-    row.key = GroupKey(g.value, options.group_by);
-    row.touchpoints = static_cast<uint64_t>(g.touchpoints);
-    row.visitors = static_cast<uint64_t>(g.visitors);
-    bool any = row.touchpoints != 0;
-    for (int m = 0; m < kHeuristicModelCount; ++m) {
-      row.conversions[m] = FromFixed(g.credit[m], kCreditScale);
-      row.revenue[m] = FromFixed(g.revenue[m], kRevenueScale);
-      any = any || g.credit[m] != 0;
+    if (std::optional<GroupRow> row = HeuristicRow(g, options.group_by)) {
+      result.rows.push_back(std::move(*row));
     }
-    if (any) result.rows.push_back(std::move(row));
   }
-  // Mostly in order already: the store gives the groups by value.
-  const auto by_key = [](const GroupRow& a, const GroupRow& b) { return a.key < b.key; };
-  if (!std::is_sorted(result.rows.begin(), result.rows.end(), by_key)) {
-    std::sort(result.rows.begin(), result.rows.end(), by_key);
-  }
+  SortByKey(&result.rows);
   if (indexed) {
     ATTRIB_ASSIGN_OR_RETURN(PathIndex::Window w,
                             index->Learn(store, options.group_by, q.kind, q.from_day, q.to_day));
@@ -147,6 +165,27 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
     CreditPaths(std::move(sums), options, &result);
   }
   return result;
+}
+
+Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const AnalysisOptions& options,
+                                                     Interval interval) {
+  ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(options));
+  q.interval = interval;
+  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+  std::vector<PeriodRows> periods;
+  for (const GroupSums& g : sums.groups) {
+    std::optional<GroupRow> row = HeuristicRow(g, options.group_by);
+    if (!row) continue;
+    auto p =
+        std::lower_bound(periods.begin(), periods.end(), g.period,
+                         [](const PeriodRows& a, int32_t start) { return a.start_day < start; });
+    if (p == periods.end() || p->start_day != g.period) {
+      p = periods.insert(p, PeriodRows{.start_day = g.period, .rows = {}});
+    }
+    p->rows.push_back(std::move(*row));
+  }
+  for (PeriodRows& p : periods) SortByKey(&p.rows);
+  return periods;
 }
 
 Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options) {

@@ -19,6 +19,12 @@ class PathIndex;  // path_index.h
 Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
                                     PathIndex* index = nullptr);
 
+// The heuristic models' report split by `interval` (not kNone): for each period with sessions
+// or credits, its rows as AnalyzeStore gives them for a window of that period alone (a period
+// cut by the window is only the window's part of it). The periods in order.
+Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const AnalysisOptions& options,
+                                                     Interval interval);
+
 // A group's key (GroupRow::key) from its stored value.
 std::vector<std::string> GroupKey(std::string_view value, GroupBy by);
 

@@ -16,6 +16,8 @@ inline constexpr size_t kMaxHeaderBytes = 16 * 1024;
 // A query string's parameters: each value, and how many.
 inline constexpr size_t kMaxParamBytes = 1024;
 inline constexpr size_t kMaxParams = 32;
+// Periods in one answer of /v1/attribution?interval= (a day's for almost three years).
+inline constexpr size_t kMaxPeriods = 1000;
 
 // A connection waiting for its next request is closed after this long idle; a request must
 // arrive whole (headers and body) within kRequestTimeout of its first byte.

@@ -13,6 +13,7 @@
 #include "query/rules_json.h"
 #include "query/store_report.h"
 #include "server/api.h"
+#include "server/limits.h"
 
 namespace attrib::server {
 namespace {
@@ -98,6 +99,38 @@ Result<std::string> Api::Sources(Store& store, const Call& call) const {
   return out;
 }
 
+// /v1/attribution?interval=: the report per day, week or month.
+Result<std::string> Api::ByPeriod(Store& store, const Call& call,
+                                  const query::AnalysisOptions& options, Model model,
+                                  std::string_view interval_name) const {
+  Interval interval = Interval::kNone;
+  if (interval_name == "day") interval = Interval::kDay;
+  if (interval_name == "week") interval = Interval::kWeek;
+  if (interval_name == "month") interval = Interval::kMonth;
+  if (interval == Interval::kNone) {
+    return Status::InvalidArgument(
+        fmt::format("interval: \"{}\" is not one; use day, week (from Monday) or month",
+                    interval_name.substr(0, 64)));
+  }
+  if (IsDataDriven(model)) {
+    return Status::InvalidArgument(fmt::format(
+        "interval: {} learns its credits from the whole window at once, so it has none per {}; "
+        "leave the interval out, or use a rule-based model",
+        ToString(model), interval_name));
+  }
+  ATTRIB_ASSIGN_OR_RETURN(std::vector<query::PeriodRows> periods,
+                          query::AnalyzeStoreByPeriod(store, options, interval));
+  if (periods.size() > kMaxPeriods) {
+    return Status::InvalidArgument(fmt::format(
+        "interval: the window has {} {}s with data, more than {} in one answer; narrow it with "
+        "from and to, or give a longer interval",
+        periods.size(), interval_name, kMaxPeriods));
+  }
+  const Model models[] = {model};
+  if (call.csv) return query::PeriodRowsCsv(periods, models, options.group_by);
+  return query::PeriodRowsJson(periods, models, options.group_by);
+}
+
 Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const Call& call) const {
   const Params& p = call.params;
   if (call.path == "/v1/journeys") {
@@ -161,7 +194,7 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
   const bool compare = call.path == "/v1/attribution/compare";
   ATTRIB_RETURN_IF_ERROR(
       compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})
-              : CheckParams(p, {"model", "from", "to", "by", "conversion", "order"}));
+              : CheckParams(p, {"model", "from", "to", "by", "conversion", "order", "interval"}));
   query::AnalysisOptions options = options_.analysis;
   if (const std::string_view by = Param(p, "by"); !by.empty()) {
     const std::optional<query::GroupBy> g = query::ParseGroupBy(by);
@@ -195,6 +228,9 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
                                                  m.substr(0, 64), fmt::join(names, ", ")));
     }
     model = *parsed;
+  }
+  if (const std::string_view i = Param(p, "interval"); !i.empty()) {
+    return ByPeriod(store, call, options, model, i);
   }
   options.data_driven = compare || IsDataDriven(model);
   ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result,

@@ -171,6 +171,85 @@ TEST_F(ServerTest, StatsAndTheRuleAudit) {
   EXPECT_FALSE(audit["rules_version"].get<std::string>().empty());
 }
 
+TEST_F(ServerTest, AttributionByPeriodAndItsLimitAtLimitPlusOne) {
+  StartServer();
+  // One visit a day for kMaxPeriods days up to 2026-11-17 (the day before the server's clock),
+  // from search on even days, then an order on the last.
+  const int32_t last = 20'774;  // 2026-11-17
+  const auto visit = [](int32_t day) {
+    return Page(fmt::format("d{}", day), fmt::format("v{}", day), "https://shop.example/",
+                day % 2 == 0 ? "https://www.google.com/" : "", FormatIsoDate(day) + "T10:00:00Z");
+  };
+  std::string batch = R"({"batch":[)";
+  for (int32_t day = last - static_cast<int32_t>(kMaxPeriods) + 1; day <= last; ++day) {
+    batch += visit(day) + ",";
+  }
+  batch += Order("o", fmt::format("v{}", last), 40, FormatIsoDate(last) + "T10:05:00Z") + "]}";
+  ASSERT_EQ(Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  Reply r = GetUntil("/v1/stats", a_.read_key, [](const Reply& x) {
+    return x.status == 200 && x.json()["sessions"] == kMaxPeriods;
+  });
+  ASSERT_EQ(r.json()["sessions"], kMaxPeriods) << r.body;
+
+  r = Get("/v1/attribution?interval=day&by=channel&model=last_touch", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body.substr(0, 200);
+  const nlohmann::json days = r.json();
+  ASSERT_EQ(days.size(), kMaxPeriods);
+  for (size_t i = 0; i < days.size(); ++i) {
+    const int32_t day = last - static_cast<int32_t>(kMaxPeriods) + 1 + static_cast<int32_t>(i);
+    ASSERT_EQ(days[i]["period"], FormatIsoDate(day)) << days[i];
+    EXPECT_EQ(days[i]["channel"], day % 2 == 0 ? "organic_search" : "direct") << days[i];
+    EXPECT_EQ(days[i]["touchpoints"], 1);
+    EXPECT_EQ(days[i]["visitors"], 1);
+    EXPECT_EQ(days[i]["model"], "last_touch");
+    EXPECT_EQ(days[i]["conversions"], day == last ? 1 : 0) << days[i];
+  }
+  // Weeks from Monday, cut by the window: 2026-11-11 (a Wednesday) to 2026-11-17.
+  r = Get("/v1/attribution?interval=week&by=channel&from=2026-11-11&to=2026-11-18", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  nlohmann::json weeks = r.json();
+  ASSERT_EQ(weeks.size(), 4u) << weeks;
+  EXPECT_EQ(weeks[0]["period"], "2026-11-09");
+  EXPECT_EQ(weeks[0]["touchpoints"].get<int>() + weeks[1]["touchpoints"].get<int>(), 5);
+  EXPECT_EQ(weeks[2]["period"], "2026-11-16");
+  EXPECT_EQ(weeks[2]["touchpoints"].get<int>() + weeks[3]["touchpoints"].get<int>(), 2);
+  EXPECT_EQ(weeks[2]["channel"], "organic_search");  // the order's credit puts it first
+  EXPECT_DOUBLE_EQ(weeks[2]["revenue"].get<double>(), 40);
+  r = Get("/v1/attribution?interval=month&by=channel", a_.read_key);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json()[0]["period"], FormatIsoDate(MonthStart(last - kMaxPeriods + 1)));
+  r = Send(http::verb::get, "/v1/attribution?interval=day&from=2026-11-17", "",
+           {{"Authorization", "Bearer " + a_.read_key}, {"Accept", "text/csv"}});
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body.substr(0, r.body.find('\n')),
+            "model,period,channel,conversions,revenue,touchpoints,visitors,conversion_rate");
+  EXPECT_NE(r.body.find("\nlinear,2026-11-17,organic_search,1,40,1,1,1\n"), std::string::npos) << r.body;
+
+  // What has no per-period answer says so.
+  for (const char* query :
+       {"interval=hour", "interval=day&model=markov", "interval=week&model=shapley"}) {
+    r = Get(fmt::format("/v1/attribution?{}", query), a_.read_key);
+    EXPECT_EQ(r.status, 400u) << query;
+    EXPECT_NE(r.json()["message"].get<std::string>().find("interval"), std::string::npos) << r.body;
+  }
+  r = Get("/v1/attribution/compare?interval=day", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+
+  // One day more than an answer holds.
+  batch = R"({"batch":[)" + visit(last - static_cast<int32_t>(kMaxPeriods)) + "]}";
+  ASSERT_EQ(Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  r = GetUntil("/v1/stats", a_.read_key, [](const Reply& x) {
+    return x.status == 200 && x.json()["sessions"] == kMaxPeriods + 1;
+  });
+  r = Get("/v1/attribution?interval=day", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find(fmt::format("{} days", kMaxPeriods + 1)),
+            std::string::npos)
+      << r.body;
+  r = Get("/v1/attribution?interval=week", a_.read_key);
+  EXPECT_EQ(r.status, 200u);
+}
+
 TEST_F(ServerTest, AnswersAreKeptUntilTheStoreChanges) {
   StartServer();
   const auto send = [this](const std::string& visitor, double revenue) {
@@ -636,9 +715,11 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
             q.kind = kind;
             q.credits = level != 2;
             q.min_level = level;
+            q.interval = static_cast<Interval>(level + by % 2);  // each of them, now and then
             if (from >= 0) q.from_day = 20'769 + from, q.to_day = 20'769 + to;  // 2026-11-12 on
             SCOPED_TRACE(testing::Message() << "by " << by << " days " << from << "–" << to
-                                            << " kind " << kind.value_or(9) << " level " << level);
+                                            << " kind " << kind.value_or(9) << " level " << level
+                                            << " interval " << static_cast<int>(q.interval));
             keeping_clock.Advance(2'000'000);
             const Result<AggregateResult> a = (*keeping)->ReadAggregates(q);
             const Result<AggregateResult> b = (*frozen)->ReadAggregates(q);
@@ -647,11 +728,12 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
             EXPECT_TRUE(a->revenue == b->revenue);
             EXPECT_EQ(a->currencies, b->currencies);
             ASSERT_EQ(a->groups.size(), b->groups.size());
-            std::map<std::string, const GroupSums*> by_value;  // the tables' order may differ
-            for (const GroupSums& g : b->groups) by_value[g.value] = &g;
+            // The tables' order may differ.
+            std::map<std::pair<std::string, int32_t>, const GroupSums*> by_value;
+            for (const GroupSums& g : b->groups) by_value[{g.value, g.period}] = &g;
             for (const GroupSums& g : a->groups) {
-              ASSERT_TRUE(by_value.count(g.value)) << g.value;
-              const GroupSums& t = *by_value[g.value];
+              ASSERT_TRUE(by_value.count({g.value, g.period})) << g.value << " " << g.period;
+              const GroupSums& t = *by_value[{g.value, g.period}];
               EXPECT_EQ(g.touchpoints, t.touchpoints) << g.value;
               EXPECT_EQ(g.visitors, t.visitors) << g.value;
               EXPECT_EQ(g.paid, t.paid) << g.value;
@@ -663,6 +745,64 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
     }
   };
   check();
+  // Each period's rows are the report of the period alone (cut by the window).
+  const auto check_periods = [&] {
+    int rows = 0;
+    for (const query::GroupBy by : {query::GroupBy::kChannel, query::GroupBy::kSourceMedium}) {
+      for (const auto& [from, to] : std::vector<std::pair<int, int>>{{-1, -1}, {1, 3}, {-4, 19}}) {
+        for (const Interval interval : {Interval::kDay, Interval::kWeek, Interval::kMonth}) {
+          for (const std::string event : {"", "Signed Up"}) {
+            query::AnalysisOptions o;
+            o.group_by = by;
+            o.data_driven = false;
+            if (from != -1) o.from = nov12 + from * day, o.to = nov12 + to * day;
+            if (!event.empty()) o.only_conversions = {event};
+            SCOPED_TRACE(testing::Message()
+                         << "by " << static_cast<int>(by) << " days " << from << "–" << to << " "
+                         << event << " interval " << static_cast<int>(interval));
+            const Result<std::vector<query::PeriodRows>> periods =
+                query::AnalyzeStoreByPeriod(**store, o, interval);
+            ASSERT_TRUE(periods.ok()) << periods.status().ToString();
+            ASSERT_FALSE(periods->empty());
+            // Every day from 2026-11-08 to 2026-11-21 (the data's and then some) is in one
+            // period, or in none when it alone has no rows.
+            size_t next = 0;
+            for (int32_t d = 20'765; d < 20'779; ++d) {
+              const int32_t start = interval == Interval::kDay    ? d
+                                    : interval == Interval::kWeek ? WeekStart(d)
+                                                                  : MonthStart(d);
+              const int32_t end = interval == Interval::kDay    ? d + 1
+                                  : interval == Interval::kWeek ? start + 7
+                                                                : MonthStart(start + 31);
+              if (d != start && d != 20'765) continue;  // a period is checked from its start
+              query::AnalysisOptions alone = o;
+              alone.from = std::max<Micros>(o.from.value_or(INT64_MIN), Micros{start} * day);
+              alone.to = std::min<Micros>(o.to.value_or(INT64_MAX), Micros{end} * day);
+              if (*alone.from >= *alone.to) continue;
+              const Result<query::AnalysisResult> r = query::AnalyzeStore(**store, alone);
+              ASSERT_TRUE(r.ok()) << r.status().ToString();
+              if (r->rows.empty()) continue;
+              ASSERT_LT(next, periods->size()) << FormatIsoDate(start);
+              const query::PeriodRows& p = (*periods)[next++];
+              ASSERT_EQ(p.start_day, start);
+              ASSERT_EQ(p.rows.size(), r->rows.size()) << FormatIsoDate(start);
+              for (size_t i = 0; i < p.rows.size(); ++i) {
+                EXPECT_EQ(p.rows[i].key, r->rows[i].key);
+                EXPECT_EQ(p.rows[i].touchpoints, r->rows[i].touchpoints);
+                EXPECT_EQ(p.rows[i].visitors, r->rows[i].visitors);
+                EXPECT_EQ(p.rows[i].conversions, r->rows[i].conversions);
+                EXPECT_EQ(p.rows[i].revenue, r->rows[i].revenue);
+                ++rows;
+              }
+            }
+            EXPECT_EQ(next, periods->size());
+          }
+        }
+      }
+    }
+    EXPECT_GT(rows, 300);
+  };
+  check_periods();
   // More journeys on the days kept, and on a new one; some visitors come back.
   for (int v = 0; v < 40; ++v) {
     const std::string visitor = fmt::format("{}{}", rng.Chance(0.3) ? "a" : "b", v);
@@ -675,6 +815,7 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
   }
   send();
   check();
+  check_periods();
   // Windows of one dimension learnt side by side from the kept paths, each thread with its own
   // connection, are each the window's own.
   {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/time.h"
 #include "common/u64_map.h"
 #include "identity/identity.h"
 #include "storage/sqlite/sqlite_store_impl.h"
@@ -31,34 +32,81 @@ namespace {
 constexpr Micros kKeepInterval = 1'000'000;
 constexpr int kKeepShare = 20;
 
+int32_t PeriodStart(Interval interval, int32_t day) {
+  switch (interval) {
+    case Interval::kNone:
+      return 0;
+    case Interval::kDay:
+      return day;
+    case Interval::kWeek:
+      return WeekStart(day);
+    case Interval::kMonth:
+      return MonthStart(day);
+  }
+  return 0;
+}
+
+// The day from which a row's visitors are new to its period: they are counted on the first day
+// of the period (or window) they came in (docs/storage.md).
+int64_t VisitorsFrom(Interval interval, int64_t from, int32_t period) {
+  return interval == Interval::kNone ? from : std::max<int64_t>(from, period);
+}
+
+// One group's sums by period, as its rows come (by day, mostly: the last period is found first).
+class PeriodSums {
+ public:
+  explicit PeriodSums(Interval interval) : interval_(interval) {}
+  GroupSums& At(int32_t day) {
+    const int32_t period = PeriodStart(interval_, day);
+    if (last_ < sums_.size() && sums_[last_].period == period) return sums_[last_];
+    for (last_ = 0; last_ < sums_.size() && sums_[last_].period != period; ++last_) {
+    }
+    if (last_ == sums_.size()) sums_.push_back(GroupSums{.value = {}, .period = period});
+    return sums_[last_];
+  }
+  // Appends the sums, named `value`, by period, and starts again.
+  void MoveTo(const std::string& value, std::vector<GroupSums>* out) {
+    std::sort(sums_.begin(), sums_.end(),
+              [](const GroupSums& a, const GroupSums& b) { return a.period < b.period; });
+    for (GroupSums& s : sums_) {
+      s.value = value;
+      out->push_back(std::move(s));
+    }
+    sums_.clear();
+    last_ = 0;
+  }
+
+ private:
+  Interval interval_;
+  std::vector<GroupSums> sums_;
+  size_t last_ = 0;
+};
+
 // A window's sums from the kept aggregates, as the statements below sum the stored rows.
 AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
                         int64_t to) {
   AggregateResult result;
+  PeriodSums periods(q.interval);
   for (const KeptAggregates::Group& g : kept.dims[q.dim]) {
-    GroupSums sums;
-    bool any = false;  // a row in the window, even of zeros, as a stored row names its group
+    // A row in the window, even of zeros, names its group (and period), as a stored row does.
     for (const KeptAggregates::Reach& r : g.reach) {
       if (r.level != q.min_level || r.day < from || r.day >= to) continue;
-      any = true;
+      GroupSums& sums = periods.At(r.day);
       sums.touchpoints += r.touchpoints;
-      // Visitors are counted on the first day of the window they came (docs/storage.md).
-      if (r.prev_day < from) sums.visitors += r.visitors;
+      if (r.prev_day < VisitorsFrom(q.interval, from, sums.period)) sums.visitors += r.visitors;
       sums.paid += r.paid;
     }
     if (q.credits) {
       for (const KeptAggregates::Credits& c : g.credits) {
         if (c.day < from || c.day >= to || (q.kind && c.kind != *q.kind)) continue;
-        any = true;
+        GroupSums& sums = periods.At(c.day);
         for (int m = 0; m < kHeuristicModelCount; ++m) {
           sums.credit[m] += c.credit[m];
           sums.revenue[m] += c.revenue[m];
         }
       }
     }
-    if (!any) continue;
-    sums.value = g.value;
-    result.groups.push_back(std::move(sums));
+    periods.MoveTo(g.value, &result.groups);
   }
   for (const KeptAggregates::Totals& t : kept.totals) {
     if (t.day < from || t.day >= to || (q.kind && t.kind != *q.kind)) continue;
@@ -151,6 +199,9 @@ Status SqliteStore::KeepAggregates(int64_t stamp) {
 
 Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
+  if (q.paths && q.interval != Interval::kNone) {
+    return Status::InvalidArgument("the journeys' paths are not split by period");
+  }
   const int64_t from = q.from_day.value_or(INT32_MIN + 1);
   const int64_t to = q.to_day.value_or(INT32_MAX);
   const std::string_view dim = storage::kDimNames[q.dim];
@@ -178,18 +229,20 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   // Both statements walk the dimension's groups in the order of their values, and each
   // group's rows together.
   AggregateResult result;
-  U64Map<uint32_t> place;  // group id → 1 + its place in result.groups
-  int64_t last_id = 0;
+  U64Map<uint32_t> place;  // group id (and period) → 1 + its place in result.groups
+  std::optional<uint64_t> last_key;
   GroupSums* last = nullptr;
-  const auto group = [&](Stmt& s) -> GroupSums& {
-    const int64_t id = s.Int(0);
-    if (id != last_id) {
-      uint32_t& i = place[static_cast<uint64_t>(id)];
+  const auto group = [&](Stmt& s, int32_t day) -> GroupSums& {
+    const auto id = static_cast<uint64_t>(s.Int(0));
+    const int32_t period = PeriodStart(q.interval, day);
+    const uint64_t key = id << 32 | static_cast<uint32_t>(period);
+    if (key != last_key) {
+      uint32_t& i = place[key];
       if (i == 0) {
-        result.groups.push_back(GroupSums{.value = std::string(s.Text(1))});
+        result.groups.push_back(GroupSums{.value = std::string(s.Text(1)), .period = period});
         i = static_cast<uint32_t>(result.groups.size());
       }
-      last_id = id;
+      last_key = key;
       last = &result.groups[i - 1];
     }
     return *last;
@@ -199,21 +252,21 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, reach.Step());
     if (!row) break;
-    GroupSums& g = group(reach);
+    GroupSums& g = group(reach, static_cast<int32_t>(reach.Int(6)));
     g.touchpoints += reach.Int(2);
-    // Visitors are counted on the first day of the window they came (docs/storage.md).
-    if (reach.Int(5) < from) g.visitors += reach.Int(3);
+    if (reach.Int(5) < VisitorsFrom(q.interval, from, g.period)) g.visitors += reach.Int(3);
     g.paid += reach.Int(4);
   }
   if (q.credits) {
-    last_id = 0;
+    last_key.reset();
     Stmt& credits = st_->read_credits;
     credits.Bind(1, project_).Bind(2, dim).Bind(3, from).Bind(4, to);
     if (q.kind) credits.Bind(5, int64_t{*q.kind});
+    constexpr int kDayColumn = 2 + 2 * kHeuristicModelCount;
     for (;;) {
       ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
       if (!row) break;
-      GroupSums& g = group(credits);
+      GroupSums& g = group(credits, static_cast<int32_t>(credits.Int(kDayColumn)));
       for (int m = 0; m < kHeuristicModelCount; ++m) {
         g.credit[m] += credits.Int(2 + m);
         g.revenue[m] += credits.Int(2 + kHeuristicModelCount + m);

@@ -111,7 +111,8 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
       // The dimension's groups first, then each one's days (planned the other way round,
       // SQLite read every aggregate row of the project).
       {&s.read_reach,
-       "SELECT g.group_id, g.value, r.touchpoints, r.visitors, r.paid, r.prev_day FROM groups g "
+       "SELECT g.group_id, g.value, r.touchpoints, r.visitors, r.paid, r.prev_day, r.day "
+       "FROM groups g "
        "CROSS JOIN agg_reach r ON r.project_id = ?1 AND r.group_id = g.group_id AND r.level = ?5 "
        "AND r.day >= ?3 AND r.day < ?4 WHERE g.dim = ?2"},
       {&s.read_credits,
@@ -120,7 +121,7 @@ Result<SqliteStore::Statements> SqliteStore::Statements::Prepare(Db& db) {
        "c.credit_linear, c.credit_time_decay, c.credit_u_shaped, c.credit_w_shaped, "
        "c.credit_participation, c.revenue_first_touch, c.revenue_last_touch, "
        "c.revenue_last_non_direct, c.revenue_linear, c.revenue_time_decay, c.revenue_u_shaped, "
-       "c.revenue_w_shaped, c.revenue_participation FROM groups g CROSS JOIN agg_credits c "
+       "c.revenue_w_shaped, c.revenue_participation, c.day FROM groups g CROSS JOIN agg_credits c "
        "ON c.project_id = ?1 AND c.group_id = g.group_id AND c.day >= ?3 AND c.day < ?4 "
        "WHERE g.dim = ?2 AND (?5 IS NULL OR c.kind = ?5)"},
       {&s.read_totals,
