@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "attribution/fixed.h"
 #include "common/time.h"
@@ -186,6 +187,61 @@ Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const Analysi
   }
   for (PeriodRows& p : periods) SortByKey(&p.rows);
   return periods;
+}
+
+Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
+                               const journey::ConversionOptions& conversions) {
+  AnalysisOptions report;
+  report.group_by = options.by;
+  report.from = options.from;
+  report.to = options.to;
+  report.conversions = conversions;
+  if (options.conversion) report.only_conversions = {*options.conversion};
+  ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(report));
+  q.credits = false;
+  q.paths = true;
+  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+  // The stored paths by their steps, repeats taken as one.
+  std::map<std::vector<uint32_t>, GroupPath> by_steps;
+  std::vector<uint32_t> steps;
+  PathsResult result;
+  for (const GroupPath& p : sums.paths) {
+    steps.clear();
+    for (const uint32_t g : p.groups) {
+      if (steps.empty() || steps.back() != g) steps.push_back(g);
+    }
+    GroupPath& sum = by_steps[steps];
+    sum.conversions += p.conversions;
+    sum.nulls += p.nulls;
+    sum.revenue += p.revenue;
+    result.journeys += p.conversions + p.nulls;
+    result.conversions += p.conversions;
+  }
+  result.distinct_paths = by_steps.size();
+  const auto name = [&](uint32_t g) {
+    std::vector<std::string> key = GroupKey(sums.path_groups[g], options.by);
+    return key.size() == 2 ? key[0] + " / " + key[1] : key[0];
+  };
+  __int128 revenue = 0;
+  for (const auto& [ids, sum] : by_steps) {
+    PathRow row;
+    for (const uint32_t g : ids) row.steps.push_back(name(g));
+    row.conversions = sum.conversions;
+    row.journeys = sum.conversions + sum.nulls;
+    row.revenue = FromFixed(sum.revenue, kRevenueScale);
+    revenue += sum.revenue;
+    result.paths.push_back(std::move(row));
+  }
+  result.revenue = FromFixed(revenue, kRevenueScale);
+  const auto first = [](const PathRow& a, const PathRow& b) {
+    if (a.conversions != b.conversions) return a.conversions > b.conversions;
+    if (a.journeys != b.journeys) return a.journeys > b.journeys;
+    return a.steps < b.steps;
+  };
+  const size_t kept = std::min(options.limit, result.paths.size());
+  std::partial_sort(result.paths.begin(), result.paths.begin() + kept, result.paths.end(), first);
+  result.paths.resize(kept);
+  return result;
 }
 
 Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options) {

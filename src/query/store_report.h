@@ -25,6 +25,30 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
 Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const AnalysisOptions& options,
                                                      Interval interval);
 
+// The journeys' most common paths of groups (the query API's /v1/paths): of the journeys whose
+// conversion (or, without one, last session) falls in the window, under one conversion event or
+// all, by path with consecutive repeats taken as one step. The paths that converted most first,
+// then the most taken, then by their groups' values; at most `limit` of them.
+struct PathsOptions {
+  GroupBy by = GroupBy::kChannel;
+  std::optional<Micros> from, to;  // whole UTC days
+  std::optional<std::string> conversion;
+  size_t limit = 20;
+};
+struct PathRow {
+  std::vector<std::string> steps;  // each a group's value (source_medium: "source / medium")
+  uint64_t journeys = 0, conversions = 0;
+  double revenue = 0;
+};
+struct PathsResult {
+  uint64_t journeys = 0, conversions = 0;  // of every path in the window
+  double revenue = 0;
+  uint64_t distinct_paths = 0;
+  std::vector<PathRow> paths;
+};
+Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
+                               const journey::ConversionOptions& conversions);
+
 // A group's key (GroupRow::key) from its stored value.
 std::vector<std::string> GroupKey(std::string_view value, GroupBy by);
 

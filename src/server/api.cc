@@ -59,6 +59,7 @@ constexpr QueryRoute kQueryRoutes[] = {
     {"/v1/attribution", true}, {"/v1/attribution/compare", true},
     {"/v1/sources", true},     {"/v1/journeys", false},
     {"/v1/stats", false},      {"/v1/rules", false},
+    {"/v1/paths", true},
 };
 
 // Health, metrics and the API's own description: GET, no key.

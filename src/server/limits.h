@@ -19,6 +19,9 @@ inline constexpr size_t kMaxParams = 32;
 // Periods in one answer of /v1/attribution?interval= (a day's for almost three years).
 inline constexpr size_t kMaxPeriods = 1000;
 
+// Paths in one answer of /v1/paths (its `limit`).
+inline constexpr size_t kMaxPaths = 1000;
+
 // A connection waiting for its next request is closed after this long idle; a request must
 // arrive whole (headers and body) within kRequestTimeout of its first byte.
 inline constexpr std::chrono::seconds kIdleTimeout{60};

@@ -1,7 +1,8 @@
-// The query API's answers: /v1/attribution, /v1/attribution/compare and /v1/journeys.
+// The query API's answers: every /v1/ route read with a read key.
 #include <fmt/format.h>
 
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -44,6 +45,20 @@ Result<std::optional<Micros>> TimeOf(const Params& params, const std::string& na
   Result<Micros> t = ParseIsoTime(text);
   if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
   return std::optional<Micros>(*t);
+}
+
+// The dimension `by` names, else `otherwise`.
+Result<query::GroupBy> GroupByOf(const Params& params, query::GroupBy otherwise) {
+  const std::string_view by = Param(params, "by");
+  if (by.empty()) return otherwise;
+  const std::optional<query::GroupBy> g = query::ParseGroupBy(by);
+  if (!g) {
+    return Status::InvalidArgument(fmt::format(
+        "by: \"{}\" is not a dimension; use channel, source, medium, source_medium, campaign, "
+        "rule or confidence",
+        by.substr(0, 64)));
+  }
+  return *g;
 }
 
 }  // namespace
@@ -131,6 +146,56 @@ Result<std::string> Api::ByPeriod(Store& store, const Call& call,
   return query::PeriodRowsJson(periods, models, options.group_by);
 }
 
+// The most common paths of groups: {"journeys","conversions","revenue","distinct_paths",
+// "paths":[{"steps":[…],"journeys","conversions","revenue","conversion_rate"},…]}.
+Result<std::string> Api::Paths(Store& store, const Call& call) const {
+  const Params& p = call.params;
+  ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"by", "from", "to", "conversion", "limit"}));
+  query::PathsOptions options;
+  ATTRIB_ASSIGN_OR_RETURN(options.by, GroupByOf(p, options.by));
+  ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(options.to, TimeOf(p, "to"));
+  if (const std::string_view c = Param(p, "conversion"); !c.empty()) options.conversion = c;
+  if (const std::string_view l = Param(p, "limit"); !l.empty()) {
+    size_t limit = 0;
+    const auto [end, error] = std::from_chars(l.data(), l.data() + l.size(), limit);
+    if (error != std::errc() || end != l.data() + l.size() || limit < 1 || limit > kMaxPaths) {
+      return Status::InvalidArgument(fmt::format(
+          "limit: \"{}\" is not a number of paths from 1 to {}", l.substr(0, 64), kMaxPaths));
+    }
+    options.limit = limit;
+  }
+  ATTRIB_ASSIGN_OR_RETURN(query::PathsResult result,
+                          query::StorePaths(store, options, options_.analysis.conversions));
+  const auto rate = [](const query::PathRow& r) {
+    return r.journeys == 0 ? 0.0
+                           : static_cast<double>(r.conversions) / static_cast<double>(r.journeys);
+  };
+  if (call.csv) {
+    std::string out = "path,journeys,conversions,revenue,conversion_rate\n";
+    for (const query::PathRow& r : result.paths) {
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{}\n",
+                     CsvField(fmt::format("{}", fmt::join(r.steps, " > "))), r.journeys,
+                     r.conversions, r.revenue, rate(r));
+    }
+    return out;
+  }
+  nlohmann::ordered_json paths = nlohmann::ordered_json::array();
+  for (const query::PathRow& r : result.paths) {
+    paths.push_back({{"steps", r.steps},
+                     {"journeys", r.journeys},
+                     {"conversions", r.conversions},
+                     {"revenue", r.revenue},
+                     {"conversion_rate", rate(r)}});
+  }
+  nlohmann::ordered_json j = {{"journeys", result.journeys},
+                              {"conversions", result.conversions},
+                              {"revenue", result.revenue},
+                              {"distinct_paths", result.distinct_paths},
+                              {"paths", std::move(paths)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const Call& call) const {
   const Params& p = call.params;
   if (call.path == "/v1/journeys") {
@@ -145,6 +210,7 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
                                             nlohmann::json::error_handler_t::replace);
   }
   if (call.path == "/v1/sources") return Sources(store, call);
+  if (call.path == "/v1/paths") return Paths(store, call);
   if (call.path == "/v1/stats") {
     ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to"}));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
@@ -196,16 +262,7 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
       compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})
               : CheckParams(p, {"model", "from", "to", "by", "conversion", "order", "interval"}));
   query::AnalysisOptions options = options_.analysis;
-  if (const std::string_view by = Param(p, "by"); !by.empty()) {
-    const std::optional<query::GroupBy> g = query::ParseGroupBy(by);
-    if (!g) {
-      return Status::InvalidArgument(fmt::format(
-          "by: \"{}\" is not a dimension; use channel, source, medium, source_medium, campaign, "
-          "rule or confidence",
-          by.substr(0, 64)));
-    }
-    options.group_by = *g;
-  }
+  ATTRIB_ASSIGN_OR_RETURN(options.group_by, GroupByOf(p, options.group_by));
   ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
   ATTRIB_ASSIGN_OR_RETURN(options.to, TimeOf(p, "to"));
   if (const std::string_view c = Param(p, "conversion"); !c.empty()) {

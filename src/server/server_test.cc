@@ -78,6 +78,87 @@ TEST_F(ServerTest, BatchIsStoredCreditedAndReadBack) {
   EXPECT_EQ(r.status, 404u) << r.body;
 }
 
+TEST_F(ServerTest, PathsAreTheJourneysCommonestSequences) {
+  StartServer();
+  const std::string google = "https://www.google.com/", facebook = "https://m.facebook.com/";
+  const auto at = [](const char* time) { return fmt::format("2026-11-16T{}:00Z", time); };
+  const std::vector<std::string> messages = {
+      // search, then direct, then an order
+      Page("a1", "v1", "https://shop.example/", google, at("10:00")),
+      Page("a2", "v1", "https://shop.example/", "", at("12:00")),
+      Order("a3", "v1", 20, at("12:05")),
+      // search twice (a step repeated is one), then an order
+      Page("b1", "v2", "https://shop.example/", google, at("10:00")),
+      Page("b2", "v2", "https://shop.example/", google, at("13:00")),
+      Order("b3", "v2", 30, at("13:05")),
+      // search and an order
+      Page("c1", "v3", "https://shop.example/", google, at("10:00")),
+      Order("c2", "v3", 10, at("10:05")),
+      // no order
+      Page("d1", "v4", "https://shop.example/", facebook, at("10:00")),
+      Page("e1", "v5", "https://shop.example/", "", at("11:00")),
+  };
+  std::string batch = R"({"batch":[)";
+  for (size_t i = 0; i < messages.size(); ++i) batch += (i ? "," : "") + messages[i];
+  ASSERT_EQ(Post("/v1/batch", batch + "]}", {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+  Reply r = GetUntil("/v1/paths", a_.read_key,
+                     [](const Reply& x) { return x.status == 200 && x.json()["journeys"] == 5; });
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const nlohmann::json all = r.json();
+  EXPECT_EQ(all["journeys"], 5) << all;
+  EXPECT_EQ(all["conversions"], 3);
+  EXPECT_DOUBLE_EQ(all["revenue"].get<double>(), 60);
+  EXPECT_EQ(all["distinct_paths"], 4);
+  const nlohmann::json& paths = all["paths"];
+  ASSERT_EQ(paths.size(), 4u) << all;
+  // Most conversions first, then most journeys, then by the steps' names.
+  EXPECT_EQ(paths[0]["steps"], nlohmann::json({"organic_search"}));
+  EXPECT_EQ(paths[0]["conversions"], 2);
+  EXPECT_EQ(paths[0]["journeys"], 2);
+  EXPECT_DOUBLE_EQ(paths[0]["revenue"].get<double>(), 40);
+  EXPECT_EQ(paths[1]["steps"], nlohmann::json({"organic_search", "direct"}));
+  EXPECT_EQ(paths[1]["conversions"], 1);
+  EXPECT_DOUBLE_EQ(paths[1]["conversion_rate"].get<double>(), 1);
+  EXPECT_EQ(paths[2]["steps"], nlohmann::json({"direct"}));
+  EXPECT_EQ(paths[2]["journeys"], 1);
+  EXPECT_EQ(paths[2]["conversions"], 0);
+  EXPECT_EQ(paths[3]["steps"][0], "organic_social") << paths[3];
+
+  // A limit keeps the first paths and the totals of all.
+  r = Get("/v1/paths?limit=1&by=source_medium", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["paths"].size(), 1u);
+  EXPECT_EQ(r.json()["paths"][0]["steps"], nlohmann::json({"google / organic"})) << r.body;
+  EXPECT_EQ(r.json()["journeys"], 5);
+  r = Get("/v1/paths?from=2026-11-17", a_.read_key);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json()["journeys"], 0);
+  EXPECT_TRUE(r.json()["paths"].empty());
+  r = Send(http::verb::get, "/v1/paths?limit=2", "",
+           {{"Authorization", "Bearer " + a_.read_key}, {"Accept", "text/csv"}});
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body,
+            "path,journeys,conversions,revenue,conversion_rate\n"
+            "organic_search,2,2,40,1\n"
+            "organic_search > direct,1,1,20,1\n");
+
+  // Bad parameters are named; the limit is tested at limit + 1.
+  const std::vector<std::string> bad = {"limit=0",           fmt::format("limit={}", kMaxPaths + 1),
+                                        "limit=ten",         "by=planet",
+                                        "conversion=Refund", "interval=day"};
+  for (const std::string& query : bad) {
+    r = Get("/v1/paths?" + query, a_.read_key);
+    EXPECT_EQ(r.status, 400u) << query;
+    EXPECT_NE(r.json()["message"].get<std::string>().find(query.substr(0, query.find('='))),
+              std::string::npos)
+        << r.body;
+  }
+  r = Get(fmt::format("/v1/paths?limit={}", kMaxPaths), a_.read_key);
+  EXPECT_EQ(r.status, 200u);
+  r = Get("/v1/paths", b_.read_key);  // another project's
+  EXPECT_EQ(r.json()["journeys"], 0);
+}
+
 // Seed 000's headline: paid Facebook told from organic Facebook, with the confidence filter.
 TEST_F(ServerTest, SourcesSplitPaidFromSocialAndFilterByConfidence) {
   StartServer();
@@ -223,7 +304,8 @@ TEST_F(ServerTest, AttributionByPeriodAndItsLimitAtLimitPlusOne) {
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(r.body.substr(0, r.body.find('\n')),
             "model,period,channel,conversions,revenue,touchpoints,visitors,conversion_rate");
-  EXPECT_NE(r.body.find("\nlinear,2026-11-17,organic_search,1,40,1,1,1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\nlinear,2026-11-17,organic_search,1,40,1,1,1\n"), std::string::npos)
+      << r.body;
 
   // What has no per-period answer says so.
   for (const char* query :
