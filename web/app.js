@@ -11,6 +11,12 @@ const MODEL_NAMES = {
   shapley_simplified: 'Shapley (simplified)',
 };
 
+const DATA_DRIVEN = new Set(['markov', 'shapley', 'shapley_simplified']);
+// Steps of a path the Sankey draws; the rest of a longer path is left out of it (not the table).
+const SANKEY_STEPS = 6;
+const PALETTE = ['#2457c5', '#e8833a', '#3ba272', '#9a60b4', '#fc8452', '#73c0de', '#ee6666',
+                 '#5b6475', '#fac858', '#91cc75', '#ea7ccc', '#1d7874'];
+
 const $ = (id) => document.getElementById(id);
 const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'overview', charts: {} };
 
@@ -166,6 +172,19 @@ function mergeGroups(sources, credits, by) {
   return [...rows.values()].sort((a, b) => b.conversions - a.conversions || b.sessions - a.sessions);
 }
 
+// Every period from `first` to `last` ("2026-11-02"), a day, a week or a month apart.
+function periodsBetween(first, last, interval) {
+  const out = [];
+  if (!first) return out;
+  const at = new Date(`${first}T00:00:00Z`);
+  for (let day = first; day <= last && out.length < 5000; day = at.toISOString().slice(0, 10)) {
+    out.push(day);
+    if (interval === 'month') at.setUTCMonth(at.getUTCMonth() + 1);
+    else at.setUTCDate(at.getUTCDate() + (interval === 'week' ? 7 : 1));
+  }
+  return out;
+}
+
 // --- Views -----------------------------------------------------------------------------------
 
 const VIEWS = {
@@ -215,6 +234,104 @@ const VIEWS = {
         { name: `Conversions (${MODEL_NAMES[f.model]})`, type: 'bar', data: channelRows.map((r) => r.conversions) },
         { name: 'Sessions', type: 'line', yAxisIndex: 1, data: channelRows.map((r) => r.sessions) },
       ],
+    });
+  },
+
+  async trend(f) {
+    const metric = $('trend-metric').value;
+    const interval = $('trend-interval').value;
+    // The data-driven models learn one answer for the whole window: none per period.
+    const model = DATA_DRIVEN.has(f.model) ? 'linear' : f.model;
+    const what = metric === 'revenue' ? 'Revenue' : 'Conversions';
+    $('trend-note').textContent = model === f.model
+      ? `${what} credited under ${MODEL_NAMES[model]}, per ${interval}, stacked by channel.`
+      : `${MODEL_NAMES[f.model]} learns its credits from the whole window at once, so it has ` +
+        `none per ${interval}: ${what.toLowerCase()} shown under ${MODEL_NAMES[model]}.`;
+    const rows = await api('/v1/attribution', {
+      ...windowOf(f), by: 'channel', model, conversion: f.conversion, interval,
+    });
+    const periods = periodsBetween(rows.length ? rows[0].period : null,
+                                   rows.length ? rows[rows.length - 1].period : null, interval);
+    const totals = new Map();
+    const cells = new Map(periods.map((p) => [p, { period: p, total: 0 }]));
+    for (const r of rows) {
+      const row = cells.get(r.period);
+      row[r.channel] = r[metric];
+      row.total += r[metric];
+      totals.set(r.channel, (totals.get(r.channel) || 0) + r[metric]);
+    }
+    const channels = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
+    const table = [...cells.values()];
+    for (const row of table) for (const c of channels) row[c] = row[c] || 0;
+    const format = metric === 'revenue' ? 'money' : 'decimal';
+    renderTable($('table-trend'), [
+      { key: 'period', label: interval === 'day' ? 'Day' : interval === 'week' ? 'Week of' : 'Month of', format: 'text' },
+      ...channels.map((c) => ({ key: c, label: c, format })),
+      { key: 'total', label: 'Total', format },
+    ], table, `${metric}-per-${interval}`);
+    chart('chart-trend', {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0, type: 'scroll' },
+      grid: { left: 24, right: 8, bottom: 8, top: 48, containLabel: true },
+      xAxis: { type: 'category', data: periods },
+      yAxis: { type: 'value' },
+      series: channels.map((c) => ({
+        name: c, type: 'bar', stack: 'all', data: table.map((row) => row[c]),
+      })),
+    });
+  },
+
+  async paths(f) {
+    const by = $('paths-by').value;
+    const result = await api('/v1/paths', {
+      ...windowOf(f), by, conversion: f.conversion, limit: $('paths-limit').value,
+    });
+    const shownConversions = result.paths.reduce((sum, p) => sum + p.conversions, 0);
+    $('paths-summary').textContent = result.journeys === 0 ? 'No journeys in this window.'
+      : `${integer.format(result.journeys)} journeys took ${integer.format(result.distinct_paths)} ` +
+        `paths; these ${result.paths.length} hold ${percent.format(
+          result.conversions ? shownConversions / result.conversions : 0)} of the ` +
+        `${integer.format(result.conversions)} conversions. A step repeated in a row counts once.`;
+    renderTable($('table-paths'), [
+      { key: 'path', label: 'Path', format: 'text' },
+      { key: 'steps', label: 'Steps', format: 'integer' },
+      { key: 'journeys', label: 'Journeys', format: 'integer' },
+      { key: 'conversions', label: 'Conversions', format: 'integer' },
+      { key: 'conversion_rate', label: 'Conversion rate', format: 'percent' },
+      { key: 'revenue', label: 'Revenue', format: 'money' },
+    ], result.paths.map((p) => ({ ...p, path: p.steps.join(' → '), steps: p.steps.length })),
+    `paths-by-${by}`);
+    // The converting journeys flowing from step to step, then to the sale. A node is a group at
+    // a step ("2 · email"), so a path that comes back to a group still flows forwards.
+    const converting = result.paths.filter((p) => p.conversions > 0);
+    const depth = Math.min(SANKEY_STEPS, Math.max(0, ...converting.map((p) => p.steps.length)));
+    const colors = new Map([['Conversion', '#1b7f3b']]);  // a group keeps its colour at every step
+    const nodes = new Map();
+    const links = new Map();
+    const node = (group, step) => {
+      const name = step === depth ? group : `${step + 1} · ${group}`;
+      if (!colors.has(group)) colors.set(group, PALETTE[colors.size % PALETTE.length]);
+      if (!nodes.has(name)) nodes.set(name, { name, depth: step, itemStyle: { color: colors.get(group) } });
+      return name;
+    };
+    for (const p of converting) {
+      const steps = p.steps.slice(0, SANKEY_STEPS).map((g, i) => node(g, i));
+      steps.push(node('Conversion', depth));
+      for (let i = 0; i + 1 < steps.length; ++i) {
+        const key = `${steps[i]}\u0000${steps[i + 1]}`;
+        const link = links.get(key) || { source: steps[i], target: steps[i + 1], value: 0 };
+        link.value += p.conversions;
+        links.set(key, link);
+      }
+    }
+    chart('chart-paths', {
+      tooltip: { trigger: 'item' },
+      series: [{
+        type: 'sankey', left: 8, right: 96, top: 8, bottom: 8, nodeGap: 6, animation: false,
+        emphasis: { focus: 'adjacency' }, lineStyle: { color: 'gradient', opacity: 0.35 },
+        label: { formatter: (p) => p.name.replace(/^\d+ · /, '') },
+        data: [...nodes.values()], links: [...links.values()],
+      }],
     });
   },
 
@@ -321,7 +438,7 @@ const VIEWS = {
       journey = await api('/v1/journeys', { [$('person-kind').value]: id });
     } catch (e) {
       if (e.status !== 404) throw e;
-      out.textContent = `No person with this id in the project.`;
+      out.textContent = 'No person with this id in the project.';
       return;
     }
     out.replaceChildren();
@@ -429,6 +546,9 @@ $('sign-in').addEventListener('submit', async (event) => {
 });
 $('sign-out').addEventListener('click', () => signOut());
 $('controls').addEventListener('change', load);
+for (const id of ['trend-metric', 'trend-interval', 'paths-by', 'paths-limit']) {
+  $(id).addEventListener('change', load);
+}
 $('controls').addEventListener('submit', (event) => event.preventDefault());
 $('person-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -127,6 +127,73 @@ test("filters: a window and a confidence level give the API's numbers for them",
   await waitLoaded();
 });
 
+test("over time: each period's credit per channel is the API's, under the model chosen", async () => {
+  await showView("trend");
+  const model = await page.inputValue("#model");
+  const check = async (metric, interval, asModel) => {
+    const credits = await api("/v1/attribution", { by: "channel", model: asModel, interval });
+    const rows = await tableRows("#table-trend");
+    const periods = [...new Set(credits.map((c) => c.period))];
+    assert.ok(periods.length >= (interval === "day" ? 20 : 4), `${periods.length} ${interval}s`);
+    // Every period from the first to the last, those without credit too.
+    assert.equal(rows[0].period, periods[0]);
+    assert.equal(rows.at(-1).period, periods.at(-1));
+    assert.ok(rows.length >= periods.length);
+    for (const c of credits) {
+      assert.equal(rows.find((r) => r.period === c.period)[c.channel], c[metric], `${c.period} ${c.channel}`);
+    }
+  };
+  await check("conversions", "day", model);
+  await page.selectOption("#trend-metric", "revenue");
+  await page.selectOption("#trend-interval", "week");
+  await waitLoaded();
+  await check("revenue", "week", model);
+  await page.screenshot({ path: join(artifacts, "trend-revenue-per-week.png"), fullPage: true });
+  // A data-driven model has no credit per period: the view says so and shows linear's.
+  await page.selectOption("#model", "markov");
+  await waitLoaded();
+  assert.match(await page.textContent("#trend-note"), /^Markov .* revenue shown under Linear\.$/);
+  await check("revenue", "week", "linear");
+  await page.selectOption("#model", model);
+  await page.selectOption("#trend-metric", "conversions");
+  await page.selectOption("#trend-interval", "day");
+  await waitLoaded();
+  assert.match(await page.textContent("#trend-note"), /^Conversions credited under Last non-direct, per day/);
+  assert.equal(await page.$$eval("#chart-trend canvas", (c) => c.length), 1);
+});
+
+test("journey paths: the API's commonest paths, drawn as flows from step to step", async () => {
+  await showView("paths");
+  for (const by of ["channel", "source_medium"]) {
+    await page.selectOption("#paths-by", by);
+    await waitLoaded();
+    const result = await api("/v1/paths", { by, limit: 20 });
+    const rows = await tableRows("#table-paths");
+    assert.equal(rows.length, result.paths.length);
+    assert.equal(rows.length, 20);
+    result.paths.forEach((p, i) => {
+      assert.equal(rows[i].path, p.steps.join(" → "));
+      assert.equal(rows[i].journeys, p.journeys);
+      assert.equal(rows[i].conversions, p.conversions);
+      assert.equal(rows[i].revenue, p.revenue);
+    });
+    assert.match(await page.textContent("#paths-summary"),
+                 new RegExp(`^${result.journeys.toLocaleString("en-US")} journeys took`));
+  }
+  // The Sankey's flows: each converting path's conversions pass through its steps.
+  const flows = await page.evaluate(() => {
+    const option = echarts.getInstanceByDom(document.getElementById("chart-paths")).getOption();
+    return option.series[0].links;
+  });
+  const result = await api("/v1/paths", { by: "source_medium", limit: 20 });
+  const converted = result.paths.reduce((sum, p) => sum + p.conversions, 0);
+  const intoSale = flows.filter((l) => l.target === "Conversion").reduce((sum, l) => sum + l.value, 0);
+  assert.equal(intoSale, converted);
+  await page.screenshot({ path: join(artifacts, "paths-source-medium.png"), fullPage: true });
+  await page.selectOption("#paths-by", "channel");
+  await waitLoaded();
+});
+
 test("facebook: paid and social apart, with the API's conversion rates", async () => {
   await showView("facebook");
   const model = await page.inputValue("#model");
@@ -201,7 +268,7 @@ test("person: the audit trail from each visit's rule to its credit", async () =>
 
 test("a phone's width: the page fits, wide tables scroll inside their cards", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const view of ["overview", "models"]) {
+  for (const view of ["overview", "trend", "paths", "models"]) {
     await page.click(`[role="tab"][data-view="${view}"]`);
     await waitLoaded();
     await page.screenshot({ path: join(artifacts, `${view}-phone.png`), fullPage: true });
