@@ -144,9 +144,10 @@ void PathIndex::OrderSets(Dim& dim, bool reranked) {
   dim.sets_in_order = sets;
 }
 
-Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
-                                           std::optional<int32_t> from_day,
-                                           std::optional<int32_t> to_day) {
+template <typename Read>
+auto PathIndex::CaughtUp(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                         std::optional<int32_t> from_day, std::optional<int32_t> to_day, Read read)
+    -> Result<decltype(read(std::declval<const Dim&>()))> {
   if (from_day && to_day && *from_day > *to_day) {
     return Status::InvalidArgument("the window ends before it starts");
   }
@@ -181,25 +182,57 @@ Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::option
       }
       caught_up = stamps();
     }
-    // Windows of the dimension are summed side by side, each into its thread's scratch.
+    // Windows of the dimension are read side by side, each into its thread's scratch.
     std::shared_lock lock(slot.mu);
-    if (stamps() == caught_up) return Sum(slot.dim, kind, from_day, to_day);
+    if (stamps() == caught_up) return read(slot.dim);
     // Emptied, or either filter caught up further by another window: the two might no longer
     // be of one state of the store. Catch up again.
   }
 }
 
-PathIndex::Window PathIndex::Sum(const Dim& dim, std::optional<uint32_t> kind,
-                                 std::optional<int32_t> from_day, std::optional<int32_t> to_day) {
-  thread_local Scratch scratch;  // all 0 between uses
-  Scratch& sc = scratch;
-  const size_t set_count = dim.set_begin.size() - 1;
-  if (sc.path_sums.size() < dim.last.size()) sc.path_sums.resize(dim.last.size());
-  if (sc.set_sums.size() < set_count) sc.set_sums.resize(set_count);
-  if (sc.ended.size() < dim.named.size()) sc.ended.resize(dim.named.size());
-  if (sc.step_counts.size() < dim.step_ends.size()) sc.step_counts.resize(dim.step_ends.size());
+Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                                           std::optional<int32_t> from_day,
+                                           std::optional<int32_t> to_day) {
+  return CaughtUp(store, by, kind, from_day, to_day,
+                  [&](const Dim& dim) { return Sum(dim, kind, from_day, to_day); });
+}
 
-  // 1. Each path's journeys in the window: its rows under both filters, every day.
+Result<StepPaths> PathIndex::Steps(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                                   std::optional<int32_t> from_day, std::optional<int32_t> to_day) {
+  return CaughtUp(store, by, kind, from_day, to_day, [&](const Dim& dim) {
+    Scratch& scratch = ThreadScratch();
+    if (scratch.path_sums.size() < dim.last.size()) scratch.path_sums.resize(dim.last.size());
+    StepPaths out;
+    // A path's steps (chain steps) name its groups, repeats taken as one: paths with the same
+    // steps are summed together.
+    FlatStringMap<uint32_t> by_steps;  // the steps' ids, as bytes → 1 + place in out.sums
+    for (const uint32_t p : SumPaths(dim, kind, from_day, to_day, scratch)) {
+      const JourneySums s = std::exchange(scratch.path_sums[p], JourneySums{});
+      const std::span<const uint32_t> steps(dim.steps.data() + dim.step_begin[p],
+                                            dim.step_begin[p + 1] - dim.step_begin[p]);
+      uint32_t& place = by_steps[std::string_view(reinterpret_cast<const char*>(steps.data()),
+                                                  steps.size_bytes())];
+      if (place == 0) {
+        for (const uint32_t step : steps) out.groups.push_back(dim.step_ends[step].second);
+        out.begin.push_back(static_cast<uint32_t>(out.groups.size()));
+        out.sums.emplace_back();
+        place = static_cast<uint32_t>(out.sums.size());
+      }
+      out.sums[place - 1].Add(s.conversions, s.nulls, s.revenue);
+    }
+    out.values = dim.values;
+    return out;
+  });
+}
+
+PathIndex::Scratch& PathIndex::ThreadScratch() {
+  thread_local Scratch scratch;  // all 0 between uses
+  return scratch;
+}
+
+std::vector<uint32_t> PathIndex::SumPaths(const Dim& dim, std::optional<uint32_t> kind,
+                                          std::optional<int32_t> from_day,
+                                          std::optional<int32_t> to_day, Scratch& sc) {
   std::vector<uint32_t> touched;
   for (const int32_t key : {FilterKey(kind, true), FilterKey(kind, false)}) {
     const auto found = dim.filters.find(key);
@@ -215,6 +248,20 @@ PathIndex::Window PathIndex::Sum(const Dim& dim, std::optional<uint32_t> kind,
       }
     }
   }
+  return touched;
+}
+
+PathIndex::Window PathIndex::Sum(const Dim& dim, std::optional<uint32_t> kind,
+                                 std::optional<int32_t> from_day, std::optional<int32_t> to_day) {
+  Scratch& sc = ThreadScratch();
+  const size_t set_count = dim.set_begin.size() - 1;
+  if (sc.path_sums.size() < dim.last.size()) sc.path_sums.resize(dim.last.size());
+  if (sc.set_sums.size() < set_count) sc.set_sums.resize(set_count);
+  if (sc.ended.size() < dim.named.size()) sc.ended.resize(dim.named.size());
+  if (sc.step_counts.size() < dim.step_ends.size()) sc.step_counts.resize(dim.step_ends.size());
+
+  // 1. Each path's journeys in the window: its rows under both filters, every day.
+  const std::vector<uint32_t> touched = SumPaths(dim, kind, from_day, to_day, sc);
 
   // 2. … into the chain's steps, the groups where journeys end, and the channel sets: in path
   // order when the window has most paths (the arrays walked forwards), else as touched.

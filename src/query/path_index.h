@@ -20,6 +20,15 @@
 
 namespace attrib::query {
 
+// A window's journeys summed by their steps: their paths of groups with a group repeated in a
+// row taken as one, in no particular order.
+struct StepPaths {
+  std::vector<uint32_t> groups;     // every path's groups, one path after another
+  std::vector<uint32_t> begin{0};   // path i: groups[begin[i], begin[i + 1])
+  std::vector<JourneySums> sums;    // by path
+  std::vector<std::string> values;  // the groups' values, by the ids in `groups`
+};
+
 class PathIndex {
  public:
   // What the window's paths teach (data_driven.h), and the values of the groups they use, by
@@ -31,6 +40,9 @@ class PathIndex {
   // Days [from_day, to_day) (open ends: every day), under one conversion event or all.
   Result<Window> Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
                        std::optional<int32_t> from_day, std::optional<int32_t> to_day);
+  // The same window's journeys by their steps.
+  Result<StepPaths> Steps(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                          std::optional<int32_t> from_day, std::optional<int32_t> to_day);
 
  private:
   struct Row {
@@ -78,6 +90,16 @@ class PathIndex {
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
   static void OrderSets(Dim& dim, bool reranked);
 
+  // `read(dim)` of the dimension caught up with the store, under a shared lock.
+  template <typename Read>
+  auto CaughtUp(Store& store, GroupBy by, std::optional<uint32_t> kind,
+                std::optional<int32_t> from_day, std::optional<int32_t> to_day, Read read)
+      -> Result<decltype(read(std::declval<const Dim&>()))>;
+  static Scratch& ThreadScratch();
+  // Each path's journeys in the window into scratch.path_sums; the paths touched.
+  static std::vector<uint32_t> SumPaths(const Dim& dim, std::optional<uint32_t> kind,
+                                        std::optional<int32_t> from_day,
+                                        std::optional<int32_t> to_day, Scratch& scratch);
   // The window's sums from a dimension caught up.
   static Window Sum(const Dim& dim, std::optional<uint32_t> kind, std::optional<int32_t> from_day,
                     std::optional<int32_t> to_day);

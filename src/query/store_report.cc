@@ -190,7 +190,7 @@ Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const Analysi
 }
 
 Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
-                               const journey::ConversionOptions& conversions) {
+                               const journey::ConversionOptions& conversions, PathIndex* index) {
   AnalysisOptions report;
   report.group_by = options.by;
   report.from = options.from;
@@ -198,49 +198,68 @@ Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
   report.conversions = conversions;
   if (options.conversion) report.only_conversions = {*options.conversion};
   ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(report));
-  q.credits = false;
-  q.paths = true;
-  ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
-  // The stored paths by their steps, repeats taken as one.
-  std::map<std::vector<uint32_t>, GroupPath> by_steps;
-  std::vector<uint32_t> steps;
-  PathsResult result;
-  for (const GroupPath& p : sums.paths) {
-    steps.clear();
-    for (const uint32_t g : p.groups) {
-      if (steps.empty() || steps.back() != g) steps.push_back(g);
+  StepPaths steps;
+  if (index != nullptr) {
+    ATTRIB_ASSIGN_OR_RETURN(steps, index->Steps(store, options.by, q.kind, q.from_day, q.to_day));
+  } else {
+    q.credits = false;
+    q.paths = true;
+    ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
+    std::map<std::vector<uint32_t>, JourneySums> by_steps;
+    std::vector<uint32_t> path;
+    for (const GroupPath& p : sums.paths) {
+      path.clear();
+      for (const uint32_t g : p.groups) {
+        if (path.empty() || path.back() != g) path.push_back(g);
+      }
+      by_steps[path].Add(p.conversions, p.nulls, p.revenue);
     }
-    GroupPath& sum = by_steps[steps];
-    sum.conversions += p.conversions;
-    sum.nulls += p.nulls;
-    sum.revenue += p.revenue;
-    result.journeys += p.conversions + p.nulls;
-    result.conversions += p.conversions;
+    for (const auto& [groups, sum] : by_steps) {
+      steps.groups.insert(steps.groups.end(), groups.begin(), groups.end());
+      steps.begin.push_back(static_cast<uint32_t>(steps.groups.size()));
+      steps.sums.push_back(sum);
+    }
+    steps.values = std::move(sums.path_groups);
   }
-  result.distinct_paths = by_steps.size();
-  const auto name = [&](uint32_t g) {
-    std::vector<std::string> key = GroupKey(sums.path_groups[g], options.by);
-    return key.size() == 2 ? key[0] + " / " + key[1] : key[0];
-  };
-  __int128 revenue = 0;
-  for (const auto& [ids, sum] : by_steps) {
-    PathRow row;
-    for (const uint32_t g : ids) row.steps.push_back(name(g));
-    row.conversions = sum.conversions;
-    row.journeys = sum.conversions + sum.nulls;
-    row.revenue = FromFixed(sum.revenue, kRevenueScale);
-    revenue += sum.revenue;
-    result.paths.push_back(std::move(row));
+  PathsResult result;
+  result.distinct_paths = steps.sums.size();
+  Fixed revenue = 0;
+  for (const JourneySums& s : steps.sums) {
+    result.journeys += s.conversions + s.nulls;
+    result.conversions += s.conversions;
+    revenue += s.revenue;
   }
   result.revenue = FromFixed(revenue, kRevenueScale);
-  const auto first = [](const PathRow& a, const PathRow& b) {
-    if (a.conversions != b.conversions) return a.conversions > b.conversions;
-    if (a.journeys != b.journeys) return a.journeys > b.journeys;
-    return a.steps < b.steps;
+  // The paths that converted most, then the most taken, then by their groups' values.
+  const auto groups = [&steps](uint32_t p) {
+    return std::span(steps.groups.data() + steps.begin[p], steps.begin[p + 1] - steps.begin[p]);
   };
-  const size_t kept = std::min(options.limit, result.paths.size());
-  std::partial_sort(result.paths.begin(), result.paths.begin() + kept, result.paths.end(), first);
-  result.paths.resize(kept);
+  const auto first = [&](uint32_t a, uint32_t b) {
+    const JourneySums &x = steps.sums[a], &y = steps.sums[b];
+    if (x.conversions != y.conversions) return x.conversions > y.conversions;
+    const uint64_t jx = x.conversions + x.nulls, jy = y.conversions + y.nulls;
+    if (jx != jy) return jx > jy;
+    const auto ga = groups(a), gb = groups(b);
+    return std::lexicographical_compare(
+        ga.begin(), ga.end(), gb.begin(), gb.end(),
+        [&steps](uint32_t g, uint32_t h) { return steps.values[g] < steps.values[h]; });
+  };
+  std::vector<uint32_t> order(steps.sums.size());
+  for (uint32_t p = 0; p < order.size(); ++p) order[p] = p;
+  const size_t kept = std::min(options.limit, order.size());
+  std::partial_sort(order.begin(), order.begin() + kept, order.end(), first);
+  for (size_t i = 0; i < kept; ++i) {
+    const uint32_t p = order[i];
+    PathRow row;
+    for (const uint32_t g : groups(p)) {
+      const std::vector<std::string> key = GroupKey(steps.values[g], options.by);
+      row.steps.push_back(key.size() == 2 ? key[0] + " / " + key[1] : key[0]);
+    }
+    row.conversions = steps.sums[p].conversions;
+    row.journeys = steps.sums[p].conversions + steps.sums[p].nulls;
+    row.revenue = FromFixed(steps.sums[p].revenue, kRevenueScale);
+    result.paths.push_back(std::move(row));
+  }
   return result;
 }
 

@@ -46,8 +46,10 @@ struct PathsResult {
   uint64_t distinct_paths = 0;
   std::vector<PathRow> paths;
 };
+// From `index` when given, else from the paths read for the answer.
 Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
-                               const journey::ConversionOptions& conversions);
+                               const journey::ConversionOptions& conversions,
+                               PathIndex* index = nullptr);
 
 // A group's key (GroupRow::key) from its stored value.
 std::vector<std::string> GroupKey(std::string_view value, GroupBy by);

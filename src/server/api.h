@@ -103,7 +103,7 @@ class Api final : public Handler {
   // A query's answer (JSON or CSV) from a project's store (query_api.cc).
   Result<std::string> RunQuery(Store& store, query::PathIndex& paths, const Call& call) const;
   Result<std::string> Sources(Store& store, const Call& call) const;
-  Result<std::string> Paths(Store& store, const Call& call) const;
+  Result<std::string> Paths(Store& store, query::PathIndex& index, const Call& call) const;
   Result<std::string> ByPeriod(Store& store, const Call& call,
                                const query::AnalysisOptions& options, Model model,
                                std::string_view interval_name) const;

@@ -148,7 +148,7 @@ Result<std::string> Api::ByPeriod(Store& store, const Call& call,
 
 // The most common paths of groups: {"journeys","conversions","revenue","distinct_paths",
 // "paths":[{"steps":[…],"journeys","conversions","revenue","conversion_rate"},…]}.
-Result<std::string> Api::Paths(Store& store, const Call& call) const {
+Result<std::string> Api::Paths(Store& store, query::PathIndex& index, const Call& call) const {
   const Params& p = call.params;
   ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"by", "from", "to", "conversion", "limit"}));
   query::PathsOptions options;
@@ -166,7 +166,7 @@ Result<std::string> Api::Paths(Store& store, const Call& call) const {
     options.limit = limit;
   }
   ATTRIB_ASSIGN_OR_RETURN(query::PathsResult result,
-                          query::StorePaths(store, options, options_.analysis.conversions));
+                          query::StorePaths(store, options, options_.analysis.conversions, &index));
   const auto rate = [](const query::PathRow& r) {
     return r.journeys == 0 ? 0.0
                            : static_cast<double>(r.conversions) / static_cast<double>(r.journeys);
@@ -210,7 +210,7 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
                                             nlohmann::json::error_handler_t::replace);
   }
   if (call.path == "/v1/sources") return Sources(store, call);
-  if (call.path == "/v1/paths") return Paths(store, call);
+  if (call.path == "/v1/paths") return Paths(store, paths, call);
   if (call.path == "/v1/stats") {
     ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to"}));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
