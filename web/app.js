@@ -172,6 +172,10 @@ function mergeGroups(sources, credits, by) {
   return [...rows.values()].sort((a, b) => b.conversions - a.conversions || b.sessions - a.sessions);
 }
 
+// The model whose credit a period can show: the data-driven models learn one answer for the
+// whole window, and have none per period.
+const creditModel = (model) => (DATA_DRIVEN.has(model) ? 'linear' : model);
+
 // Every period from `first` to `last` ("2026-11-02"), a day, a week or a month apart.
 function periodsBetween(first, last, interval) {
   const out = [];
@@ -192,7 +196,7 @@ const VIEWS = {
     const w = windowOf(f);
     const credit = { ...w, model: f.model, conversion: f.conversion };
     const [stats, channels, sourceMedia, byChannel, bySourceMedium] = await Promise.all([
-      api('/v1/stats', w),
+      api('/v1/stats', { ...w, conversion: f.conversion }),
       api('/v1/sources', { ...w, breakdown: 'channel', min_confidence: f.min_confidence }),
       api('/v1/sources', { ...w, breakdown: 'source_medium', min_confidence: f.min_confidence }),
       api('/v1/attribution', { ...credit, by: 'channel' }),
@@ -201,7 +205,7 @@ const VIEWS = {
     const kpis = [
       ['Sessions', integer.format(stats.sessions)],
       ['Paid share', percent.format(stats.paid_share)],
-      ['Conversions (every event)', integer.format(stats.conversions)],
+      [`Conversions (${f.conversion || 'every event'})`, integer.format(stats.conversions)],
       ['Revenue', `${money.format(stats.revenue)} ${stats.currencies.join(' ')}`.trim()],
     ];
     $('kpis').replaceChildren(...kpis.map(([label, value]) => {
@@ -239,44 +243,56 @@ const VIEWS = {
 
   async trend(f) {
     const metric = $('trend-metric').value;
-    const interval = $('trend-interval').value;
-    // The data-driven models learn one answer for the whole window: none per period.
-    const model = DATA_DRIVEN.has(f.model) ? 'linear' : f.model;
+    // Unless chosen: days, then weeks, then months, the first the API gives in one answer.
+    const chosen = $('trend-interval').value;
+    let interval, rows;
+    for (interval of chosen ? [chosen] : ['day', 'week', 'month']) {
+      try {
+        rows = await api('/v1/attribution', {
+          ...windowOf(f), by: 'channel', model: creditModel(f.model), conversion: f.conversion,
+          interval,
+        });
+        break;
+      } catch (e) {
+        if (chosen || interval === 'month' || !(e instanceof ApiError) || e.status !== 400) throw e;
+      }
+    }
+    const model = creditModel(f.model);
     const what = metric === 'revenue' ? 'Revenue' : 'Conversions';
     $('trend-note').textContent = model === f.model
       ? `${what} credited under ${MODEL_NAMES[model]}, per ${interval}, stacked by channel.`
       : `${MODEL_NAMES[f.model]} learns its credits from the whole window at once, so it has ` +
         `none per ${interval}: ${what.toLowerCase()} shown under ${MODEL_NAMES[model]}.`;
-    const rows = await api('/v1/attribution', {
-      ...windowOf(f), by: 'channel', model, conversion: f.conversion, interval,
-    });
     const periods = periodsBetween(rows.length ? rows[0].period : null,
                                    rows.length ? rows[rows.length - 1].period : null, interval);
+    // A row per period; a channel's cells under "c:" + its name (a channel may be named "total").
     const totals = new Map();
     const cells = new Map(periods.map((p) => [p, { period: p, total: 0 }]));
     for (const r of rows) {
+      if (!cells.has(r.period)) cells.set(r.period, { period: r.period, total: 0 });
       const row = cells.get(r.period);
-      row[r.channel] = r[metric];
+      row[`c:${r.channel}`] = r[metric];
       row.total += r[metric];
       totals.set(r.channel, (totals.get(r.channel) || 0) + r[metric]);
     }
     const channels = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
-    const table = [...cells.values()];
-    for (const row of table) for (const c of channels) row[c] = row[c] || 0;
+    const table = [...cells.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
+    for (const row of table) for (const c of channels) row[`c:${c}`] = row[`c:${c}`] || 0;
     const format = metric === 'revenue' ? 'money' : 'decimal';
     renderTable($('table-trend'), [
       { key: 'period', label: interval === 'day' ? 'Day' : interval === 'week' ? 'Week of' : 'Month of', format: 'text' },
-      ...channels.map((c) => ({ key: c, label: c, format })),
+      ...channels.map((c) => ({ key: `c:${c}`, label: c, format })),
       { key: 'total', label: 'Total', format },
     ], table, `${metric}-per-${interval}`);
     chart('chart-trend', {
+      color: PALETTE,
       tooltip: { trigger: 'axis' },
       legend: { top: 0, type: 'scroll' },
       grid: { left: 24, right: 8, bottom: 8, top: 48, containLabel: true },
-      xAxis: { type: 'category', data: periods },
+      xAxis: { type: 'category', data: table.map((row) => row.period) },
       yAxis: { type: 'value' },
       series: channels.map((c) => ({
-        name: c, type: 'bar', stack: 'all', data: table.map((row) => row[c]),
+        name: c, type: 'bar', stack: 'all', data: table.map((row) => row[`c:${c}`]),
       })),
     });
   },

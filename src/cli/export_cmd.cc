@@ -43,7 +43,7 @@ class RowWriter : public ExportSink {
             b += fmt::format("{}", v.d);
             break;
           case ExportValue::Type::kText:
-            b += CsvField(v.text);
+            b += CsvField(v.text, /*defuse=*/false);  // the data as stored, to load elsewhere
         }
       }
     } else {

@@ -295,9 +295,13 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
+std::string CsvField(std::string_view s, bool defuse) {
+  const bool formula =
+      defuse && !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) {
+    return formula ? "'" + std::string(s) : std::string(s);
+  }
+  std::string out = formula ? "\"'" : "\"";
   for (const char c : s) {
     if (c == '"') out += '"';
     out += c;

@@ -60,7 +60,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 // A CSV field: quoted (with quotes doubled) when it holds a comma, a quote or a line break.
-std::string CsvField(std::string_view s);
+// With `defuse`, text a spreadsheet would run as a formula (starting = + - @, a tab or a
+// carriage return) starts with an apostrophe: report cells hold values from tracked URLs.
+std::string CsvField(std::string_view s, bool defuse = true);
 
 // Splits on every occurrence of `sep`; "a||b" gives {"a", "", "b"}; "" gives {""}.
 std::vector<std::string_view> Split(std::string_view s, char sep);

@@ -131,5 +131,18 @@ TEST(Strings, CaseAndTrim) {
   EXPECT_EQ(parts[1], "");
 }
 
+TEST(Csv, FieldsAreQuotedAndFormulasDefused) {
+  EXPECT_EQ(CsvField("google"), "google");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField(""), "");
+  for (const std::string_view formula : {"=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"}) {
+    EXPECT_EQ(CsvField(formula).find('\''), formula.find('\r') == 0 ? 1u : 0u) << formula;
+    EXPECT_EQ(CsvField(formula, false).find('\''), std::string::npos) << formula;
+  }
+  EXPECT_EQ(CsvField("=HYPERLINK(\"x\",\"y\")"), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(CsvField("a=b"), "a=b");
+}
+
 }  // namespace
 }  // namespace attrib

@@ -82,21 +82,21 @@ void CreditPaths(AggregateResult sums, const AnalysisOptions& options, AnalysisR
 Result<AggregateQuery> ReportQuery(const AnalysisOptions& options) {
   AggregateQuery q;
   q.dim = static_cast<int>(options.group_by);
-  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "--from"));
-  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(options.to, "--to"));
+  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "from"));
+  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(options.to, "to"));
   if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
-    return Status::InvalidArgument("the report window is empty: --from is not before --to");
+    return Status::InvalidArgument("the window is empty: from is not before to");
   }
   if (options.only_conversions.size() > 1) {
     return Status::InvalidArgument(
-        "the store reports one conversion event or all of them: give --conversion once");
+        "the store reports one conversion event or all of them: give one conversion");
   }
   if (options.only_conversions.size() == 1) {
     const std::vector<std::string>& events = options.conversions.events;
     const auto it = std::find(events.begin(), events.end(), options.only_conversions[0]);
     if (it == events.end()) {
       return Status::InvalidArgument(fmt::format(
-          "--conversion {}: the store credits only the events of conversions.events ({})",
+          "conversion \"{}\": the store credits only the events of conversions.events ({})",
           options.only_conversions[0], fmt::join(events, ", ")));
     }
     q.kind = static_cast<uint32_t>(it - events.begin());
@@ -264,13 +264,11 @@ Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
 }
 
 Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options) {
-  AggregateQuery q;
-  q.dim = static_cast<int>(options.by);
-  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(options.from, "from"));
-  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(options.to, "to"));
-  if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
-    return Status::InvalidArgument("the window is empty: from is not before to");
-  }
+  AnalysisOptions report;
+  report.group_by = options.by;
+  report.from = options.from;
+  report.to = options.to;
+  ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(report));
   q.min_level = static_cast<int>(options.min_confidence);
   q.credits = false;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
@@ -287,14 +285,16 @@ Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& 
 }
 
 Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
-                                    std::optional<Micros> to) {
-  AggregateQuery q;
-  q.dim = static_cast<int>(GroupBy::kChannel);  // every session has one channel
-  ATTRIB_ASSIGN_OR_RETURN(q.from_day, DayArg(from, "from"));
-  ATTRIB_ASSIGN_OR_RETURN(q.to_day, DayArg(to, "to"));
-  if (q.from_day && q.to_day && *q.from_day >= *q.to_day) {
-    return Status::InvalidArgument("the window is empty: from is not before to");
-  }
+                                    std::optional<Micros> to,
+                                    const journey::ConversionOptions& conversions,
+                                    std::optional<std::string> conversion) {
+  AnalysisOptions report;
+  report.group_by = GroupBy::kChannel;  // every session has one channel
+  report.from = from;
+  report.to = to;
+  report.conversions = conversions;
+  if (conversion) report.only_conversions = {std::move(*conversion)};
+  ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(report));
   q.credits = false;
   ATTRIB_ASSIGN_OR_RETURN(AggregateResult sums, store.ReadAggregates(q));
   StoreStatsResult out;

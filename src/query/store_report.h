@@ -70,7 +70,8 @@ struct SourceRow {
 Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options);
 
 // The window's totals (the query API's /v1/stats): sessions, those of a paid channel, counted
-// conversions and their revenue.
+// conversions and their revenue (of one conversion event when `conversion` names one of
+// `conversions.events`).
 struct StoreStatsResult {
   int64_t sessions = 0, paid_sessions = 0;
   uint64_t conversions = 0;
@@ -78,7 +79,9 @@ struct StoreStatsResult {
   std::vector<std::string> currencies;
 };
 Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
-                                    std::optional<Micros> to);
+                                    std::optional<Micros> to,
+                                    const journey::ConversionOptions& conversions,
+                                    std::optional<std::string> conversion = std::nullopt);
 
 // Sessions per rule that classified their entry, in the window (the query API's /v1/rules).
 Result<std::map<std::string, SourceRow>> StoreRuleCounts(Store& store, std::optional<Micros> from,

@@ -212,10 +212,14 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
   if (call.path == "/v1/sources") return Sources(store, call);
   if (call.path == "/v1/paths") return Paths(store, paths, call);
   if (call.path == "/v1/stats") {
-    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to"}));
+    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to", "conversion"}));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> to, TimeOf(p, "to"));
-    ATTRIB_ASSIGN_OR_RETURN(query::StoreStatsResult s, query::StoreStats(store, from, to));
+    std::optional<std::string> conversion;
+    if (const std::string_view c = Param(p, "conversion"); !c.empty()) conversion = c;
+    ATTRIB_ASSIGN_OR_RETURN(
+        query::StoreStatsResult s,
+        query::StoreStats(store, from, to, options_.analysis.conversions, conversion));
     nlohmann::ordered_json j = {
         {"from", from ? nlohmann::ordered_json(FormatIsoTime(*from)) : nullptr},
         {"to", to ? nlohmann::ordered_json(FormatIsoTime(*to)) : nullptr},

@@ -228,6 +228,19 @@ TEST_F(ServerTest, StatsAndTheRuleAudit) {
   EXPECT_DOUBLE_EQ(r.json()["paid_share"].get<double>(), 0.5);
   EXPECT_EQ(r.json()["conversions"], 1);
   EXPECT_DOUBLE_EQ(r.json()["revenue"].get<double>(), 30);
+  // One conversion event's totals; the sessions are every session's.
+  r = Get("/v1/stats?conversion=Signed%20Up", a_.read_key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["sessions"], 2);
+  EXPECT_EQ(r.json()["conversions"], 0);
+  EXPECT_DOUBLE_EQ(r.json()["revenue"].get<double>(), 0);
+  r = Get("/v1/stats?conversion=Order%20Completed", a_.read_key);
+  EXPECT_EQ(r.json()["conversions"], 1);
+  r = Get("/v1/stats?conversion=Refund", a_.read_key);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.json()["message"].get<std::string>().find("conversion \"Refund\""),
+            std::string::npos)
+      << r.body;
   r = Get("/v1/stats?from=2026-11-18", a_.read_key);
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.json()["sessions"], 0);

@@ -121,6 +121,18 @@ test("filters: a window and a confidence level give the API's numbers for them",
   });
   const rows = await tableRows("#table-channels");
   for (const s of sources) assert.equal(rows.find((r) => r.group === s.channel).sessions, s.events);
+  // One conversion event: the totals and the credits are of it alone.
+  const { conversion_events: events } = await api("/v1/stats");
+  await page.selectOption("#conversion", events[0]);
+  await waitLoaded();
+  const window = { from: "2026-10-05", to: "2026-10-19", conversion: events[0] };
+  const stats = await api("/v1/stats", window);
+  const kpi = await page.$$eval("#kpis .kpi", (ks) => ks.map((k) => k.textContent));
+  assert.equal(kpi[2], `Conversions (${events[0]})${stats.conversions.toLocaleString("en-US")}`);
+  const credits = await api("/v1/attribution", { ...window, by: "channel", model: "last_non_direct" });
+  const shown = await tableRows("#table-channels");
+  for (const c of credits) assert.equal(shown.find((r) => r.group === c.channel).conversions, c.conversions);
+  await page.selectOption("#conversion", "");
   await page.fill("#from", "");
   await page.fill("#to", "");
   await page.selectOption("#confidence", "");
@@ -140,7 +152,8 @@ test("over time: each period's credit per channel is the API's, under the model 
     assert.equal(rows.at(-1).period, periods.at(-1));
     assert.ok(rows.length >= periods.length);
     for (const c of credits) {
-      assert.equal(rows.find((r) => r.period === c.period)[c.channel], c[metric], `${c.period} ${c.channel}`);
+      assert.equal(rows.find((r) => r.period === c.period)[`c:${c.channel}`], c[metric],
+                   `${c.period} ${c.channel}`);
     }
   };
   await check("conversions", "day", model);
@@ -156,7 +169,7 @@ test("over time: each period's credit per channel is the API's, under the model 
   await check("revenue", "week", "linear");
   await page.selectOption("#model", model);
   await page.selectOption("#trend-metric", "conversions");
-  await page.selectOption("#trend-interval", "day");
+  await page.selectOption("#trend-interval", "");
   await waitLoaded();
   assert.match(await page.textContent("#trend-note"), /^Conversions credited under Last non-direct, per day/);
   assert.equal(await page.$$eval("#chart-trend canvas", (c) => c.length), 1);

@@ -52,22 +52,29 @@ int64_t VisitorsFrom(Interval interval, int64_t from, int32_t period) {
   return interval == Interval::kNone ? from : std::max<int64_t>(from, period);
 }
 
-// One group's sums by period, as its rows come (by day, mostly: the last period is found first).
+// One group's sums by period, in order of period. Its rows come by day, mostly: the period of
+// the last row, or a later one, is found first.
 class PeriodSums {
  public:
   explicit PeriodSums(Interval interval) : interval_(interval) {}
   GroupSums& At(int32_t day) {
     const int32_t period = PeriodStart(interval_, day);
     if (last_ < sums_.size() && sums_[last_].period == period) return sums_[last_];
-    for (last_ = 0; last_ < sums_.size() && sums_[last_].period != period; ++last_) {
+    if (sums_.empty() || sums_.back().period < period) {
+      last_ = sums_.size();
+      sums_.push_back(GroupSums{.value = {}, .period = period});
+      return sums_.back();
     }
-    if (last_ == sums_.size()) sums_.push_back(GroupSums{.value = {}, .period = period});
+    const auto at = std::lower_bound(sums_.begin(), sums_.end(), period,
+                                     [](const GroupSums& s, int32_t p) { return s.period < p; });
+    last_ = static_cast<size_t>(at - sums_.begin());
+    if (at == sums_.end() || at->period != period) {
+      sums_.insert(at, GroupSums{.value = {}, .period = period});
+    }
     return sums_[last_];
   }
-  // Appends the sums, named `value`, by period, and starts again.
+  // Appends the sums, named `value`, and starts again.
   void MoveTo(const std::string& value, std::vector<GroupSums>* out) {
-    std::sort(sums_.begin(), sums_.end(),
-              [](const GroupSums& a, const GroupSums& b) { return a.period < b.period; });
     for (GroupSums& s : sums_) {
       s.value = value;
       out->push_back(std::move(s));
@@ -78,8 +85,8 @@ class PeriodSums {
 
  private:
   Interval interval_;
-  std::vector<GroupSums> sums_;
-  size_t last_ = 0;
+  std::vector<GroupSums> sums_;  // by period
+  size_t last_ = 0;              // the place of the last period asked for
 };
 
 // A window's sums from the kept aggregates, as the statements below sum the stored rows.
@@ -235,7 +242,8 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
   const auto group = [&](Stmt& s, int32_t day) -> GroupSums& {
     const auto id = static_cast<uint64_t>(s.Int(0));
     const int32_t period = PeriodStart(q.interval, day);
-    const uint64_t key = id << 32 | static_cast<uint32_t>(period);
+    // Mixed: U64Map places a key by its low bits, which the period alone would fill.
+    const uint64_t key = MixBits(id << 32 | static_cast<uint32_t>(period));
     if (key != last_key) {
       uint32_t& i = place[key];
       if (i == 0) {
