@@ -238,8 +238,7 @@ TEST_F(ServerTest, StatsAndTheRuleAudit) {
   EXPECT_EQ(r.json()["conversions"], 1);
   r = Get("/v1/stats?conversion=Refund", a_.read_key);
   EXPECT_EQ(r.status, 400u);
-  EXPECT_NE(r.json()["message"].get<std::string>().find("conversion \"Refund\""),
-            std::string::npos)
+  EXPECT_NE(r.json()["message"].get<std::string>().find("conversion \"Refund\""), std::string::npos)
       << r.body;
   r = Get("/v1/stats?from=2026-11-18", a_.read_key);
   ASSERT_EQ(r.status, 200u) << r.body;
