@@ -261,10 +261,16 @@ struct ReclassifyCounts {
   DeriveCounts derived;
 };
 
-class Store {
+// What reports read: a project's daily aggregates and its journeys' paths.
+class AggregateReader {
  public:
-  virtual ~Store() = default;
+  virtual ~AggregateReader() = default;
+  virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
+  virtual Result<PathDays> ReadPathDays(const PathDaysQuery& query) = 0;
+};
 
+class Store : public AggregateReader {
+ public:
   // Appends the batches' events (those whose dedupe key the project does not have yet), bad
   // rows and identity links in one transaction, and marks the people they touch for derivation.
   // The counts are per batch, in order.
@@ -274,8 +280,11 @@ class Store {
   // with the number done and the number to do, at least once after each transaction commits.
   virtual Result<DeriveCounts> Derive(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
-  virtual Result<AggregateResult> ReadAggregates(const AggregateQuery& query) = 0;
-  virtual Result<PathDays> ReadPathDays(const PathDaysQuery& query) = 0;
+  // The project's aggregates as they would be if every journey reached `lookback` back from
+  // its conversion instead of the project's lookback (1 to 365 days): each person's credits and
+  // paths taken again from their stored sessions and conversions, kept in memory. A snapshot:
+  // later changes to the store do not reach it. Safe to read from several threads at once.
+  virtual Result<std::unique_ptr<AggregateReader>> AtLookback(Micros lookback) = 0;
 
   // The person an id (a userId, or an anonymousId) belongs to; NotFound when the project has
   // never seen it.

@@ -54,8 +54,8 @@ uint32_t PathIndex::InternPath(Dim& dim, const std::vector<uint32_t>& groups) {
   return id - 1;
 }
 
-Result<int64_t> PathIndex::CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind,
-                                   bool shared) {
+Result<int64_t> PathIndex::CatchUp(AggregateReader& store, GroupBy by, Dim& dim,
+                                   std::optional<uint32_t> kind, bool shared) {
   Filter& filter = dim.filters[FilterKey(kind, shared)];
   ATTRIB_ASSIGN_OR_RETURN(PathDays read, store.ReadPathDays(PathDaysQuery{
                                              static_cast<int>(by), kind, shared, filter.stamp,
@@ -145,7 +145,7 @@ void PathIndex::OrderSets(Dim& dim, bool reranked) {
 }
 
 template <typename Read>
-auto PathIndex::CaughtUp(Store& store, GroupBy by, std::optional<uint32_t> kind,
+auto PathIndex::CaughtUp(AggregateReader& store, GroupBy by, std::optional<uint32_t> kind,
                          std::optional<int32_t> from_day, std::optional<int32_t> to_day, Read read)
     -> Result<decltype(read(std::declval<const Dim&>()))> {
   if (from_day && to_day && *from_day > *to_day) {
@@ -190,14 +190,15 @@ auto PathIndex::CaughtUp(Store& store, GroupBy by, std::optional<uint32_t> kind,
   }
 }
 
-Result<PathIndex::Window> PathIndex::Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
+Result<PathIndex::Window> PathIndex::Learn(AggregateReader& store, GroupBy by,
+                                           std::optional<uint32_t> kind,
                                            std::optional<int32_t> from_day,
                                            std::optional<int32_t> to_day) {
   return CaughtUp(store, by, kind, from_day, to_day,
                   [&](const Dim& dim) { return Sum(dim, kind, from_day, to_day); });
 }
 
-Result<StepPaths> PathIndex::Steps(Store& store, GroupBy by, std::optional<uint32_t> kind,
+Result<StepPaths> PathIndex::Steps(AggregateReader& store, GroupBy by, std::optional<uint32_t> kind,
                                    std::optional<int32_t> from_day, std::optional<int32_t> to_day) {
   return CaughtUp(store, by, kind, from_day, to_day, [&](const Dim& dim) {
     Scratch& scratch = ThreadScratch();

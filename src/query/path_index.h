@@ -38,10 +38,10 @@ class PathIndex {
     std::vector<std::string> values;
   };
   // Days [from_day, to_day) (open ends: every day), under one conversion event or all.
-  Result<Window> Learn(Store& store, GroupBy by, std::optional<uint32_t> kind,
+  Result<Window> Learn(AggregateReader& store, GroupBy by, std::optional<uint32_t> kind,
                        std::optional<int32_t> from_day, std::optional<int32_t> to_day);
   // The same window's journeys by their steps.
-  Result<StepPaths> Steps(Store& store, GroupBy by, std::optional<uint32_t> kind,
+  Result<StepPaths> Steps(AggregateReader& store, GroupBy by, std::optional<uint32_t> kind,
                           std::optional<int32_t> from_day, std::optional<int32_t> to_day);
 
  private:
@@ -85,14 +85,14 @@ class PathIndex {
 
   // Reads the filter's days changed since it last did; the project's stamp then, or 0 when the
   // store's stamps went back (a file put in its place): `dim` is then emptied, to read anew.
-  Result<int64_t> CatchUp(Store& store, GroupBy by, Dim& dim, std::optional<uint32_t> kind,
-                          bool shared);
+  Result<int64_t> CatchUp(AggregateReader& store, GroupBy by, Dim& dim,
+                          std::optional<uint32_t> kind, bool shared);
   uint32_t InternPath(Dim& dim, const std::vector<uint32_t>& groups);
   static void OrderSets(Dim& dim, bool reranked);
 
   // `read(dim)` of the dimension caught up with the store, under a shared lock.
   template <typename Read>
-  auto CaughtUp(Store& store, GroupBy by, std::optional<uint32_t> kind,
+  auto CaughtUp(AggregateReader& store, GroupBy by, std::optional<uint32_t> kind,
                 std::optional<int32_t> from_day, std::optional<int32_t> to_day, Read read)
       -> Result<decltype(read(std::declval<const Dim&>()))>;
   static Scratch& ThreadScratch();

@@ -130,6 +130,50 @@ void SortByKey(std::vector<GroupRow>* rows) {
 
 }  // namespace
 
+void CreditAtLookback(Micros lookback, const HeuristicOptions& heuristics, PersonJourney* journey) {
+  // The sessions by start (as stored), each named by its place; the conversions by time.
+  std::vector<sessionize::Session> sessions;
+  for (const PersonJourney::Session& s : journey->sessions) {
+    sessions.push_back(
+        sessionize::Session{.start = s.start, .touch = static_cast<uint32_t>(sessions.size())});
+  }
+  std::vector<journey::Conversion> conversions;
+  for (const PersonJourney::Conversion& c : journey->conversions) {
+    conversions.push_back(journey::Conversion{.at = c.at, .ref = conversions.size()});
+  }
+  journey::ConversionOptions options;
+  options.lookback = lookback;
+  std::vector<Touchpoint> touchpoints;
+  std::vector<double> credits;
+  journey::BuildCountedJourneys(
+      sessions, conversions, std::nullopt, options, [&](const journey::Journey& j) {
+        if (j.conversion == nullptr) return;
+        const size_t n = j.sessions.size();
+        touchpoints.clear();
+        for (const sessionize::Session& s : j.sessions) {
+          const Channel channel = ParseChannel(journey->sessions[s.touch].classification.channel)
+                                      .value_or(Channel::kDirect);
+          const TouchChannel t = ChannelOf(channel);
+          touchpoints.push_back(Touchpoint{t.channel, t.direct, s.start});
+        }
+        credits.resize(n * kHeuristicModelCount);
+        std::span<double> spans[kHeuristicModelCount];
+        for (int m = 0; m < kHeuristicModelCount; ++m) {
+          spans[m] = std::span(credits.data() + m * n, n);
+        }
+        CreditJourneyAllModels(touchpoints, j.conversion->at, heuristics, spans);
+        std::vector<PersonJourney::Touchpoint>& out =
+            journey->conversions[j.conversion->ref].touchpoints;
+        out.clear();
+        for (size_t i = 0; i < n; ++i) {
+          PersonJourney::Touchpoint& t = out.emplace_back();
+          t.session_start = j.sessions[i].start;
+          t.classification = journey->sessions[j.sessions[i].touch].classification;
+          for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = spans[m][i];
+        }
+      });
+}
+
 std::vector<std::string> GroupKey(std::string_view value, GroupBy by) {
   if (by != GroupBy::kSourceMedium) return {std::string(value)};
   const size_t sep = value.find('\x1f');
@@ -137,7 +181,7 @@ std::vector<std::string> GroupKey(std::string_view value, GroupBy by) {
           sep == std::string_view::npos ? std::string() : std::string(value.substr(sep + 1))};
 }
 
-Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
+Result<AnalysisResult> AnalyzeStore(AggregateReader& store, const AnalysisOptions& options,
                                     PathIndex* index) {
   ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(options));
   const bool indexed = options.data_driven && index != nullptr && LearnsFromOrderOne(options);
@@ -168,7 +212,8 @@ Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options
   return result;
 }
 
-Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const AnalysisOptions& options,
+Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(AggregateReader& store,
+                                                     const AnalysisOptions& options,
                                                      Interval interval) {
   ATTRIB_ASSIGN_OR_RETURN(AggregateQuery q, ReportQuery(options));
   q.interval = interval;
@@ -189,7 +234,7 @@ Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const Analysi
   return periods;
 }
 
-Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
+Result<PathsResult> StorePaths(AggregateReader& store, const PathsOptions& options,
                                const journey::ConversionOptions& conversions, PathIndex* index) {
   AnalysisOptions report;
   report.group_by = options.by;
@@ -263,7 +308,7 @@ Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
   return result;
 }
 
-Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options) {
+Result<std::vector<SourceRow>> StoreSources(AggregateReader& store, const SourcesOptions& options) {
   AnalysisOptions report;
   report.group_by = options.by;
   report.from = options.from;
@@ -284,7 +329,7 @@ Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& 
   return rows;
 }
 
-Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
+Result<StoreStatsResult> StoreStats(AggregateReader& store, std::optional<Micros> from,
                                     std::optional<Micros> to,
                                     const journey::ConversionOptions& conversions,
                                     std::optional<std::string> conversion) {
@@ -308,7 +353,8 @@ Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
   return out;
 }
 
-Result<std::map<std::string, SourceRow>> StoreRuleCounts(Store& store, std::optional<Micros> from,
+Result<std::map<std::string, SourceRow>> StoreRuleCounts(AggregateReader& store,
+                                                         std::optional<Micros> from,
                                                          std::optional<Micros> to) {
   SourcesOptions options;
   options.by = GroupBy::kRule;

@@ -16,13 +16,14 @@ class PathIndex;  // path_index.h
 // The store keeps whole UTC days: `from` and `to` must be midnights. At most one conversion
 // event may be named. The data-driven models learn from `index` when given (and they are of
 // order 1 without repeats), else from the paths read for the report.
-Result<AnalysisResult> AnalyzeStore(Store& store, const AnalysisOptions& options,
+Result<AnalysisResult> AnalyzeStore(AggregateReader& store, const AnalysisOptions& options,
                                     PathIndex* index = nullptr);
 
 // The heuristic models' report split by `interval` (not kNone): for each period with sessions
 // or credits, its rows as AnalyzeStore gives them for a window of that period alone (a period
 // cut by the window is only the window's part of it). The periods in order.
-Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(Store& store, const AnalysisOptions& options,
+Result<std::vector<PeriodRows>> AnalyzeStoreByPeriod(AggregateReader& store,
+                                                     const AnalysisOptions& options,
                                                      Interval interval);
 
 // The journeys' most common paths of groups (the query API's /v1/paths): of the journeys whose
@@ -47,9 +48,13 @@ struct PathsResult {
   std::vector<PathRow> paths;
 };
 // From `index` when given, else from the paths read for the answer.
-Result<PathsResult> StorePaths(Store& store, const PathsOptions& options,
+Result<PathsResult> StorePaths(AggregateReader& store, const PathsOptions& options,
                                const journey::ConversionOptions& conversions,
                                PathIndex* index = nullptr);
+
+// A person's trail (Store::ReadJourney) with each conversion's touchpoints and credits taken
+// again over `lookback` instead of the project's, from the person's sessions.
+void CreditAtLookback(Micros lookback, const HeuristicOptions& heuristics, PersonJourney* journey);
 
 // A group's key (GroupRow::key) from its stored value.
 std::vector<std::string> GroupKey(std::string_view value, GroupBy by);
@@ -67,7 +72,7 @@ struct SourceRow {
   int64_t events = 0, uniques = 0;
   double paid_share = 0;
 };
-Result<std::vector<SourceRow>> StoreSources(Store& store, const SourcesOptions& options);
+Result<std::vector<SourceRow>> StoreSources(AggregateReader& store, const SourcesOptions& options);
 
 // The window's totals (the query API's /v1/stats): sessions, those of a paid channel, counted
 // conversions and their revenue (of one conversion event when `conversion` names one of
@@ -78,13 +83,14 @@ struct StoreStatsResult {
   double revenue = 0;
   std::vector<std::string> currencies;
 };
-Result<StoreStatsResult> StoreStats(Store& store, std::optional<Micros> from,
+Result<StoreStatsResult> StoreStats(AggregateReader& store, std::optional<Micros> from,
                                     std::optional<Micros> to,
                                     const journey::ConversionOptions& conversions,
                                     std::optional<std::string> conversion = std::nullopt);
 
 // Sessions per rule that classified their entry, in the window (the query API's /v1/rules).
-Result<std::map<std::string, SourceRow>> StoreRuleCounts(Store& store, std::optional<Micros> from,
+Result<std::map<std::string, SourceRow>> StoreRuleCounts(AggregateReader& store,
+                                                         std::optional<Micros> from,
                                                          std::optional<Micros> to);
 
 }  // namespace attrib::query

@@ -585,9 +585,10 @@ void Api::Query(std::shared_ptr<Call> call) {
     }
     Result<std::unique_ptr<Store>> store = TakeReader(call->project);
     if (!store.ok()) return call->respond(Answer(*call, store.status()));
-    Result<std::string> body = RunQuery(**store, PathsOf(call->project), *call);
+    uint64_t answered = version;
+    Result<std::string> body = RunQuery(**store, *call, &answered);
     GiveReader(call->project, std::move(store).value());
-    if (body.ok()) answers_.Put(key, version, *body);
+    if (body.ok()) answers_.Put(key, answered, *body);
     call->respond(Answer(*call, std::move(body)));
   });
 }

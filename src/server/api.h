@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -100,11 +101,35 @@ class Api final : public Handler {
   void Ingest(std::shared_ptr<Call> call);
   void Query(std::shared_ptr<Call> call);
   Response Answer(const Call& call, Result<std::string> json) const;
-  // A query's answer (JSON or CSV) from a project's store (query_api.cc).
-  Result<std::string> RunQuery(Store& store, query::PathIndex& paths, const Call& call) const;
-  Result<std::string> Sources(Store& store, const Call& call) const;
-  Result<std::string> Paths(Store& store, query::PathIndex& index, const Call& call) const;
-  Result<std::string> ByPeriod(Store& store, const Call& call,
+
+  // The project's aggregates at another lookback than its own (Store::AtLookback), and their
+  // paths for the data-driven models; `version`: the store's changes they were made at.
+  struct LookbackView {
+    std::unique_ptr<AggregateReader> aggregates;
+    query::PathIndex paths;
+    uint64_t version = 0;
+    std::chrono::steady_clock::time_point made_at;
+    std::chrono::steady_clock::duration took{};
+  };
+  // What a query reads: the store's own aggregates, or a view of them at another lookback.
+  struct Aggregates {
+    AggregateReader* reader = nullptr;
+    query::PathIndex* paths = nullptr;
+    std::shared_ptr<LookbackView> view;  // keeps the view while it is read
+  };
+  // The aggregates `call` asks for (its lookback_days). At another lookback than the project's
+  // the view is made on first use, and again once the store changed (at most once per
+  // kLookbackRemakeInterval, nor for more than 1 / kLookbackRemakeShare of the time: between
+  // them a view older than `*version` answers, and `*version` becomes its).
+  Result<Aggregates> AggregatesFor(Store& store, const Call& call, uint64_t* version);
+
+  // A query's answer (JSON or CSV) from a project's store (query_api.cc), as of `*version` of
+  // the store's changes (lowered when an older view of its aggregates answered).
+  Result<std::string> RunQuery(Store& store, const Call& call, uint64_t* version);
+  Result<std::string> Journeys(Store& store, const Call& call) const;
+  Result<std::string> Sources(AggregateReader& store, const Call& call) const;
+  Result<std::string> Paths(Store& store, const Call& call, uint64_t* version);
+  Result<std::string> ByPeriod(AggregateReader& store, const Call& call,
                                const query::AnalysisOptions& options, Model model,
                                std::string_view interval_name) const;
 
@@ -138,6 +163,15 @@ class Api final : public Handler {
   std::vector<std::unique_ptr<storage::RowBuilder>> builders_;
   std::map<std::string, std::vector<std::unique_ptr<Store>>> readers_;
   std::map<std::string, std::unique_ptr<query::PathIndex>> paths_;
+  // Views at other lookbacks, the most recently used first, by project and lookback in days;
+  // each made under its own mutex (queries of one wait for it, others go on).
+  struct LookbackSlot {
+    std::string project;
+    int64_t days = 0;
+    std::mutex mu;
+    std::shared_ptr<LookbackView> view;  // null until made
+  };
+  std::list<std::shared_ptr<LookbackSlot>> lookbacks_;
 };
 
 }  // namespace attrib::server

@@ -22,6 +22,14 @@ inline constexpr size_t kMaxPeriods = 1000;
 // Paths in one answer of /v1/paths (its `limit`).
 inline constexpr size_t kMaxPaths = 1000;
 
+// Views of projects' aggregates at other lookbacks than their own kept at once (the least
+// recently used goes): each holds a project's credits and journeys' paths.
+inline constexpr size_t kMaxLookbackViews = 4;
+// A view is made again after the store changed at most this often, and for no more than one
+// part in kLookbackRemakeShare of the time (a large project's view takes seconds).
+inline constexpr std::chrono::seconds kLookbackRemakeInterval{1};
+inline constexpr int kLookbackRemakeShare = 20;
+
 // A connection waiting for its next request is closed after this long idle; a request must
 // arrive whole (headers and body) within kRequestTimeout of its first byte.
 inline constexpr std::chrono::seconds kIdleTimeout{60};

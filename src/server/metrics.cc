@@ -96,6 +96,11 @@ std::string Metrics::Prometheus() const {
       "stores last changed.\n";
   out += "# TYPE attrib_query_answers_reused_total counter\n";
   out += fmt::format("attrib_query_answers_reused_total {}\n", answers_reused.load());
+  out +=
+      "# HELP attrib_lookback_views_made_total Projects' aggregates made again at another "
+      "lookback than their own, for queries that asked for one.\n";
+  out += "# TYPE attrib_lookback_views_made_total counter\n";
+  out += fmt::format("attrib_lookback_views_made_total {}\n", lookback_views_made.load());
   return out;
 }
 

@@ -38,7 +38,8 @@ struct Metrics {
   Histogram inbox_commit_seconds, commit_seconds, derive_seconds;
   std::atomic<uint64_t> inbox_backlog{0};  // requests acknowledged, not yet folded (a gauge)
   std::atomic<uint64_t> people_derived{0}, conversions_restated{0};
-  std::atomic<uint64_t> answers_reused{0};  // queries answered from AnswerCache
+  std::atomic<uint64_t> answers_reused{0};       // queries answered from AnswerCache
+  std::atomic<uint64_t> lookback_views_made{0};  // Api::AggregatesFor
 
   void Response(Route route, unsigned status, double seconds);
   std::string Prometheus() const;

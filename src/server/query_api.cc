@@ -61,10 +61,82 @@ Result<query::GroupBy> GroupByOf(const Params& params, query::GroupBy otherwise)
   return *g;
 }
 
+// lookback_days, when given: a whole number of days from 1 to 365.
+Result<std::optional<int64_t>> LookbackDaysOf(const Params& params) {
+  const std::string_view text = Param(params, "lookback_days");
+  if (text.empty()) return std::optional<int64_t>();
+  int64_t days = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), days);
+  if (error != std::errc() || end != text.data() + text.size() || days < 1 || days > 365) {
+    return Status::InvalidArgument(fmt::format(
+        "lookback_days: \"{}\" is not a number of days from 1 to 365", text.substr(0, 64)));
+  }
+  return std::optional<int64_t>(days);
+}
+
 }  // namespace
 
+Result<Api::Aggregates> Api::AggregatesFor(Store& store, const Call& call, uint64_t* version) {
+  ATTRIB_ASSIGN_OR_RETURN(const std::optional<int64_t> days, LookbackDaysOf(call.params));
+  if (!days || *days * journey::kDay == options_.analysis.conversions.lookback) {
+    return Aggregates{&store, &PathsOf(call.project), nullptr};
+  }
+  std::shared_ptr<LookbackSlot> slot;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(lookbacks_.begin(), lookbacks_.end(), [&](const auto& s) {
+      return s->project == call.project && s->days == *days;
+    });
+    if (it == lookbacks_.end()) {
+      lookbacks_.push_front(std::make_shared<LookbackSlot>());
+      lookbacks_.front()->project = call.project;
+      lookbacks_.front()->days = *days;
+      if (lookbacks_.size() > kMaxLookbackViews) lookbacks_.pop_back();
+    } else {
+      lookbacks_.splice(lookbacks_.begin(), lookbacks_, it);
+    }
+    slot = lookbacks_.front();
+  }
+  std::lock_guard lock(slot->mu);
+  const auto now = std::chrono::steady_clock::now();
+  const std::shared_ptr<LookbackView>& kept = slot->view;
+  if (kept != nullptr &&
+      (kept->version == *version ||
+       now - kept->made_at < std::max<std::chrono::steady_clock::duration>(
+                                 kLookbackRemakeInterval, kLookbackRemakeShare * kept->took))) {
+    *version = std::min(*version, kept->version);
+    return Aggregates{kept->aggregates.get(), &kept->paths, kept};
+  }
+  auto view = std::make_shared<LookbackView>();
+  ATTRIB_ASSIGN_OR_RETURN(view->aggregates, store.AtLookback(*days * journey::kDay));
+  view->version = *version;
+  view->made_at = now;
+  view->took = std::chrono::steady_clock::now() - now;
+  ++metrics_.lookback_views_made;
+  slot->view = view;
+  return Aggregates{view->aggregates.get(), &view->paths, view};
+}
+
+// A person's trail; at another lookback, each conversion's touchpoints and credits are those of
+// that lookback.
+Result<std::string> Api::Journeys(Store& store, const Call& call) const {
+  const Params& p = call.params;
+  ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"user_id", "anonymous_id", "lookback_days"}));
+  const std::string_view user = Param(p, "user_id"), anonymous = Param(p, "anonymous_id");
+  if (user.empty() == anonymous.empty()) {
+    return Status::InvalidArgument("give user_id or anonymous_id (one of them)");
+  }
+  ATTRIB_ASSIGN_OR_RETURN(const std::optional<int64_t> days, LookbackDaysOf(p));
+  ATTRIB_ASSIGN_OR_RETURN(PersonJourney journey,
+                          store.ReadJourney(user.empty() ? anonymous : user, !user.empty()));
+  if (days && *days * journey::kDay != options_.analysis.conversions.lookback) {
+    query::CreditAtLookback(*days * journey::kDay, options_.analysis.heuristics, &journey);
+  }
+  return query::JourneyJson(journey).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // Seed 000's shape: [{"source":…,"medium":…,"events":…,"uniques":…,"paid_share":…}, …].
-Result<std::string> Api::Sources(Store& store, const Call& call) const {
+Result<std::string> Api::Sources(AggregateReader& store, const Call& call) const {
   const Params& p = call.params;
   ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to", "breakdown", "min_confidence"}));
   query::SourcesOptions options;
@@ -115,7 +187,7 @@ Result<std::string> Api::Sources(Store& store, const Call& call) const {
 }
 
 // /v1/attribution?interval=: the report per day, week or month.
-Result<std::string> Api::ByPeriod(Store& store, const Call& call,
+Result<std::string> Api::ByPeriod(AggregateReader& store, const Call& call,
                                   const query::AnalysisOptions& options, Model model,
                                   std::string_view interval_name) const {
   Interval interval = Interval::kNone;
@@ -148,9 +220,10 @@ Result<std::string> Api::ByPeriod(Store& store, const Call& call,
 
 // The most common paths of groups: {"journeys","conversions","revenue","distinct_paths",
 // "paths":[{"steps":[…],"journeys","conversions","revenue","conversion_rate"},…]}.
-Result<std::string> Api::Paths(Store& store, query::PathIndex& index, const Call& call) const {
+Result<std::string> Api::Paths(Store& store, const Call& call, uint64_t* version) {
   const Params& p = call.params;
-  ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"by", "from", "to", "conversion", "limit"}));
+  ATTRIB_RETURN_IF_ERROR(
+      CheckParams(p, {"by", "from", "to", "conversion", "limit", "lookback_days"}));
   query::PathsOptions options;
   ATTRIB_ASSIGN_OR_RETURN(options.by, GroupByOf(p, options.by));
   ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
@@ -165,8 +238,10 @@ Result<std::string> Api::Paths(Store& store, query::PathIndex& index, const Call
     }
     options.limit = limit;
   }
+  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, call, version));
   ATTRIB_ASSIGN_OR_RETURN(query::PathsResult result,
-                          query::StorePaths(store, options, options_.analysis.conversions, &index));
+                          query::StorePaths(*aggregates.reader, options,
+                                            options_.analysis.conversions, aggregates.paths));
   const auto rate = [](const query::PathRow& r) {
     return r.journeys == 0 ? 0.0
                            : static_cast<double>(r.conversions) / static_cast<double>(r.journeys);
@@ -196,21 +271,11 @@ Result<std::string> Api::Paths(Store& store, query::PathIndex& index, const Call
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const Call& call) const {
+Result<std::string> Api::RunQuery(Store& store, const Call& call, uint64_t* version) {
   const Params& p = call.params;
-  if (call.path == "/v1/journeys") {
-    ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"user_id", "anonymous_id"}));
-    const std::string_view user = Param(p, "user_id"), anonymous = Param(p, "anonymous_id");
-    if (user.empty() == anonymous.empty()) {
-      return Status::InvalidArgument("give user_id or anonymous_id (one of them)");
-    }
-    ATTRIB_ASSIGN_OR_RETURN(PersonJourney journey,
-                            store.ReadJourney(user.empty() ? anonymous : user, !user.empty()));
-    return query::JourneyJson(journey).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace);
-  }
+  if (call.path == "/v1/journeys") return Journeys(store, call);
   if (call.path == "/v1/sources") return Sources(store, call);
-  if (call.path == "/v1/paths") return Paths(store, paths, call);
+  if (call.path == "/v1/paths") return Paths(store, call, version);
   if (call.path == "/v1/stats") {
     ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to", "conversion"}));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
@@ -263,8 +328,9 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
   }
   const bool compare = call.path == "/v1/attribution/compare";
   ATTRIB_RETURN_IF_ERROR(
-      compare ? CheckParams(p, {"from", "to", "by", "conversion", "order"})
-              : CheckParams(p, {"model", "from", "to", "by", "conversion", "order", "interval"}));
+      compare ? CheckParams(p, {"from", "to", "by", "conversion", "order", "lookback_days"})
+              : CheckParams(p, {"model", "from", "to", "by", "conversion", "order", "interval",
+                                "lookback_days"}));
   query::AnalysisOptions options = options_.analysis;
   ATTRIB_ASSIGN_OR_RETURN(options.group_by, GroupByOf(p, options.group_by));
   ATTRIB_ASSIGN_OR_RETURN(options.from, TimeOf(p, "from"));
@@ -290,12 +356,13 @@ Result<std::string> Api::RunQuery(Store& store, query::PathIndex& paths, const C
     }
     model = *parsed;
   }
+  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, call, version));
   if (const std::string_view i = Param(p, "interval"); !i.empty()) {
-    return ByPeriod(store, call, options, model, i);
+    return ByPeriod(*aggregates.reader, call, options, model, i);
   }
   options.data_driven = compare || IsDataDriven(model);
   ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result,
-                          query::AnalyzeStore(store, options, &paths));
+                          query::AnalyzeStore(*aggregates.reader, options, aggregates.paths));
   std::vector<Model> models;
   if (compare) {
     const bool learnt = result.data_driven.error.empty();

@@ -89,7 +89,8 @@ class PeriodSums {
   size_t last_ = 0;              // the place of the last period asked for
 };
 
-// A window's sums from the kept aggregates, as the statements below sum the stored rows.
+}  // namespace
+
 AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
                         int64_t to) {
   AggregateResult result;
@@ -128,8 +129,6 @@ AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int
   return result;
 }
 
-}  // namespace
-
 Result<int64_t> SqliteStore::ProjectStamp() {
   Stmt& stamp = st_->read_paths_stamp;
   ATTRIB_ASSIGN_OR_RETURN(bool found, stamp.Bind(1, project_).Step());
@@ -139,11 +138,12 @@ Result<int64_t> SqliteStore::ProjectStamp() {
   return value;
 }
 
-Status SqliteStore::KeepAggregates(int64_t stamp) {
+Result<std::unique_ptr<KeptAggregates>> SqliteStore::ReadKept(
+    int64_t stamp, bool with_credits, std::vector<std::pair<int, uint32_t>>* group_places) {
   auto kept = std::make_unique<KeptAggregates>();
   kept->stamp = stamp;
-  // Group id → its dimension and place there.
-  std::vector<std::pair<int, uint32_t>> place;
+  std::vector<std::pair<int, uint32_t>>& place = *group_places;
+  place.clear();
   Stmt& groups = st_->read_all_groups;
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, groups.Step());
@@ -176,19 +176,21 @@ Status SqliteStore::KeepAggregates(int64_t stamp) {
         static_cast<int32_t>(reach.Int(1)), static_cast<int32_t>(reach.Int(2)),
         static_cast<int32_t>(reach.Int(3)), reach.Int(4), reach.Int(5), reach.Int(6)});
   }
-  Stmt& credits = st_->read_all_credits;
-  credits.Bind(1, project_);
-  for (;;) {
-    ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
-    if (!row) break;
-    KeptAggregates::Group* g = group(credits.Int(0));
-    if (g == nullptr) continue;
-    KeptAggregates::Credits& c = g->credits.emplace_back();
-    c.kind = credits.Int(1);
-    c.day = static_cast<int32_t>(credits.Int(2));
-    for (int m = 0; m < kHeuristicModelCount; ++m) {
-      c.credit[m] = credits.Int(3 + m);
-      c.revenue[m] = credits.Int(3 + kHeuristicModelCount + m);
+  if (with_credits) {
+    Stmt& credits = st_->read_all_credits;
+    credits.Bind(1, project_);
+    for (;;) {
+      ATTRIB_ASSIGN_OR_RETURN(bool row, credits.Step());
+      if (!row) break;
+      KeptAggregates::Group* g = group(credits.Int(0));
+      if (g == nullptr) continue;
+      KeptAggregates::Credits& c = g->credits.emplace_back();
+      c.kind = credits.Int(1);
+      c.day = static_cast<int32_t>(credits.Int(2));
+      for (int m = 0; m < kHeuristicModelCount; ++m) {
+        c.credit[m] = credits.Int(3 + m);
+        c.revenue[m] = credits.Int(3 + kHeuristicModelCount + m);
+      }
     }
   }
   Stmt& totals = st_->read_all_totals;
@@ -200,8 +202,7 @@ Status SqliteStore::KeepAggregates(int64_t stamp) {
         KeptAggregates::Totals{totals.Int(0), static_cast<int32_t>(totals.Int(1)),
                                std::string(totals.Text(2)), totals.Int(3), totals.Int(4)});
   }
-  kept_ = std::move(kept);
-  return Status::Ok();
+  return kept;
 }
 
 Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
@@ -223,7 +224,9 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
     const Micros now = clock_.Now();
     if (!kept_at_ || now - *kept_at_ >= std::max(kKeepInterval, kKeepShare * keeping_took_)) {
       kept_at_ = now;
-      if (!KeepAggregates(now_stamp).ok()) kept_.reset();  // the tables below say what failed
+      std::vector<std::pair<int, uint32_t>> place;
+      Result<std::unique_ptr<KeptAggregates>> kept = ReadKept(now_stamp, true, &place);
+      kept_ = kept.ok() ? std::move(*kept) : nullptr;  // else the tables below say what failed
       keeping_took_ = clock_.Now() - now;
     }
   }

@@ -134,45 +134,53 @@ Status SqliteStore::OpenProject() {
   return tx.Commit();
 }
 
-Status SqliteStore::LoadClasses() {
-  class_ids_ = U64Map<uint32_t>();
-  group_ids_ = FlatStringMap<uint32_t>();
-  rules_versions_ = FlatStringMap<int64_t>();
-  channels_.assign(1, TouchChannel{});
-  groups_.assign(1, storage::GroupIds{});
-  ATTRIB_ASSIGN_OR_RETURN(Stmt groups, db_.Prepare("SELECT group_id, dim, value FROM groups"));
+Result<ClassTables> ReadClasses(Db& db) {
+  ClassTables t;
+  t.channels.assign(1, TouchChannel{});
+  t.groups.assign(1, storage::GroupIds{});
+  ATTRIB_ASSIGN_OR_RETURN(Stmt groups, db.Prepare("SELECT group_id, dim, value FROM groups"));
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, groups.Step());
     if (!row) break;
-    group_ids_[fmt::format("{}\x1f{}", groups.Text(1), groups.Text(2))] =
+    t.group_ids[fmt::format("{}\x1f{}", groups.Text(1), groups.Text(2))] =
         static_cast<uint32_t>(groups.Int(0));
   }
   ATTRIB_ASSIGN_OR_RETURN(
       Stmt classes,
-      db_.Prepare("SELECT class_id, source, medium, campaign, term, content, rule_id, channel, "
-                  "confidence, campaign_signal, hash FROM classes ORDER BY class_id"));
+      db.Prepare("SELECT class_id, source, medium, campaign, term, content, rule_id, channel, "
+                 "confidence, campaign_signal, hash FROM classes ORDER BY class_id"));
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, classes.Step());
     if (!row) break;
     const auto id = static_cast<uint32_t>(classes.Int(0));
     const auto text = [&classes](int col) { return classes.Text(col); };
-    class_ids_[static_cast<uint64_t>(classes.Int(10))] = id;
+    t.class_ids[static_cast<uint64_t>(classes.Int(10))] = id;
     const std::optional<Channel> channel = ParseChannel(text(7));
-    if (channels_.size() <= id) {
-      channels_.resize(id + 1);
-      groups_.resize(id + 1);
+    if (t.channels.size() <= id) {
+      t.channels.resize(id + 1);
+      t.groups.resize(id + 1);
     }
-    channels_[id] = ChannelOf(channel.value_or(Channel::kDirect));
-    groups_[id].level = static_cast<int32_t>(ParseConfidence(text(8)).value_or(Confidence::kLow));
-    groups_[id].paid = storage::IsPaidChannel(text(7));
+    t.channels[id] = ChannelOf(channel.value_or(Channel::kDirect));
+    t.groups[id].level = static_cast<int32_t>(ParseConfidence(text(8)).value_or(Confidence::kLow));
+    t.groups[id].paid = storage::IsPaidChannel(text(7));
     const storage::ClassFields fields{text(1), text(2), text(3), text(6), text(7), text(8)};
     for (int d = 0; d < storage::kDimCount; ++d) {
       const std::string value = storage::GroupValue(static_cast<storage::GroupBy>(d), fields);
-      const uint32_t* g = group_ids_.Find(fmt::format("{}\x1f{}", storage::kDimNames[d], value));
+      const uint32_t* g = t.group_ids.Find(fmt::format("{}\x1f{}", storage::kDimNames[d], value));
       if (g == nullptr) return Status::Internal("store: a classification has no group");
-      groups_[id][d] = *g;
+      t.groups[id][d] = *g;
     }
   }
+  return t;
+}
+
+Status SqliteStore::LoadClasses() {
+  ATTRIB_ASSIGN_OR_RETURN(ClassTables t, ReadClasses(db_));
+  class_ids_ = std::move(t.class_ids);
+  group_ids_ = std::move(t.group_ids);
+  channels_ = std::move(t.channels);
+  groups_ = std::move(t.groups);
+  rules_versions_ = FlatStringMap<int64_t>();
   ATTRIB_ASSIGN_OR_RETURN(Stmt versions,
                           db_.Prepare("SELECT rules_version_id, version FROM rules_versions"));
   for (;;) {

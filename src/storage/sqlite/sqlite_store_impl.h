@@ -57,6 +57,19 @@ struct KeptAggregates {
   std::vector<Totals> totals;
 };
 
+// The stored classifications: what the models and the aggregates need of each.
+struct ClassTables {
+  U64Map<uint32_t> class_ids;             // by ClassHash
+  FlatStringMap<uint32_t> group_ids;      // "dim\x1fvalue" → group id
+  std::vector<TouchChannel> channels;     // by class id
+  std::vector<storage::GroupIds> groups;  // by class id
+};
+Result<ClassTables> ReadClasses(Db& db);
+
+// A window's sums from kept aggregates, as the store's statements sum its rows (sqlite_read.cc).
+AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
+                        int64_t to);
+
 // People's records as PersonDeriver takes them, read from their stored events.
 struct StoredRecords {
   std::vector<EventRecord> events;
@@ -85,6 +98,7 @@ class SqliteStore final : public Store {
   Result<ReclassifyCounts> Reclassify(
       const std::function<void(uint64_t, uint64_t)>& progress) override;
   Status Checkpoint() override;
+  Result<std::unique_ptr<AggregateReader>> AtLookback(Micros lookback) override;
 
  private:
   Status Migrate();
@@ -135,8 +149,10 @@ class SqliteStore final : public Store {
   Status ApplyDelta(const storage::AggregateDelta& delta);
   // projects.paths_stamp: moved on by every change to the aggregates.
   Result<int64_t> ProjectStamp();
-  // The project's aggregates as of `stamp`, every row, into kept_ (in the read snapshot).
-  Status KeepAggregates(int64_t stamp);
+  // The project's aggregates as of `stamp`, every row (in the read snapshot); credits only when
+  // `with_credits`. `place[group id]`: the group's dimension and place in it (-1: none).
+  Result<std::unique_ptr<KeptAggregates>> ReadKept(int64_t stamp, bool with_credits,
+                                                   std::vector<std::pair<int, uint32_t>>* place);
   // The journeys' paths of days [from, to) into `result`.
   Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
   void ForgetCaches();

@@ -1,0 +1,229 @@
+// Store::AtLookback: the project's aggregates with every journey taken again over another
+// lookback. Reach and the counted conversions do not depend on it, and are read as stored; each
+// person's credits and paths are made again from their stored sessions and conversions, by the
+// same code that derives them (journey::BuildCountedJourneys, CreditJourneyAllModels,
+// AggregateDelta), so at the project's own lookback the answers are the stored ones.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "storage/sqlite/sqlite_store_impl.h"
+#include "storage/sqlite/statements.h"
+
+namespace attrib::sqlite {
+namespace {
+
+// The aggregates at another lookback, in memory. Reads change nothing: safe side by side.
+class LookbackAggregates final : public AggregateReader {
+ public:
+  Result<AggregateResult> ReadAggregates(const AggregateQuery& q) override;
+  Result<PathDays> ReadPathDays(const PathDaysQuery& q) override;
+
+  KeptAggregates kept;
+  // The journeys' paths by dimension and conversion filter (storage::PathKey), then by day.
+  std::map<std::pair<int, int32_t>, std::map<int32_t, std::vector<GroupPath>>> paths;
+  std::array<std::vector<std::string>, storage::kDimCount> values;  // by group id ("": another's)
+};
+
+Result<AggregateResult> LookbackAggregates::ReadAggregates(const AggregateQuery& q) {
+  if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
+  if (q.paths && q.interval != Interval::kNone) {
+    return Status::InvalidArgument("the journeys' paths are not split by period");
+  }
+  const int64_t from = q.from_day.value_or(INT32_MIN + 1);
+  const int64_t to = q.to_day.value_or(INT32_MAX);
+  AggregateResult result = SumKept(kept, q, from, to);
+  if (!q.paths) return result;
+  // As the store reads them: rows of every filter (kAnyFilter) and of the one asked for, a
+  // path's rows of several days summed.
+  FlatStringMap<uint32_t> index;  // the path's group ids, as bytes → 1 + its place
+  std::vector<uint32_t> place_of_group(values[q.dim].size(), UINT32_MAX);
+  for (const int32_t filter :
+       {storage::kAnyFilter, q.kind ? storage::KindFilter(*q.kind) : storage::kAllKinds}) {
+    const auto days = paths.find({q.dim, filter});
+    if (days == paths.end()) continue;
+    for (auto day = days->second.lower_bound(static_cast<int32_t>(from));
+         day != days->second.end() && day->first < to; ++day) {
+      for (const GroupPath& p : day->second) {
+        const std::string_view bytes(reinterpret_cast<const char*>(p.groups.data()),
+                                     p.groups.size() * sizeof(uint32_t));
+        uint32_t& i = index[bytes];
+        if (i == 0) {
+          GroupPath& out = result.paths.emplace_back();
+          for (const uint32_t group : p.groups) {
+            uint32_t& place = place_of_group[group];
+            if (place == UINT32_MAX) {
+              place = static_cast<uint32_t>(result.path_groups.size());
+              result.path_groups.push_back(values[q.dim][group]);
+            }
+            out.groups.push_back(place);
+          }
+          i = static_cast<uint32_t>(result.paths.size());
+        }
+        GroupPath& sums = result.paths[i - 1];
+        sums.conversions += p.conversions;
+        sums.nulls += p.nulls;
+        sums.revenue += p.revenue;
+      }
+    }
+  }
+  return result;
+}
+
+Result<PathDays> LookbackAggregates::ReadPathDays(const PathDaysQuery& q) {
+  if (q.dim < 0 || q.dim >= storage::kDimCount) {
+    return Status::InvalidArgument("store: no such dimension");
+  }
+  PathDays result;
+  result.project_stamp = kept.stamp;
+  result.stamp = q.since;
+  if (q.since >= kept.stamp) return result;  // read already: nothing changes
+  result.stamp = kept.stamp;
+  const int32_t filter = q.shared ? storage::kAnyFilter
+                         : q.kind ? storage::KindFilter(*q.kind)
+                                  : storage::kAllKinds;
+  const auto days = paths.find({q.dim, filter});
+  if (days == paths.end()) return result;
+  for (const auto& [day, day_paths] : days->second) {
+    result.days.push_back(PathDays::Day{day, day_paths});
+  }
+  const std::vector<std::string>& dim_values = values[q.dim];
+  for (uint32_t id = q.known_groups; id < dim_values.size(); ++id) {
+    if (!dim_values[id].empty()) result.group_values.emplace_back(id, dim_values[id]);
+  }
+  return result;
+}
+
+// One person's sessions and counted conversions, as stored.
+struct StoredPerson {
+  int64_t person = 0;
+  std::vector<sessionize::Session> sessions;  // by start
+  std::vector<journey::Conversion> counted;   // by time; ref: index into currencies
+  std::vector<std::string> currencies;
+  std::vector<Micros> last_of_kind;  // by conversion kind (storage::kNoTime: none)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AggregateReader>> SqliteStore::AtLookback(Micros lookback) {
+  PersonOptions person = options_.settings.person;
+  person.conversions.lookback = lookback;
+  if (lookback < journey::kDay || lookback > 365 * journey::kDay || lookback % journey::kDay != 0) {
+    return Status::InvalidArgument("store: a lookback is a whole number of days from 1 to 365");
+  }
+  const std::vector<std::string>& events = person.conversions.events;
+  ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
+  ATTRIB_ASSIGN_OR_RETURN(const int64_t stamp, ProjectStamp());
+  ATTRIB_ASSIGN_OR_RETURN(const ClassTables classes, ReadClasses(db_));
+  auto view = std::make_unique<LookbackAggregates>();
+  std::vector<std::pair<int, uint32_t>> place;  // group id → dimension, place in it
+  {
+    ATTRIB_ASSIGN_OR_RETURN(std::unique_ptr<KeptAggregates> kept, ReadKept(stamp, false, &place));
+    view->kept = std::move(*kept);
+  }
+  // Stamps only grow, and 0 is "never read" to a path index.
+  view->kept.stamp = std::max<int64_t>(stamp, 1);
+  for (uint32_t id = 0; id < place.size(); ++id) {
+    const auto [dim, at] = place[id];
+    if (dim < 0) continue;
+    std::vector<std::string>& values = view->values[dim];
+    if (values.size() <= id) values.resize(id + 1);
+    values[id] = view->kept.dims[dim][at].value;
+  }
+
+  // Every person's sessions and conversions, both in person order.
+  storage::AggregateDelta delta(classes.groups);
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt sessions, db_.Prepare("SELECT person, start, class_id FROM sessions WHERE project_id = "
+                                 "? ORDER BY person, seq"));
+  ATTRIB_ASSIGN_OR_RETURN(
+      Stmt conversions,
+      db_.Prepare("SELECT person, at, kind, revenue, currency, last_of_kind_at FROM conversions "
+                  "WHERE project_id = ? ORDER BY person, at, event_key"));
+  sessions.Bind(1, project_);
+  conversions.Bind(1, project_);
+  ATTRIB_ASSIGN_OR_RETURN(bool more_sessions, sessions.Step());
+  ATTRIB_ASSIGN_OR_RETURN(bool more_conversions, conversions.Step());
+  StoredPerson p;
+  std::vector<storage::TouchTerm> touches;
+  std::vector<Touchpoint> touchpoints;
+  std::vector<double> credits;
+  while (more_sessions || more_conversions) {
+    p.person = std::min(more_sessions ? sessions.Int(0) : INT64_MAX,
+                        more_conversions ? conversions.Int(0) : INT64_MAX);
+    p.sessions.clear();
+    p.counted.clear();
+    p.currencies.clear();
+    p.last_of_kind.assign(events.size(), storage::kNoTime);
+    while (more_sessions && sessions.Int(0) == p.person) {
+      const int64_t class_id = sessions.Int(2);
+      if (class_id < 0 || static_cast<size_t>(class_id) >= classes.groups.size()) {
+        return Status::Internal("store: a session names a missing classification");
+      }
+      p.sessions.push_back(
+          sessionize::Session{.start = sessions.Int(1), .touch = static_cast<uint32_t>(class_id)});
+      ATTRIB_ASSIGN_OR_RETURN(more_sessions, sessions.Step());
+    }
+    while (more_conversions && conversions.Int(0) == p.person) {
+      const std::string_view event = conversions.Text(2);
+      const auto kind =
+          static_cast<uint32_t>(std::find(events.begin(), events.end(), event) - events.begin());
+      if (kind == events.size()) {
+        return Status::Internal(
+            fmt::format("store: conversion event \"{}\" is not configured", event));
+      }
+      p.counted.push_back(journey::Conversion{.at = conversions.Int(1),
+                                              .kind = kind,
+                                              .revenue = conversions.Double(3),
+                                              .ref = p.currencies.size()});
+      p.currencies.emplace_back(conversions.Text(4));
+      p.last_of_kind[kind] = std::max(p.last_of_kind[kind], conversions.Int(5));
+      ATTRIB_ASSIGN_OR_RETURN(more_conversions, conversions.Step());
+    }
+    if (p.sessions.empty()) continue;  // a conversion before any activity: no journey
+    journey::BuildCountedJourneys(
+        p.sessions, p.counted, std::nullopt, person.conversions, [&](const journey::Journey& j) {
+          if (j.conversion == nullptr) return;
+          const size_t n = j.sessions.size();
+          touchpoints.resize(n);
+          for (size_t i = 0; i < n; ++i) {
+            const TouchChannel& t = classes.channels[j.sessions[i].touch];
+            touchpoints[i] = Touchpoint{t.channel, t.direct, j.sessions[i].start};
+          }
+          credits.resize(n * kHeuristicModelCount);
+          std::span<double> spans[kHeuristicModelCount];
+          for (int m = 0; m < kHeuristicModelCount; ++m) {
+            spans[m] = std::span(credits.data() + m * n, n);
+          }
+          CreditJourneyAllModels(touchpoints, j.conversion->at, person.heuristics, spans);
+          touches.resize(n);
+          for (size_t i = 0; i < n; ++i) {
+            touches[i].class_id = j.sessions[i].touch;
+            for (int m = 0; m < kHeuristicModelCount; ++m) touches[i].credit[m] = spans[m][i];
+          }
+          const journey::Conversion& c = *j.conversion;
+          delta.AddConversion(c.kind, c.at, c.revenue, p.currencies[c.ref], touches, +1);
+        });
+    delta.AddPaths(p.sessions, p.counted, p.last_of_kind, person.conversions, +1);
+  }
+
+  // The credits into their groups (totals and reach are the stored ones), the paths by day.
+  for (const auto& [key, sums] : delta.credits) {
+    if (key.group >= place.size() || place[key.group].first < 0) continue;
+    const auto [dim, at] = place[key.group];
+    view->kept.dims[dim][at].credits.push_back(
+        KeptAggregates::Credits{key.kind, key.day, sums.credit, sums.revenue});
+  }
+  delta.paths.ForEach([&](std::string_view key, const storage::PathSums& sums) {
+    const storage::PathKey k = storage::ParsePathKey(key);
+    GroupPath path{std::vector<uint32_t>(k.groups.size() / sizeof(uint32_t)),
+                   static_cast<uint64_t>(sums.conversions), static_cast<uint64_t>(sums.nulls),
+                   sums.revenue};
+    std::memcpy(path.groups.data(), k.groups.data(), k.groups.size());
+    view->paths[{k.dim, k.filter}][k.day].push_back(std::move(path));
+  });
+  return std::unique_ptr<AggregateReader>(std::move(view));
+}
+
+}  // namespace attrib::sqlite
