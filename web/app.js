@@ -58,6 +58,7 @@ function filters() {
     conversion: $('conversion').value,
     model: $('model').value,
     min_confidence: $('confidence').value,
+    lookback_days: $('lookback').value,  // '': the project's own
   };
 }
 const windowOf = (f) => ({ from: f.from, to: f.to });
@@ -189,12 +190,14 @@ function periodsBetween(first, last, interval) {
   return out;
 }
 
+const days = (n) => (n === 1 ? '1 day' : `${n} days`);
+
 // --- Views -----------------------------------------------------------------------------------
 
 const VIEWS = {
   async overview(f) {
     const w = windowOf(f);
-    const credit = { ...w, model: f.model, conversion: f.conversion };
+    const credit = { ...w, model: f.model, conversion: f.conversion, lookback_days: f.lookback_days };
     const [stats, channels, sourceMedia, byChannel, bySourceMedium] = await Promise.all([
       api('/v1/stats', { ...w, conversion: f.conversion }),
       api('/v1/sources', { ...w, breakdown: 'channel', min_confidence: f.min_confidence }),
@@ -250,7 +253,7 @@ const VIEWS = {
       try {
         rows = await api('/v1/attribution', {
           ...windowOf(f), by: 'channel', model: creditModel(f.model), conversion: f.conversion,
-          interval,
+          lookback_days: f.lookback_days, interval,
         });
         break;
       } catch (e) {
@@ -300,7 +303,8 @@ const VIEWS = {
   async paths(f) {
     const by = $('paths-by').value;
     const result = await api('/v1/paths', {
-      ...windowOf(f), by, conversion: f.conversion, limit: $('paths-limit').value,
+      ...windowOf(f), by, conversion: f.conversion, lookback_days: f.lookback_days,
+      limit: $('paths-limit').value,
     });
     const shownConversions = result.paths.reduce((sum, p) => sum + p.conversions, 0);
     $('paths-summary').textContent = result.journeys === 0 ? 'No journeys in this window.'
@@ -355,7 +359,10 @@ const VIEWS = {
     const w = windowOf(f);
     const [sources, credits] = await Promise.all([
       api('/v1/sources', { ...w, breakdown: 'source_medium', min_confidence: f.min_confidence }),
-      api('/v1/attribution', { ...w, by: 'source_medium', model: f.model, conversion: f.conversion }),
+      api('/v1/attribution', {
+        ...w, by: 'source_medium', model: f.model, conversion: f.conversion,
+        lookback_days: f.lookback_days,
+      }),
     ]);
     const rows = credits.filter((c) => c.source === 'facebook').map((c) => {
       const s = sources.find((x) => x.source === c.source && x.medium === c.medium);
@@ -387,7 +394,7 @@ const VIEWS = {
 
   async models(f) {
     const rows = await api('/v1/attribution/compare', {
-      ...windowOf(f), by: 'channel', conversion: f.conversion,
+      ...windowOf(f), by: 'channel', conversion: f.conversion, lookback_days: f.lookback_days,
     });
     const models = [...new Set(rows.map((r) => r.model))];
     const byChannel = new Map();
@@ -422,7 +429,10 @@ const VIEWS = {
   async rules(f) {
     const [audit, credits] = await Promise.all([
       api('/v1/rules', windowOf(f)),
-      api('/v1/attribution', { ...windowOf(f), by: 'rule', model: f.model, conversion: f.conversion }),
+      api('/v1/attribution', {
+        ...windowOf(f), by: 'rule', model: f.model, conversion: f.conversion,
+        lookback_days: f.lookback_days,
+      }),
     ]);
     const conversions = new Map(credits.map((c) => [c.rule, c.conversions]));
     const rows = audit.rules.filter((r) => r.sessions > 0).map((r) => ({
@@ -451,7 +461,9 @@ const VIEWS = {
     }
     let journey;
     try {
-      journey = await api('/v1/journeys', { [$('person-kind').value]: id });
+      journey = await api('/v1/journeys', {
+        [$('person-kind').value]: id, lookback_days: f.lookback_days,
+      });
     } catch (e) {
       if (e.status !== 404) throw e;
       out.textContent = 'No person with this id in the project.';
@@ -499,6 +511,11 @@ const VIEWS = {
 async function load() {
   const mine = ++generation;
   $('confidence-note').hidden = $('confidence').value === '';
+  const lookback = $('lookback');
+  $('lookback-note').textContent = lookback.value === ''
+    ? `Journeys reach back ${days(state.lookbackDays)} before a conversion, as the project derives them.`
+    : `Credits and paths as if journeys reached back ${days(Number(lookback.value))} (the project ` +
+      `derives with ${days(state.lookbackDays)}); sessions, visitors and totals do not depend on it.`;
   const status = $('status');
   status.className = 'status';
   status.textContent = 'Loading…';
@@ -531,8 +548,11 @@ async function start() {
   const conversion = $('conversion');
   conversion.replaceChildren(new Option('All conversions', ''),
                              ...stats.conversion_events.map((e) => new Option(e, e)));
-  const days = stats.lookback_days === 1 ? '1 day' : `${stats.lookback_days} days`;
-  $('lookback').textContent = `Journeys reach back ${days} before a conversion.`;
+  // The project's lookback first (''), then others a marketer compares it with.
+  state.lookbackDays = stats.lookback_days;
+  const others = [1, 7, 14, 30, 60, 90].filter((d) => d !== stats.lookback_days);
+  $('lookback').replaceChildren(new Option(`${days(stats.lookback_days)} (the project's)`, ''),
+                                ...others.map((d) => new Option(days(d), String(d))));
   const view = window.location.hash.slice(1);
   show(VIEWS[view] ? view : 'overview');
 }

@@ -279,6 +279,47 @@ test("person: the audit trail from each visit's rule to its credit", async () =>
   assert.ok(journey.conversions.length >= 1);
 });
 
+test("lookback: another lookback's credits, paths and trails are the API's at it", async () => {
+  // Still on the person found above; the project's lookback is the first choice.
+  const user = await page.inputValue("#person-id");
+  const { lookback_days: own } = await api("/v1/stats");
+  assert.equal(await page.inputValue("#lookback"), "");
+  assert.match(await page.textContent("#lookback-note"), new RegExp(`${own} days`));
+  await page.selectOption("#lookback", "7");
+  await waitLoaded();
+  assert.match(await page.textContent("#lookback-note"), /reached back 7 days/);
+  const journey = await api("/v1/journeys", { user_id: user, lookback_days: 7 });
+  const credits = await page.$$eval('#person-result td[data-column="credit"]', (tds) =>
+    tds.map((td) => Number(td.dataset.value)));
+  assert.deepEqual(credits, journey.conversions.flatMap((c) =>
+    c.touchpoints.map((t) => t.credits.last_non_direct)));
+
+  await showView("models");
+  const [week, month] = await Promise.all([
+    api("/v1/attribution/compare", { by: "channel", lookback_days: 7 }),
+    api("/v1/attribution/compare", { by: "channel" }),
+  ]);
+  const rows = await tableRows("#table-models");
+  let moved = 0;
+  for (const r of week) {
+    const row = rows.find((x) => x.channel === r.channel);
+    assert.equal(row[r.model], r.conversions, `${r.model} ${r.channel}`);
+    const before = month.find((m) => m.model === r.model && m.channel === r.channel);
+    moved += Math.abs(r.conversions - (before?.conversions ?? 0)) > 1e-9;
+  }
+  assert.ok(moved > 5, "a week's lookback moves credit between channels");
+  await page.screenshot({ path: join(artifacts, "models-lookback-7-days.png"), fullPage: true });
+
+  await showView("paths");
+  const paths = await api("/v1/paths", { by: "channel", limit: 20, lookback_days: 7 });
+  const shown = await tableRows("#table-paths");
+  assert.deepEqual(shown.map((r) => r.path), paths.paths.map((p) => p.steps.join(" → ")));
+  assert.deepEqual(shown.map((r) => r.journeys), paths.paths.map((p) => p.journeys));
+
+  await page.selectOption("#lookback", "");
+  await waitLoaded();
+});
+
 test("a phone's width: the page fits, wide tables scroll inside their cards", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const view of ["overview", "trend", "paths", "models"]) {
