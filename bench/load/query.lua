@@ -1,10 +1,12 @@
 -- wrk script: GET /v1/ENDPOINT (attribution, attribution/compare, sources, stats, paths) with the
 -- read key, over the demo month (October 2026): half of the queries the whole month, half a
 -- random window of days; a random dimension; a quarter for one conversion event. As
--- bench/store_query_bench.cc, but over HTTP. INTERVAL=day|week|month splits attribution by it.
+-- bench/store_query_bench.cc, but over HTTP. INTERVAL=day|week|month splits attribution by it;
+-- LOOKBACK=N asks attribution, compare and paths at a lookback of N days.
 local read_key = os.getenv("READ_KEY") or error("set READ_KEY")
 local endpoint = os.getenv("ENDPOINT") or "attribution"
 local interval = os.getenv("INTERVAL") or ""
+local lookback = os.getenv("LOOKBACK") or ""
 local dims = { "channel", "source", "medium", "source_medium", "campaign", "rule", "confidence" }
 local breakdowns = { "source", "medium", "source_medium", "channel", "campaign", "rule" }
 local models = { "first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "u_shaped" }
@@ -31,6 +33,7 @@ function request()
   if endpoint == "attribution" or endpoint == "attribution/compare" or endpoint == "paths" then
     params[#params + 1] = "by=" .. dims[math.random(#dims)]
     if math.random(4) == 1 then params[#params + 1] = "conversion=Order%20Completed" end
+    if lookback ~= "" then params[#params + 1] = "lookback_days=" .. lookback end
   end
   if endpoint == "attribution" then params[#params + 1] = "model=" .. models[math.random(#models)] end
   if endpoint == "attribution" and interval ~= "" then params[#params + 1] = "interval=" .. interval end

@@ -103,18 +103,23 @@ if [ -n "$store" ]; then
   read_key=$("$attrib" project keys "${PROJECT:-default}" --db "$store" --format json 2>/dev/null |
     grep -o '"read_key": "[^"]*"' | cut -d'"' -f4)
   serve "$store"
-  # ENDPOINT[:INTERVAL]
-  for query in attribution sources stats attribution/compare paths attribution:day; do
+  # ENDPOINT[:INTERVAL][@LOOKBACK]
+  for query in attribution sources stats attribution/compare paths attribution:day \
+    attribution@7 attribution/compare@7; do
+    lookback=
+    [[ $query == *@* ]] && lookback=${query#*@}
+    query=${query%@*}
     endpoint=${query%%:*}
     interval=${query#"$endpoint"}
     interval=${interval#:}
+    export LOOKBACK=$lookback
     # A warm-up first, as a server that has been up: the page cache, and the paths the
     # data-driven models keep in memory.
     READ_KEY=$read_key ENDPOINT=$endpoint INTERVAL=$interval wrk -t2 -c2 \
       -d"$((seconds / 3 + 1))s" -s "$here/query.lua" "$url" >/dev/null
     READ_KEY=$read_key ENDPOINT=$endpoint INTERVAL=$interval wrk -t2 -c2 -d"${seconds}s" \
       --latency -s "$here/query.lua" "$url" >"$work/wrk.txt"
-    echo "/v1/$endpoint${interval:+?interval=$interval}: $(summary "$work/wrk.txt")"
+    echo "/v1/$endpoint${interval:+?interval=$interval}${lookback:+?lookback_days=$lookback}: $(summary "$work/wrk.txt")"
   done
   stop
 fi

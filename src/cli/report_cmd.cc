@@ -33,6 +33,7 @@ struct ReportArgs {
   std::string format = "table";
   int threads = -1;  // -1: from the configuration
   int order = 0;     // of the Markov chain; 0: from the configuration
+  int lookback_days = 0;  // 0: from the configuration
   bool compare = false;
 };
 
@@ -198,6 +199,10 @@ int Run(const ReportArgs& args) {
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.threads = threads;
   if (args.order != 0) options.markov.order = args.order;
+  // A store's credits are of the configuration's lookback (it is opened with it); another is
+  // made from its sessions and conversions (Store::AtLookback).
+  const Micros lookback =
+      args.lookback_days != 0 ? args.lookback_days * journey::kDay : options.conversions.lookback;
   const Model model = args.compare ? Model::kLinear : *ParseModel(args.model);
   options.data_driven = args.compare || IsDataDriven(model);
   for (const auto& [text, slot, name] :
@@ -226,13 +231,23 @@ int Run(const ReportArgs& args) {
       PrintError(store.status());
       return 1;
     }
-    result = query::AnalyzeStore(**store, options);
+    std::unique_ptr<AggregateReader> view;
+    if (lookback != options.conversions.lookback) {
+      Result<std::unique_ptr<AggregateReader>> made = (*store)->AtLookback(lookback);
+      if (!made.ok()) {
+        PrintError(made.status());
+        return 1;
+      }
+      view = std::move(made).value();
+    }
+    result = query::AnalyzeStore(view ? *view : static_cast<AggregateReader&>(**store), options);
     if (!result.ok()) {
       PrintError(result.status());
       return 2;
     }
     PrintStoreSummary(*result);
   } else {
+    options.conversions.lookback = lookback;
     BlockReader reader(args.inputs);
     if (Status s = reader.CheckInputs(); !s.ok()) {
       PrintError(s);
@@ -322,6 +337,10 @@ void AddCommand(CLI::App* app, int* exit_code, bool compare) {
       ->check(CLI::Range(1, kMaxMarkovOrder));
   cmd->add_option("--conversion", args->conversions,
                   "Only these conversion events (default: conversions.events)");
+  cmd->add_option("--lookback-days", args->lookback_days,
+                  "A conversion's journey is the sessions this many days before it (default: "
+                  "conversions.lookback_days, 30)")
+      ->check(CLI::Range(1, 365));
   cmd->add_option("--config", args->config, "Configuration file (TOML; see `attrib config`)");
   cmd->add_option("--rules", args->rules, "Extra classifier rules file (repeatable)");
   cmd->add_option("--threads", args->threads, "Worker threads (0: one per core)")

@@ -67,6 +67,13 @@ same_reports "from a day on" --from 2026-10-16
 same_reports "one conversion event" --conversion "Order Completed" --by source
 same_reports "signups in a window" --conversion "Signed Up" --to 2026-10-20
 same_reports "a second-order chain" --order 2 --by source
+# Another lookback than the store's: its credits made again from the stored sessions.
+same_reports "a week's lookback" --lookback-days 7
+same_reports "a week's lookback, by source in a window" --lookback-days 7 --by source --from 2026-10-12
+same_reports "90 days' lookback, signups" --lookback-days 90 --conversion "Signed Up"
+"$attrib" compare --db "$work/one.db" --format csv --lookback-days 1 2>/dev/null >"$work/c.csv"
+"$attrib" compare --db "$work/one.db" --format csv 2>/dev/null >"$work/d.csv"
+check "a day's lookback credits otherwise than the store's" test "$(cmp -s "$work/c.csv" "$work/d.csv"; echo $?)" = 1
 check "the data-driven models credited" grep -q '^markov,.*,[1-9][0-9]*\.[0-9]*,' "$work/b.csv"
 check "the csv compared has rows" test "$(wc -l <"$work/b.csv")" -gt 5
 run report --db "$work/one.db" --model linear
