@@ -31,8 +31,8 @@ struct ReportArgs {
   std::vector<std::string> conversions;
   std::vector<std::string> rules;
   std::string format = "table";
-  int threads = -1;  // -1: from the configuration
-  int order = 0;     // of the Markov chain; 0: from the configuration
+  int threads = -1;       // -1: from the configuration
+  int order = 0;          // of the Markov chain; 0: from the configuration
   int lookback_days = 0;  // 0: from the configuration
   bool compare = false;
 };
