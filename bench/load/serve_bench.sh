@@ -119,7 +119,8 @@ if [ -n "$store" ]; then
       -d"$((seconds / 3 + 1))s" -s "$here/query.lua" "$url" >/dev/null
     READ_KEY=$read_key ENDPOINT=$endpoint INTERVAL=$interval wrk -t2 -c2 -d"${seconds}s" \
       --latency -s "$here/query.lua" "$url" >"$work/wrk.txt"
-    echo "/v1/$endpoint${interval:+?interval=$interval}${lookback:+?lookback_days=$lookback}: $(summary "$work/wrk.txt")"
+    params=${interval:+&interval=$interval}${lookback:+&lookback_days=$lookback}
+    echo "/v1/$endpoint${params:+?${params#&}}: $(summary "$work/wrk.txt")"
   done
   stop
 fi

@@ -55,6 +55,24 @@ size_t MarkDuplicates(std::span<const T> items, std::vector<uint8_t>* dup,
 
 }  // namespace
 
+void CreditSessions(std::span<const sessionize::Session> sessions,
+                    std::span<const TouchChannel> touch, Micros converted_at,
+                    const HeuristicOptions& options, std::vector<Touchpoint>* touchpoints,
+                    std::vector<double>* credits) {
+  const size_t n = sessions.size();
+  touchpoints->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const TouchChannel& t = touch[sessions[i].touch];
+    (*touchpoints)[i] = Touchpoint{t.channel, t.direct, sessions[i].start};
+  }
+  credits->resize(n * kHeuristicModelCount);
+  std::span<double> spans[kHeuristicModelCount];
+  for (int m = 0; m < kHeuristicModelCount; ++m) {
+    spans[m] = std::span(credits->data() + m * n, n);
+  }
+  CreditJourneyAllModels(*touchpoints, converted_at, options, spans);
+}
+
 PersonDeriver::PersonDeriver(const PersonOptions& options,
                              std::span<const journey::Counting> counting_by_kind,
                              std::span<const TouchChannel> touch, uint32_t no_url_touch)
@@ -107,20 +125,9 @@ size_t PersonDeriver::Derive(std::span<EventRecord> events, std::span<Conversion
                            }
                            // Never empty: the conversion event is activity, so its own session is
                            // in the journey.
-                           const size_t n = j.sessions.size();
-                           assert(n > 0);
-                           touchpoints_.resize(n);
-                           for (size_t i = 0; i < n; ++i) {
-                             const TouchChannel& t = touch_[j.sessions[i].touch];
-                             touchpoints_[i] = Touchpoint{t.channel, t.direct, j.sessions[i].start};
-                           }
-                           credits_.resize(n * kHeuristicModelCount);
-                           std::span<double> spans[kHeuristicModelCount];
-                           for (int m = 0; m < kHeuristicModelCount; ++m) {
-                             spans[m] = std::span(credits_.data() + m * n, n);
-                           }
-                           CreditJourneyAllModels(touchpoints_, j.conversion->at,
-                                                  options_.heuristics, spans);
+                           assert(!j.sessions.empty());
+                           CreditSessions(j.sessions, touch_, j.conversion->at, options_.heuristics,
+                                          &touchpoints_, &credits_);
                            sink.OnJourney(j, credits_);
                          });
   return duplicates;

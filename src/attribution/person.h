@@ -52,6 +52,14 @@ inline TouchChannel ChannelOf(Channel c) {
   return TouchChannel{static_cast<uint32_t>(c), c == Channel::kDirect || c == Channel::kInternal};
 }
 
+// Every heuristic model's credits of one journey into `credits` (credits[m * n + i]: model m's
+// credit of session i of n), its sessions ordered by start and `touch` indexed by their touch
+// ids. `touchpoints`: scratch.
+void CreditSessions(std::span<const sessionize::Session> sessions,
+                    std::span<const TouchChannel> touch, Micros converted_at,
+                    const HeuristicOptions& options, std::vector<Touchpoint>* touchpoints,
+                    std::vector<double>* credits);
+
 struct PersonOptions {
   sessionize::SessionOptions sessions;
   journey::ConversionOptions conversions;

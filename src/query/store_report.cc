@@ -131,11 +131,13 @@ void SortByKey(std::vector<GroupRow>* rows) {
 }  // namespace
 
 void CreditAtLookback(Micros lookback, const HeuristicOptions& heuristics, PersonJourney* journey) {
-  // The sessions by start (as stored), each named by its place; the conversions by time.
+  // The sessions by start (as stored), each touching its own channel; the conversions by time.
   std::vector<sessionize::Session> sessions;
+  std::vector<TouchChannel> touch;
   for (const PersonJourney::Session& s : journey->sessions) {
     sessions.push_back(
         sessionize::Session{.start = s.start, .touch = static_cast<uint32_t>(sessions.size())});
+    touch.push_back(ChannelOf(ParseChannel(s.classification.channel).value_or(Channel::kDirect)));
   }
   std::vector<journey::Conversion> conversions;
   for (const PersonJourney::Conversion& c : journey->conversions) {
@@ -149,19 +151,7 @@ void CreditAtLookback(Micros lookback, const HeuristicOptions& heuristics, Perso
       sessions, conversions, std::nullopt, options, [&](const journey::Journey& j) {
         if (j.conversion == nullptr) return;
         const size_t n = j.sessions.size();
-        touchpoints.clear();
-        for (const sessionize::Session& s : j.sessions) {
-          const Channel channel = ParseChannel(journey->sessions[s.touch].classification.channel)
-                                      .value_or(Channel::kDirect);
-          const TouchChannel t = ChannelOf(channel);
-          touchpoints.push_back(Touchpoint{t.channel, t.direct, s.start});
-        }
-        credits.resize(n * kHeuristicModelCount);
-        std::span<double> spans[kHeuristicModelCount];
-        for (int m = 0; m < kHeuristicModelCount; ++m) {
-          spans[m] = std::span(credits.data() + m * n, n);
-        }
-        CreditJourneyAllModels(touchpoints, j.conversion->at, heuristics, spans);
+        CreditSessions(j.sessions, touch, j.conversion->at, heuristics, &touchpoints, &credits);
         std::vector<PersonJourney::Touchpoint>& out =
             journey->conversions[j.conversion->ref].touchpoints;
         out.clear();
@@ -169,7 +159,7 @@ void CreditAtLookback(Micros lookback, const HeuristicOptions& heuristics, Perso
           PersonJourney::Touchpoint& t = out.emplace_back();
           t.session_start = j.sessions[i].start;
           t.classification = journey->sessions[j.sessions[i].touch].classification;
-          for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = spans[m][i];
+          for (int m = 0; m < kHeuristicModelCount; ++m) t.credit[m] = credits[m * n + i];
         }
       });
 }

@@ -219,6 +219,7 @@ Response Api::Answer(const Call& call, Result<std::string> body) const {
     res.result(static_cast<http::status>(ErrorCodeHttpStatus(s.code())));
     res.set(http::field::content_type, "application/json");
     res.body() = ErrorJson(ErrorCodeName(s.code()), s.message());
+    if (s.code() == ErrorCode::kUnavailable) res.set(http::field::retry_after, "1");
   }
   return res;
 }
@@ -571,26 +572,28 @@ void Api::Query(std::shared_ptr<Call> call) {
                 retry_after);
   }
 
-  boost::asio::post(queries_, [this, call] {
-    // Read before the query: an answer is never kept as newer than the data it was read from.
-    const uint64_t version = writer_.store_changes(call->project);
-    std::string key = fmt::format("{}\n{}\n{}", call->project, call->path, call->csv);
-    for (const auto& [name, value] : call->params) {
-      fmt::format_to(std::back_inserter(key), "\n{}:{}{}:{}", name.size(), name, value.size(),
-                     value);
-    }
-    if (std::optional<std::string> kept = answers_.Find(key, version)) {
-      ++metrics_.answers_reused;
-      return call->respond(Answer(*call, std::move(*kept)));
-    }
-    Result<std::unique_ptr<Store>> store = TakeReader(call->project);
-    if (!store.ok()) return call->respond(Answer(*call, store.status()));
-    uint64_t answered = version;
-    Result<std::string> body = RunQuery(**store, *call, &answered);
-    GiveReader(call->project, std::move(store).value());
-    if (body.ok()) answers_.Put(key, answered, *body);
-    call->respond(Answer(*call, std::move(body)));
-  });
+  boost::asio::post(queries_, [this, call] { RunCall(call); });
+}
+
+void Api::RunCall(std::shared_ptr<Call> call) {
+  // Read before the query: an answer is never kept as newer than the data it was read from.
+  const uint64_t version = writer_.store_changes(call->project);
+  std::string key = fmt::format("{}\n{}\n{}", call->project, call->path, call->csv);
+  for (const auto& [name, value] : call->params) {
+    fmt::format_to(std::back_inserter(key), "\n{}:{}{}:{}", name.size(), name, value.size(), value);
+  }
+  if (std::optional<std::string> kept = answers_.Find(key, version)) {
+    ++metrics_.answers_reused;
+    return call->respond(Answer(*call, std::move(*kept)));
+  }
+  Result<std::unique_ptr<Store>> store = TakeReader(call->project);
+  if (!store.ok()) return call->respond(Answer(*call, store.status()));
+  Answered answered{version};
+  Result<std::string> body = RunQuery(**store, call, &answered);
+  GiveReader(call->project, std::move(store).value());
+  if (answered.parked) return;  // run again once the view it needs is made
+  if (body.ok()) answers_.Put(key, answered.version, *body);
+  call->respond(Answer(*call, std::move(body)));
 }
 
 }  // namespace attrib::server

@@ -6,6 +6,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -117,21 +118,41 @@ class Api final : public Handler {
     query::PathIndex* paths = nullptr;
     std::shared_ptr<LookbackView> view;  // keeps the view while it is read
   };
-  // The aggregates `call` asks for (its lookback_days). At another lookback than the project's
-  // the view is made on first use, and again once the store changed (at most once per
-  // kLookbackRemakeInterval, nor for more than 1 / kLookbackRemakeShare of the time: between
-  // them a view older than `*version` answers, and `*version` becomes its).
-  Result<Aggregates> AggregatesFor(Store& store, const Call& call, uint64_t* version);
+  // How a query was answered: as of which of the store's changes, or not yet (`parked`: it is
+  // run again once the view it needs is made).
+  struct Answered {
+    uint64_t version = 0;
+    bool parked = false;
+  };
+  // A view at another lookback, by project and lookback in days.
+  struct LookbackSlot {
+    std::string project;
+    int64_t days = 0;
+    std::shared_ptr<LookbackView> view;          // null until made
+    bool making = false;                         // being made, or waiting to be
+    std::vector<std::shared_ptr<Call>> waiting;  // queries parked until it is first made
+  };
 
-  // A query's answer (JSON or CSV) from a project's store (query_api.cc), as of `*version` of
-  // the store's changes (lowered when an older view of its aggregates answered).
-  Result<std::string> RunQuery(Store& store, const Call& call, uint64_t* version);
+  // Runs a query on the query pool and answers it (unless it is parked).
+  void RunCall(std::shared_ptr<Call> call);
+  // The aggregates `call` asks for (its lookback_days). At another lookback than the project's
+  // the view is made on first use, on the query pool but one at a time, while the call is
+  // parked; once the store changed it is made again in the background (at most once per
+  // kLookbackRemakeInterval, nor for more than 1 / kLookbackRemakeShare of the time) while the
+  // older view answers, and answered->version becomes its.
+  Result<Aggregates> AggregatesFor(Store& store, const std::shared_ptr<Call>& call,
+                                   Answered* answered);
+  void StartMaking(const std::shared_ptr<LookbackSlot>& slot);  // mu_ held
+  void MakeView(const std::shared_ptr<LookbackSlot>& slot);
+
+  // A query's answer (JSON or CSV) from a project's store (query_api.cc).
+  Result<std::string> RunQuery(Store& store, const std::shared_ptr<Call>& call, Answered* answered);
   Result<std::string> Journeys(Store& store, const Call& call) const;
   Result<std::string> Sources(AggregateReader& store, const Call& call) const;
-  Result<std::string> Paths(Store& store, const Call& call, uint64_t* version);
+  Result<std::string> Paths(Store& store, const std::shared_ptr<Call>& call, Answered* answered);
   Result<std::string> ByPeriod(AggregateReader& store, const Call& call,
                                const query::AnalysisOptions& options, Model model,
-                               std::string_view interval_name) const;
+                               Interval interval) const;
 
   std::unique_ptr<storage::RowBuilder> TakeBuilder();
   void GiveBuilder(std::unique_ptr<storage::RowBuilder> b);
@@ -163,15 +184,11 @@ class Api final : public Handler {
   std::vector<std::unique_ptr<storage::RowBuilder>> builders_;
   std::map<std::string, std::vector<std::unique_ptr<Store>>> readers_;
   std::map<std::string, std::unique_ptr<query::PathIndex>> paths_;
-  // Views at other lookbacks, the most recently used first, by project and lookback in days;
-  // each made under its own mutex (queries of one wait for it, others go on).
-  struct LookbackSlot {
-    std::string project;
-    int64_t days = 0;
-    std::mutex mu;
-    std::shared_ptr<LookbackView> view;  // null until made
-  };
+  // Views at other lookbacks, the most recently used first; the ones to make after the one
+  // being made (one at a time, so that the other query thread goes on answering).
   std::list<std::shared_ptr<LookbackSlot>> lookbacks_;
+  std::deque<std::shared_ptr<LookbackSlot>> to_make_;
+  bool making_ = false;
 };
 
 }  // namespace attrib::server

@@ -23,8 +23,9 @@ inline constexpr size_t kMaxPeriods = 1000;
 inline constexpr size_t kMaxPaths = 1000;
 
 // Views of projects' aggregates at other lookbacks than their own kept at once (the least
-// recently used goes): each holds a project's credits and journeys' paths.
-inline constexpr size_t kMaxLookbackViews = 4;
+// recently used goes): each holds a project's credits and journeys' paths (about 170 MB for a
+// store of 10 M events). Room for the dashboard's five choices besides the project's own.
+inline constexpr size_t kMaxLookbackViews = 6;
 // A view is made again after the store changed at most this often, and for no more than one
 // part in kLookbackRemakeShare of the time (a large project's view takes seconds).
 inline constexpr std::chrono::seconds kLookbackRemakeInterval{1};

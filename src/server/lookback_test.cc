@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <map>
+#include <thread>
+#include <tuple>
 
 #include "common/rng.h"
 #include "common/time.h"
@@ -14,6 +18,7 @@
 #include "query/report_rows.h"
 #include "query/store_report.h"
 #include "server/api.h"
+#include "server/limits.h"
 #include "server/server_fixture.h"
 #include "storage/ingest_rows.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -25,26 +30,29 @@ using namespace test_support;  // NOLINT(build/namespaces): the fixture and its 
 
 constexpr Micros kDay = journey::kDay;
 
+// The configuration's settings, with `lookback`.
+PersonOptions PersonAt(Micros lookback) {
+  const query::AnalysisOptions d;
+  PersonOptions person{d.sessions, d.conversions, d.heuristics};
+  person.conversions.lookback = lookback;
+  return person;
+}
+
 class LookbackTest : public ServerTest {
  protected:
-  // A store of its own for the project `name` derived with `lookback`.
-  std::unique_ptr<Store> OpenAt(const std::string& file, Micros lookback) {
-    const query::AnalysisOptions defaults;
+  // A store of its own (a file in the test's directory) for the project "shop", deriving with
+  // `person`.
+  std::unique_ptr<Store> OpenAt(const std::string& file, const PersonOptions& person) {
     StoreOptions so;
     so.project = "shop";
-    so.settings.person =
-        PersonOptions{defaults.sessions, defaults.conversions, defaults.heuristics};
-    so.settings.person.conversions.lookback = lookback;
+    so.settings.person = person;
     Result<std::unique_ptr<Store>> store =
         OpenSqliteStore(dir_ + "/" + file, so, *classifier_, clock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
   // Appends a /v1/batch document to `store` as the server takes it, and derives.
-  void Append(Store& store, const std::string& batch, Micros lookback) {
-    const query::AnalysisOptions d;
-    PersonOptions person{d.sessions, d.conversions, d.heuristics};
-    person.conversions.lookback = lookback;
+  void Append(Store& store, const std::string& batch, const PersonOptions& person) {
     storage::RowBuilder builder(*classifier_, person, kNow);
     const std::string padded = batch + std::string(simdjson::SIMDJSON_PADDING, ' ');
     const IngestBatch parsed =
@@ -53,6 +61,76 @@ class LookbackTest : public ServerTest {
     ASSERT_TRUE(store.Append(std::span(&parsed, 1)).ok());
     ASSERT_TRUE(store.Derive({}).ok());
   }
+  // Sends a batch to the server's project "shop" and waits until it is credited.
+  void Send(const std::string& batch, int at_least_conversions) {
+    ASSERT_EQ(Post("/v1/batch", batch, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
+    const Reply stats = GetUntil("/v1/stats", a_.read_key, [&](const Reply& x) {
+      return x.status == 200 && x.json()["conversions"].get<int>() >= at_least_conversions;
+    });
+    ASSERT_GE(stats.json()["conversions"].get<int>(), at_least_conversions) << stats.body;
+  }
+  int ViewsMade() {
+    const std::string metrics = MetricsWith({}).body;
+    const std::string line = "\nattrib_lookback_views_made_total ";
+    const size_t at = metrics.find(line);
+    return at == std::string::npos ? -1 : std::atoi(metrics.c_str() + at + line.size());
+  }
+};
+
+// Visitors who come back over three weeks, from a few channels, and buy or sign up: a week's
+// lookback leaves out much of what a month's takes in. With `repeats`, some buy again days
+// later, and some sign up and buy at the same instant.
+class Traffic {
+ public:
+  std::string Batch(int visitors, const std::string& prefix, bool repeats = false) {
+    static constexpr const char* kReferrers[] = {
+        "https://www.google.com/", "https://m.facebook.com/", "", "https://news.ycombinator.com/",
+        "https://duckduckgo.com/"};
+    std::vector<std::string> messages;
+    const auto signup = [&](const std::string& visitor, const std::string& at) {
+      messages.push_back(nlohmann::json({{"type", "track"},
+                                         {"event", "Signed Up"},
+                                         {"messageId", fmt::format("m{}", sent_++)},
+                                         {"anonymousId", visitor},
+                                         {"timestamp", at}})
+                             .dump());
+    };
+    const auto order = [&](const std::string& visitor, const std::string& at) {
+      messages.push_back(Order(fmt::format("m{}", sent_++), visitor,
+                               10 + static_cast<double>(rng_.Below(90)), at));
+    };
+    for (int v = 0; v < visitors; ++v) {
+      const std::string visitor = fmt::format("{}{}", prefix, v);
+      int day = 1 + static_cast<int>(rng_.Below(6));
+      const int visits = 1 + static_cast<int>(rng_.Below(5));
+      for (int i = 0; i < visits && day < 18; ++i, day += 1 + static_cast<int>(rng_.Below(6))) {
+        const int referrer = static_cast<int>(rng_.Below(std::size(kReferrers)));
+        messages.push_back(Page(fmt::format("m{}", sent_++), visitor,
+                                fmt::format("https://shop.example/?utm_campaign=c{}", referrer),
+                                kReferrers[referrer],
+                                fmt::format("2026-11-{:02}T{:02}:00:00Z", day, 10 + i)));
+        if (i == 1 && rng_.Chance(0.3)) {
+          signup(visitor, fmt::format("2026-11-{:02}T{:02}:30:00Z", day, 10 + i));
+        }
+        if (repeats && i >= 1 && rng_.Chance(0.3)) {  // again, in the visit's session
+          order(visitor, fmt::format("2026-11-{:02}T{:02}:10:00Z", day, 10 + i));
+          order(visitor, fmt::format("2026-11-{:02}T{:02}:20:00Z", day, 10 + i));
+        }
+      }
+      if (rng_.Chance(0.6)) {
+        const std::string at = fmt::format("2026-11-{:02}T23:00:00Z", std::min(day, 17));
+        order(visitor, at);
+        if (repeats && rng_.Chance(0.3)) signup(visitor, at);  // the same instant
+      }
+    }
+    std::string batch = R"({"batch":[)";
+    for (size_t i = 0; i < messages.size(); ++i) batch += (i ? "," : "") + messages[i];
+    return batch + "]}";
+  }
+
+ private:
+  Rng rng_{7};
+  int sent_ = 0;
 };
 
 // Every report of `a` equals `b`'s: each dimension, window and conversion filter, every model
@@ -130,59 +208,18 @@ void ExpectSameReports(AggregateReader& a, query::PathIndex& a_paths, AggregateR
 
 TEST_F(LookbackTest, AnswersAtAnotherLookbackAreThoseOfAStoreDerivedWithIt) {
   StartServer();
-  // Visitors who come back over three weeks, from a few channels, and buy or sign up: a week's
-  // lookback leaves out much of what a month's takes in.
-  const char* referrers[] = {"https://www.google.com/", "https://m.facebook.com/", "",
-                             "https://news.ycombinator.com/", "https://duckduckgo.com/"};
-  Rng rng(7);
-  int sent = 0;
-  const auto traffic = [&](int visitors, const std::string& prefix) {
-    std::vector<std::string> messages;
-    for (int v = 0; v < visitors; ++v) {
-      const std::string visitor = fmt::format("{}{}", prefix, v);
-      int day = 1 + static_cast<int>(rng.Below(6));
-      const int visits = 1 + static_cast<int>(rng.Below(5));
-      for (int i = 0; i < visits && day < 18; ++i, day += 1 + static_cast<int>(rng.Below(6))) {
-        const int referrer = static_cast<int>(rng.Below(std::size(referrers)));
-        messages.push_back(Page(fmt::format("m{}", sent++), visitor,
-                                fmt::format("https://shop.example/?utm_campaign=c{}", referrer),
-                                referrers[referrer],
-                                fmt::format("2026-11-{:02}T{:02}:00:00Z", day, 10 + i)));
-        if (i == 1 && rng.Chance(0.3)) {
-          messages.push_back(nlohmann::json({{"type", "track"},
-                                             {"event", "Signed Up"},
-                                             {"messageId", fmt::format("m{}", sent++)},
-                                             {"anonymousId", visitor},
-                                             {"timestamp", fmt::format("2026-11-{:02}T{:02}:30:00Z",
-                                                                       day, 10 + i)}})
-                                 .dump());
-        }
-      }
-      if (rng.Chance(0.6)) {
-        messages.push_back(Order(fmt::format("m{}", sent++), visitor,
-                                 10 + static_cast<double>(rng.Below(90)),
-                                 fmt::format("2026-11-{:02}T23:00:00Z", std::min(day, 17))));
-      }
-    }
-    std::string batch = R"({"batch":[)";
-    for (size_t i = 0; i < messages.size(); ++i) batch += (i ? "," : "") + messages[i];
-    return batch + "]}";
-  };
-  const std::string first = traffic(120, "v");
-  ASSERT_EQ(Post("/v1/batch", first, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
-  const Reply stats = GetUntil("/v1/stats", a_.read_key, [&](const Reply& x) {
-    return x.status == 200 && x.json()["conversions"].get<int>() > 60;
-  });
-  ASSERT_GT(stats.json()["conversions"].get<int>(), 60) << stats.body;
+  Traffic traffic;
+  const std::string first = traffic.Batch(120, "v");
+  Send(first, 61);
 
   // The server's store (a month's lookback), and stores that derived the same events with a
   // week's and with 60 days'.
-  std::unique_ptr<Store> month = OpenAt("store.db", 30 * kDay);
-  std::unique_ptr<Store> week = OpenAt("week.db", 7 * kDay);
-  std::unique_ptr<Store> sixty = OpenAt("sixty.db", 60 * kDay);
+  std::unique_ptr<Store> month = OpenAt("store.db", PersonAt(30 * kDay));
+  std::unique_ptr<Store> week = OpenAt("week.db", PersonAt(7 * kDay));
+  std::unique_ptr<Store> sixty = OpenAt("sixty.db", PersonAt(60 * kDay));
   ASSERT_TRUE(month && week && sixty);
-  Append(*week, first, 7 * kDay);
-  Append(*sixty, first, 60 * kDay);
+  Append(*week, first, PersonAt(7 * kDay));
+  Append(*sixty, first, PersonAt(60 * kDay));
 
   {
     SCOPED_TRACE("a week's view of the month's store");
@@ -283,9 +320,9 @@ TEST_F(LookbackTest, AnswersAtAnotherLookbackAreThoseOfAStoreDerivedWithIt) {
   EXPECT_EQ(Get("/v1/sources?lookback_days=7", a_.read_key).status, 400u);
 
   // More traffic: the view is made again, and answers as the week's store with it.
-  const std::string second = traffic(60, "w");
+  const std::string second = traffic.Batch(60, "w");
   ASSERT_EQ(Post("/v1/batch", second, {{"Authorization", Basic(a_.write_key)}}).status, 200u);
-  Append(*week, second, 7 * kDay);
+  Append(*week, second, PersonAt(7 * kDay));
   const Result<query::AnalysisResult> after = query::AnalyzeStore(*week, o);
   ASSERT_TRUE(after.ok());
   const std::string expected_after = query::ReportRowsJson(*after, all, o.group_by);
@@ -295,13 +332,106 @@ TEST_F(LookbackTest, AnswersAtAnotherLookbackAreThoseOfAStoreDerivedWithIt) {
                 .body,
             expected_after);
   // Made for the first query at a week, then again after the change (not for each query).
-  const std::string metrics = MetricsWith({}).body;
-  const std::string line = "\nattrib_lookback_views_made_total ";
-  const size_t made = metrics.find(line);
-  ASSERT_NE(made, std::string::npos);
-  const int views = std::atoi(metrics.c_str() + made + line.size());
+  const int views = ViewsMade();
   EXPECT_GE(views, 2);
   EXPECT_LE(views, 3);
+}
+
+TEST_F(LookbackTest, EveryCountingModeAndConversionsAtOneInstant) {
+  // Every order counts (repeat purchases, some in one session), a signup once per session, and
+  // some people sign up and buy at the same instant.
+  const auto person = [](Micros lookback) {
+    PersonOptions p = PersonAt(lookback);
+    p.conversions.counting_by_event = {{"Order Completed", journey::Counting::kEveryEvent},
+                                       {"Signed Up", journey::Counting::kOncePerSession}};
+    return p;
+  };
+  Traffic traffic;
+  const std::string batch = traffic.Batch(150, "v", true);
+  std::unique_ptr<Store> month = OpenAt("month.db", person(30 * kDay));
+  std::unique_ptr<Store> week = OpenAt("week.db", person(7 * kDay));
+  ASSERT_TRUE(month && week);
+  Append(*month, batch, person(30 * kDay));
+  Append(*week, batch, person(7 * kDay));
+  const Result<query::StoreStatsResult> orders = query::StoreStats(
+      *month, std::nullopt, std::nullopt, person(30 * kDay).conversions, "Order Completed");
+  ASSERT_TRUE(orders.ok());
+  EXPECT_GT(orders->conversions, 130u);  // ~90 buyers, many of them more than once
+  for (const auto& [from, at, to] :
+       std::vector<std::tuple<Store*, Micros, Store*>>{{month.get(), 7 * kDay, week.get()},
+                                                       {week.get(), 30 * kDay, month.get()},
+                                                       {month.get(), 30 * kDay, month.get()}}) {
+    SCOPED_TRACE(testing::Message() << "at " << at / kDay << " days");
+    Result<std::unique_ptr<AggregateReader>> view = from->AtLookback(at);
+    ASSERT_TRUE(view.ok());
+    query::PathIndex a, b;
+    ExpectSameReports(**view, a, *to, b);
+  }
+}
+
+TEST_F(LookbackTest, ViewsAreMadeOnceAndTheLeastRecentlyUsedGoes) {
+  StartServer();
+  Traffic traffic;
+  const std::string batch = traffic.Batch(100, "v");
+  Send(batch, 50);
+  std::unique_ptr<Store> store = OpenAt("store.db", PersonAt(30 * kDay));
+  ASSERT_TRUE(store);
+  std::vector<Model> all;
+  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  std::map<int, std::string> expected;  // compare's answer, by lookback
+  for (int days = 2; days <= 12; ++days) {
+    Result<std::unique_ptr<AggregateReader>> view = store->AtLookback(days * kDay);
+    ASSERT_TRUE(view.ok());
+    query::AnalysisOptions o;
+    o.data_driven = true;
+    const Result<query::AnalysisResult> r = query::AnalyzeStore(**view, o);
+    ASSERT_TRUE(r.ok());
+    expected[days] = query::ReportRowsJson(*r, all, o.group_by);
+  }
+  const auto compare = [&](int days) {
+    return Get(fmt::format("/v1/attribution/compare?lookback_days={}", days), a_.read_key);
+  };
+  // Queries at three new lookbacks side by side, with others: each view made once, every
+  // answer its lookback's.
+  std::atomic<int> wrong = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 6; ++i) {
+        const int days = 5 + (t + i) % 3;
+        const Reply r = compare(days);
+        wrong += r.status != 200 || r.body != expected[days];
+        wrong += Get("/v1/stats", a_.read_key).status != 200;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(ViewsMade(), 3);
+  // Up to kMaxLookbackViews are kept, the least recently used going first. (Each call asks
+  // something new: a kept answer would not read the view.)
+  int calls = 0;
+  const auto use = [&](int days) {
+    return Get(fmt::format("/v1/paths?lookback_days={}&limit={}", days, ++calls), a_.read_key)
+        .status;
+  };
+  for (const int days : {5, 6, 7}) EXPECT_EQ(use(days), 200u);  // 7 the most recently used
+  EXPECT_EQ(ViewsMade(), 3);
+  int next = 8;
+  for (; 3 + (next - 8) < static_cast<int>(kMaxLookbackViews); ++next) {
+    EXPECT_EQ(compare(next).body, expected[next]);
+  }
+  EXPECT_EQ(ViewsMade(), static_cast<int>(kMaxLookbackViews));
+  EXPECT_EQ(compare(next).body, expected[next]);  // one more: 5, the least recently used, goes
+  EXPECT_EQ(ViewsMade(), static_cast<int>(kMaxLookbackViews) + 1);
+  EXPECT_EQ(use(6), 200u);  // kept
+  EXPECT_EQ(ViewsMade(), static_cast<int>(kMaxLookbackViews) + 1);
+  EXPECT_EQ(use(5), 200u);  // made again
+  EXPECT_EQ(ViewsMade(), static_cast<int>(kMaxLookbackViews) + 2);
+  // The project's own lookback reads the store itself.
+  EXPECT_EQ(Get("/v1/attribution/compare?lookback_days=30", a_.read_key).body,
+            Get("/v1/attribution/compare", a_.read_key).body);
+  EXPECT_EQ(ViewsMade(), static_cast<int>(kMaxLookbackViews) + 2);
 }
 
 }  // namespace

@@ -74,47 +74,132 @@ Result<std::optional<int64_t>> LookbackDaysOf(const Params& params) {
   return std::optional<int64_t>(days);
 }
 
+// `interval`, when given (else kNone): day, week or month, for a rule-based model.
+Result<Interval> IntervalOf(const Params& params, Model model) {
+  const std::string_view name = Param(params, "interval");
+  if (name.empty()) return Interval::kNone;
+  Interval interval = Interval::kNone;
+  if (name == "day") interval = Interval::kDay;
+  if (name == "week") interval = Interval::kWeek;
+  if (name == "month") interval = Interval::kMonth;
+  if (interval == Interval::kNone) {
+    return Status::InvalidArgument(fmt::format(
+        "interval: \"{}\" is not one; use day, week (from Monday) or month", name.substr(0, 64)));
+  }
+  if (IsDataDriven(model)) {
+    return Status::InvalidArgument(fmt::format(
+        "interval: {} learns its credits from the whole window at once, so it has none per {}; "
+        "leave the interval out, or use a rule-based model",
+        ToString(model), name));
+  }
+  return interval;
+}
+
+std::string_view IntervalName(Interval interval) {
+  return interval == Interval::kDay ? "day" : interval == Interval::kWeek ? "week" : "month";
+}
+
 }  // namespace
 
-Result<Api::Aggregates> Api::AggregatesFor(Store& store, const Call& call, uint64_t* version) {
-  ATTRIB_ASSIGN_OR_RETURN(const std::optional<int64_t> days, LookbackDaysOf(call.params));
+Result<Api::Aggregates> Api::AggregatesFor(Store& store, const std::shared_ptr<Call>& call,
+                                           Answered* answered) {
+  ATTRIB_ASSIGN_OR_RETURN(const std::optional<int64_t> days, LookbackDaysOf(call->params));
   if (!days || *days * journey::kDay == options_.analysis.conversions.lookback) {
-    return Aggregates{&store, &PathsOf(call.project), nullptr};
+    return Aggregates{&store, &PathsOf(call->project), nullptr};
   }
-  std::shared_ptr<LookbackSlot> slot;
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(lookbacks_.begin(), lookbacks_.end(), [&](const auto& s) {
+    return s->project == call->project && s->days == *days;
+  });
+  if (it != lookbacks_.end()) {
+    lookbacks_.splice(lookbacks_.begin(), lookbacks_, it);
+  } else {
+    // Room for one more: the least recently used view not being made goes.
+    if (lookbacks_.size() >= kMaxLookbackViews) {
+      const auto idle = std::find_if(lookbacks_.rbegin(), lookbacks_.rend(),
+                                     [](const auto& s) { return !s->making; });
+      if (idle == lookbacks_.rend()) {
+        return Status::Unavailable(
+            fmt::format("lookback_days: {} other lookbacks are being made; ask again in a moment",
+                        lookbacks_.size()));
+      }
+      lookbacks_.erase(std::next(idle).base());
+    }
+    auto slot = std::make_shared<LookbackSlot>();
+    slot->project = call->project;
+    slot->days = *days;
+    lookbacks_.push_front(std::move(slot));
+  }
+  const std::shared_ptr<LookbackSlot>& slot = lookbacks_.front();
+  if (const std::shared_ptr<LookbackView>& view = slot->view) {
+    const auto now = std::chrono::steady_clock::now();
+    if (view->version < answered->version && !slot->making &&
+        now - view->made_at >= std::max<std::chrono::steady_clock::duration>(
+                                   kLookbackRemakeInterval, kLookbackRemakeShare * view->took)) {
+      StartMaking(slot);
+    }
+    answered->version = std::min(answered->version, view->version);
+    return Aggregates{view->aggregates.get(), &view->paths, view};
+  }
+  slot->waiting.push_back(call);
+  if (!slot->making) StartMaking(slot);
+  answered->parked = true;
+  return Status::Unavailable("lookback_days: the view is being made");  // (not answered)
+}
+
+void Api::StartMaking(const std::shared_ptr<LookbackSlot>& slot) {
+  slot->making = true;
+  if (making_) {
+    to_make_.push_back(slot);
+    return;
+  }
+  making_ = true;
+  boost::asio::post(queries_, [this, slot] { MakeView(slot); });
+}
+
+void Api::MakeView(const std::shared_ptr<LookbackSlot>& slot) {
+  // Read before the view is made: it is never taken as newer than the data it holds.
+  const uint64_t version = writer_.store_changes(slot->project);
+  const auto started = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<AggregateReader>> made = Status::Internal("no store");
+  {
+    Result<std::unique_ptr<Store>> store = TakeReader(slot->project);
+    if (store.ok()) {
+      made = (*store)->AtLookback(slot->days * journey::kDay);
+      GiveReader(slot->project, std::move(store).value());
+    } else {
+      made = store.status();
+    }
+  }
+  std::vector<std::shared_ptr<Call>> waiting;
   {
     std::lock_guard lock(mu_);
-    auto it = std::find_if(lookbacks_.begin(), lookbacks_.end(), [&](const auto& s) {
-      return s->project == call.project && s->days == *days;
-    });
-    if (it == lookbacks_.end()) {
-      lookbacks_.push_front(std::make_shared<LookbackSlot>());
-      lookbacks_.front()->project = call.project;
-      lookbacks_.front()->days = *days;
-      if (lookbacks_.size() > kMaxLookbackViews) lookbacks_.pop_back();
-    } else {
-      lookbacks_.splice(lookbacks_.begin(), lookbacks_, it);
+    if (made.ok()) {
+      auto view = std::make_shared<LookbackView>();
+      view->aggregates = std::move(made).value();
+      view->version = version;
+      view->made_at = started;
+      view->took = std::chrono::steady_clock::now() - started;
+      slot->view = std::move(view);
+      ++metrics_.lookback_views_made;
+    } else if (slot->view == nullptr) {
+      lookbacks_.remove(slot);  // the next query tries again
     }
-    slot = lookbacks_.front();
+    slot->making = false;
+    waiting.swap(slot->waiting);
+    making_ = !to_make_.empty();
+    if (making_) {
+      boost::asio::post(queries_, [this, next = to_make_.front()] { MakeView(next); });
+      to_make_.pop_front();
+    }
   }
-  std::lock_guard lock(slot->mu);
-  const auto now = std::chrono::steady_clock::now();
-  const std::shared_ptr<LookbackView>& kept = slot->view;
-  if (kept != nullptr &&
-      (kept->version == *version ||
-       now - kept->made_at < std::max<std::chrono::steady_clock::duration>(
-                                 kLookbackRemakeInterval, kLookbackRemakeShare * kept->took))) {
-    *version = std::min(*version, kept->version);
-    return Aggregates{kept->aggregates.get(), &kept->paths, kept};
+  for (std::shared_ptr<Call>& call : waiting) {
+    if (made.ok()) {
+      boost::asio::post(queries_, [this, call] { RunCall(call); });
+    } else {
+      call->respond(Answer(*call, made.status()));
+    }
   }
-  auto view = std::make_shared<LookbackView>();
-  ATTRIB_ASSIGN_OR_RETURN(view->aggregates, store.AtLookback(*days * journey::kDay));
-  view->version = *version;
-  view->made_at = now;
-  view->took = std::chrono::steady_clock::now() - now;
-  ++metrics_.lookback_views_made;
-  slot->view = view;
-  return Aggregates{view->aggregates.get(), &view->paths, view};
 }
 
 // A person's trail; at another lookback, each conversion's touchpoints and credits are those of
@@ -189,22 +274,8 @@ Result<std::string> Api::Sources(AggregateReader& store, const Call& call) const
 // /v1/attribution?interval=: the report per day, week or month.
 Result<std::string> Api::ByPeriod(AggregateReader& store, const Call& call,
                                   const query::AnalysisOptions& options, Model model,
-                                  std::string_view interval_name) const {
-  Interval interval = Interval::kNone;
-  if (interval_name == "day") interval = Interval::kDay;
-  if (interval_name == "week") interval = Interval::kWeek;
-  if (interval_name == "month") interval = Interval::kMonth;
-  if (interval == Interval::kNone) {
-    return Status::InvalidArgument(
-        fmt::format("interval: \"{}\" is not one; use day, week (from Monday) or month",
-                    interval_name.substr(0, 64)));
-  }
-  if (IsDataDriven(model)) {
-    return Status::InvalidArgument(fmt::format(
-        "interval: {} learns its credits from the whole window at once, so it has none per {}; "
-        "leave the interval out, or use a rule-based model",
-        ToString(model), interval_name));
-  }
+                                  Interval interval) const {
+  const std::string_view interval_name = IntervalName(interval);
   ATTRIB_ASSIGN_OR_RETURN(std::vector<query::PeriodRows> periods,
                           query::AnalyzeStoreByPeriod(store, options, interval));
   if (periods.size() > kMaxPeriods) {
@@ -220,7 +291,9 @@ Result<std::string> Api::ByPeriod(AggregateReader& store, const Call& call,
 
 // The most common paths of groups: {"journeys","conversions","revenue","distinct_paths",
 // "paths":[{"steps":[…],"journeys","conversions","revenue","conversion_rate"},…]}.
-Result<std::string> Api::Paths(Store& store, const Call& call, uint64_t* version) {
+Result<std::string> Api::Paths(Store& store, const std::shared_ptr<Call>& shared,
+                               Answered* answered) {
+  const Call& call = *shared;
   const Params& p = call.params;
   ATTRIB_RETURN_IF_ERROR(
       CheckParams(p, {"by", "from", "to", "conversion", "limit", "lookback_days"}));
@@ -238,7 +311,7 @@ Result<std::string> Api::Paths(Store& store, const Call& call, uint64_t* version
     }
     options.limit = limit;
   }
-  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, call, version));
+  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, shared, answered));
   ATTRIB_ASSIGN_OR_RETURN(query::PathsResult result,
                           query::StorePaths(*aggregates.reader, options,
                                             options_.analysis.conversions, aggregates.paths));
@@ -271,11 +344,13 @@ Result<std::string> Api::Paths(Store& store, const Call& call, uint64_t* version
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<std::string> Api::RunQuery(Store& store, const Call& call, uint64_t* version) {
+Result<std::string> Api::RunQuery(Store& store, const std::shared_ptr<Call>& shared,
+                                  Answered* answered) {
+  const Call& call = *shared;
   const Params& p = call.params;
   if (call.path == "/v1/journeys") return Journeys(store, call);
   if (call.path == "/v1/sources") return Sources(store, call);
-  if (call.path == "/v1/paths") return Paths(store, call, version);
+  if (call.path == "/v1/paths") return Paths(store, shared, answered);
   if (call.path == "/v1/stats") {
     ATTRIB_RETURN_IF_ERROR(CheckParams(p, {"from", "to", "conversion"}));
     ATTRIB_ASSIGN_OR_RETURN(const std::optional<Micros> from, TimeOf(p, "from"));
@@ -356,9 +431,10 @@ Result<std::string> Api::RunQuery(Store& store, const Call& call, uint64_t* vers
     }
     model = *parsed;
   }
-  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, call, version));
-  if (const std::string_view i = Param(p, "interval"); !i.empty()) {
-    return ByPeriod(*aggregates.reader, call, options, model, i);
+  ATTRIB_ASSIGN_OR_RETURN(const Interval interval, IntervalOf(p, model));
+  ATTRIB_ASSIGN_OR_RETURN(const Aggregates aggregates, AggregatesFor(store, shared, answered));
+  if (interval != Interval::kNone) {
+    return ByPeriod(*aggregates.reader, call, options, model, interval);
   }
   options.data_driven = compare || IsDataDriven(model);
   ATTRIB_ASSIGN_OR_RETURN(query::AnalysisResult result,

@@ -186,6 +186,14 @@ class PersonPlanner : public PersonSink {
   std::vector<Micros> last_of_kind_;  // by conversion kind
 };
 
+Result<uint32_t> ConversionKind(const std::vector<std::string>& events, std::string_view event) {
+  const auto it = std::find(events.begin(), events.end(), event);
+  if (it == events.end()) {
+    return Status::Internal(fmt::format("store: conversion event \"{}\" is not configured", event));
+  }
+  return static_cast<uint32_t>(it - events.begin());
+}
+
 Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::AggregateDelta* delta,
                                   std::map<int64_t, OldConversion>* old_conversions) {
   std::map<int64_t, OldConversion>& old = *old_conversions;
@@ -218,15 +226,12 @@ Result<bool> SqliteStore::ReadOld(Statements& st, int64_t person, storage::Aggre
     o.version = q.Int(5);
     o.credited_at = q.Int(6);
     if (!q.IsNull(7)) o.restated_at = q.Int(7);
-    const std::string_view event = q.Text(2);
-    const auto kind =
-        static_cast<uint32_t>(std::find(events.begin(), events.end(), event) - events.begin());
-    if (kind == events.size()) {
-      const std::string name(event);
+    const Result<uint32_t> found = ConversionKind(events, q.Text(2));
+    if (!found.ok()) {
       q.Reset();
-      return Status::Internal(
-          fmt::format("store: conversion event \"{}\" is not configured", name));
+      return found.status();
     }
+    const uint32_t kind = *found;
     const Converted& c = convs[q.Int(0)] =
         Converted{q.Int(1), kind, std::string(q.Text(4)), q.Double(3)};
     counted.push_back(journey::Conversion{.at = c.at, .kind = kind, .revenue = c.revenue});

@@ -1,15 +1,13 @@
 // Store::AtLookback: the project's aggregates with every journey taken again over another
 // lookback. Reach and the counted conversions do not depend on it, and are read as stored; each
 // person's credits and paths are made again from their stored sessions and conversions, by the
-// same code that derives them (journey::BuildCountedJourneys, CreditJourneyAllModels,
+// same code that derives them (journey::BuildCountedJourneys, CreditSessions,
 // AggregateDelta), so at the project's own lookback the answers are the stored ones.
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "storage/sqlite/sqlite_store_impl.h"
-#include "storage/sqlite/statements.h"
 
 namespace attrib::sqlite {
 namespace {
@@ -23,7 +21,8 @@ class LookbackAggregates final : public AggregateReader {
   KeptAggregates kept;
   // The journeys' paths by dimension and conversion filter (storage::PathKey), then by day.
   std::map<std::pair<int, int32_t>, std::map<int32_t, std::vector<GroupPath>>> paths;
-  std::array<std::vector<std::string>, storage::kDimCount> values;  // by group id ("": another's)
+  // Each dimension's group values by group id (none: another dimension's group).
+  std::array<std::vector<std::optional<std::string>>, storage::kDimCount> values;
 };
 
 Result<AggregateResult> LookbackAggregates::ReadAggregates(const AggregateQuery& q) {
@@ -55,7 +54,7 @@ Result<AggregateResult> LookbackAggregates::ReadAggregates(const AggregateQuery&
             uint32_t& place = place_of_group[group];
             if (place == UINT32_MAX) {
               place = static_cast<uint32_t>(result.path_groups.size());
-              result.path_groups.push_back(values[q.dim][group]);
+              result.path_groups.push_back(*values[q.dim][group]);
             }
             out.groups.push_back(place);
           }
@@ -88,9 +87,9 @@ Result<PathDays> LookbackAggregates::ReadPathDays(const PathDaysQuery& q) {
   for (const auto& [day, day_paths] : days->second) {
     result.days.push_back(PathDays::Day{day, day_paths});
   }
-  const std::vector<std::string>& dim_values = values[q.dim];
+  const std::vector<std::optional<std::string>>& dim_values = values[q.dim];
   for (uint32_t id = q.known_groups; id < dim_values.size(); ++id) {
-    if (!dim_values[id].empty()) result.group_values.emplace_back(id, dim_values[id]);
+    if (dim_values[id]) result.group_values.emplace_back(id, *dim_values[id]);
   }
   return result;
 }
@@ -107,11 +106,11 @@ struct StoredPerson {
 }  // namespace
 
 Result<std::unique_ptr<AggregateReader>> SqliteStore::AtLookback(Micros lookback) {
-  PersonOptions person = options_.settings.person;
-  person.conversions.lookback = lookback;
   if (lookback < journey::kDay || lookback > 365 * journey::kDay || lookback % journey::kDay != 0) {
     return Status::InvalidArgument("store: a lookback is a whole number of days from 1 to 365");
   }
+  PersonOptions person = options_.settings.person;
+  person.conversions.lookback = lookback;
   const std::vector<std::string>& events = person.conversions.events;
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
   ATTRIB_ASSIGN_OR_RETURN(const int64_t stamp, ProjectStamp());
@@ -127,7 +126,7 @@ Result<std::unique_ptr<AggregateReader>> SqliteStore::AtLookback(Micros lookback
   for (uint32_t id = 0; id < place.size(); ++id) {
     const auto [dim, at] = place[id];
     if (dim < 0) continue;
-    std::vector<std::string>& values = view->values[dim];
+    std::vector<std::optional<std::string>>& values = view->values[dim];
     if (values.size() <= id) values.resize(id + 1);
     values[id] = view->kept.dims[dim][at].value;
   }
@@ -166,13 +165,7 @@ Result<std::unique_ptr<AggregateReader>> SqliteStore::AtLookback(Micros lookback
       ATTRIB_ASSIGN_OR_RETURN(more_sessions, sessions.Step());
     }
     while (more_conversions && conversions.Int(0) == p.person) {
-      const std::string_view event = conversions.Text(2);
-      const auto kind =
-          static_cast<uint32_t>(std::find(events.begin(), events.end(), event) - events.begin());
-      if (kind == events.size()) {
-        return Status::Internal(
-            fmt::format("store: conversion event \"{}\" is not configured", event));
-      }
+      ATTRIB_ASSIGN_OR_RETURN(const uint32_t kind, ConversionKind(events, conversions.Text(2)));
       p.counted.push_back(journey::Conversion{.at = conversions.Int(1),
                                               .kind = kind,
                                               .revenue = conversions.Double(3),
@@ -181,26 +174,18 @@ Result<std::unique_ptr<AggregateReader>> SqliteStore::AtLookback(Micros lookback
       p.last_of_kind[kind] = std::max(p.last_of_kind[kind], conversions.Int(5));
       ATTRIB_ASSIGN_OR_RETURN(more_conversions, conversions.Step());
     }
-    if (p.sessions.empty()) continue;  // a conversion before any activity: no journey
+    if (p.sessions.empty()) continue;  // no activity: no journey (PersonPlanner::Finish)
     journey::BuildCountedJourneys(
         p.sessions, p.counted, std::nullopt, person.conversions, [&](const journey::Journey& j) {
           if (j.conversion == nullptr) return;
           const size_t n = j.sessions.size();
-          touchpoints.resize(n);
-          for (size_t i = 0; i < n; ++i) {
-            const TouchChannel& t = classes.channels[j.sessions[i].touch];
-            touchpoints[i] = Touchpoint{t.channel, t.direct, j.sessions[i].start};
-          }
-          credits.resize(n * kHeuristicModelCount);
-          std::span<double> spans[kHeuristicModelCount];
-          for (int m = 0; m < kHeuristicModelCount; ++m) {
-            spans[m] = std::span(credits.data() + m * n, n);
-          }
-          CreditJourneyAllModels(touchpoints, j.conversion->at, person.heuristics, spans);
+          CreditSessions(j.sessions, classes.channels, j.conversion->at, person.heuristics,
+                         &touchpoints, &credits);
           touches.resize(n);
           for (size_t i = 0; i < n; ++i) {
             touches[i].class_id = j.sessions[i].touch;
-            for (int m = 0; m < kHeuristicModelCount; ++m) touches[i].credit[m] = spans[m][i];
+            for (int m = 0; m < kHeuristicModelCount; ++m)
+              touches[i].credit[m] = credits[m * n + i];
           }
           const journey::Conversion& c = *j.conversion;
           delta.AddConversion(c.kind, c.at, c.revenue, p.currencies[c.ref], touches, +1);

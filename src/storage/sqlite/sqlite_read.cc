@@ -142,7 +142,8 @@ Result<std::unique_ptr<KeptAggregates>> SqliteStore::ReadKept(
     int64_t stamp, bool with_credits, std::vector<std::pair<int, uint32_t>>* group_places) {
   auto kept = std::make_unique<KeptAggregates>();
   kept->stamp = stamp;
-  std::vector<std::pair<int, uint32_t>>& place = *group_places;
+  std::vector<std::pair<int, uint32_t>> own;
+  std::vector<std::pair<int, uint32_t>>& place = group_places != nullptr ? *group_places : own;
   place.clear();
   Stmt& groups = st_->read_all_groups;
   for (;;) {
@@ -224,8 +225,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
     const Micros now = clock_.Now();
     if (!kept_at_ || now - *kept_at_ >= std::max(kKeepInterval, kKeepShare * keeping_took_)) {
       kept_at_ = now;
-      std::vector<std::pair<int, uint32_t>> place;
-      Result<std::unique_ptr<KeptAggregates>> kept = ReadKept(now_stamp, true, &place);
+      Result<std::unique_ptr<KeptAggregates>> kept = ReadKept(now_stamp, true);
       kept_ = kept.ok() ? std::move(*kept) : nullptr;  // else the tables below say what failed
       keeping_took_ = clock_.Now() - now;
     }

@@ -66,6 +66,9 @@ struct ClassTables {
 };
 Result<ClassTables> ReadClasses(Db& db);
 
+// The index of a stored conversion's event among the configured `events`.
+Result<uint32_t> ConversionKind(const std::vector<std::string>& events, std::string_view event);
+
 // A window's sums from kept aggregates, as the store's statements sum its rows (sqlite_read.cc).
 AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
                         int64_t to);
@@ -150,9 +153,10 @@ class SqliteStore final : public Store {
   // projects.paths_stamp: moved on by every change to the aggregates.
   Result<int64_t> ProjectStamp();
   // The project's aggregates as of `stamp`, every row (in the read snapshot); credits only when
-  // `with_credits`. `place[group id]`: the group's dimension and place in it (-1: none).
-  Result<std::unique_ptr<KeptAggregates>> ReadKept(int64_t stamp, bool with_credits,
-                                                   std::vector<std::pair<int, uint32_t>>* place);
+  // `with_credits`. `place[group id]`, when asked for: the group's dimension and place in it
+  // (-1: a dimension this build does not know).
+  Result<std::unique_ptr<KeptAggregates>> ReadKept(
+      int64_t stamp, bool with_credits, std::vector<std::pair<int, uint32_t>>* place = nullptr);
   // The journeys' paths of days [from, to) into `result`.
   Status ReadPaths(const AggregateQuery& q, int64_t from, int64_t to, AggregateResult* result);
   void ForgetCaches();
