@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <map>
 #include <thread>
-#include <tuple>
 
 #include "common/rng.h"
 #include "common/time.h"
@@ -139,8 +138,7 @@ class Traffic {
 void ExpectSameReports(AggregateReader& a, query::PathIndex& a_paths, AggregateReader& b,
                        query::PathIndex& b_paths) {
   const query::AnalysisOptions defaults;
-  std::vector<Model> all;
-  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  const std::vector<Model> all = AllModels();
   const Micros nov = *ParseIsoTime("2026-11-01T00:00:00Z");
   int rows = 0;
   for (int by = 0; by < storage::kDimCount; ++by) {
@@ -178,16 +176,7 @@ void ExpectSameReports(AggregateReader& a, query::PathIndex& a_paths, AggregateR
           const Result<query::PathsResult> q =
               query::StorePaths(b, po, defaults.conversions, &b_paths);
           ASSERT_TRUE(p.ok() && q.ok());
-          EXPECT_EQ(p->journeys, q->journeys);
-          EXPECT_EQ(p->conversions, q->conversions);
-          EXPECT_EQ(p->revenue, q->revenue);
-          EXPECT_EQ(p->distinct_paths, q->distinct_paths);
-          ASSERT_EQ(p->paths.size(), q->paths.size());
-          for (size_t i = 0; i < p->paths.size(); ++i) {
-            EXPECT_EQ(p->paths[i].steps, q->paths[i].steps) << i;
-            EXPECT_EQ(p->paths[i].journeys, q->paths[i].journeys) << i;
-            EXPECT_EQ(p->paths[i].conversions, q->paths[i].conversions) << i;
-          }
+          ExpectSamePaths(*p, *q);
         }
         if (by % 3 == 0) {
           o.data_driven = false;
@@ -206,6 +195,15 @@ void ExpectSameReports(AggregateReader& a, query::PathIndex& a_paths, AggregateR
   EXPECT_GT(rows, 200);
 }
 
+// `from`'s view at `lookback` answers as `derived`, a store derived at it, does.
+void ExpectViewIs(Store& from, Micros lookback, Store& derived) {
+  SCOPED_TRACE(testing::Message() << "a view at " << lookback / kDay << " days");
+  Result<std::unique_ptr<AggregateReader>> view = from.AtLookback(lookback);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  query::PathIndex view_paths, derived_paths;
+  ExpectSameReports(**view, view_paths, derived, derived_paths);
+}
+
 TEST_F(LookbackTest, AnswersAtAnotherLookbackAreThoseOfAStoreDerivedWithIt) {
   StartServer();
   Traffic traffic;
@@ -221,37 +219,19 @@ TEST_F(LookbackTest, AnswersAtAnotherLookbackAreThoseOfAStoreDerivedWithIt) {
   Append(*week, first, PersonAt(7 * kDay));
   Append(*sixty, first, PersonAt(60 * kDay));
 
-  {
-    SCOPED_TRACE("a week's view of the month's store");
-    Result<std::unique_ptr<AggregateReader>> view = month->AtLookback(7 * kDay);
-    ASSERT_TRUE(view.ok()) << view.status().ToString();
-    query::PathIndex view_paths, week_paths;
-    ExpectSameReports(**view, view_paths, *week, week_paths);
-  }
-  {
-    SCOPED_TRACE("the month's own lookback, as a view");
-    Result<std::unique_ptr<AggregateReader>> view = month->AtLookback(30 * kDay);
-    ASSERT_TRUE(view.ok());
-    query::PathIndex view_paths, month_paths;
-    ExpectSameReports(**view, view_paths, *month, month_paths);
-  }
-  {
-    SCOPED_TRACE("longer than the store's: from a week's store to the month's and to 60 days");
-    Result<std::unique_ptr<AggregateReader>> to_month = week->AtLookback(30 * kDay);
-    Result<std::unique_ptr<AggregateReader>> to_sixty = week->AtLookback(60 * kDay);
-    ASSERT_TRUE(to_month.ok() && to_sixty.ok());
-    query::PathIndex a, b, c, d;
-    ExpectSameReports(**to_month, a, *month, b);
-    ExpectSameReports(**to_sixty, c, *sixty, d);
-  }
+  // A week's view of the month's store; the month's own lookback as a view; longer than the
+  // store's, from a week's store to a month and to 60 days.
+  ExpectViewIs(*month, 7 * kDay, *week);
+  ExpectViewIs(*month, 30 * kDay, *month);
+  ExpectViewIs(*week, 30 * kDay, *month);
+  ExpectViewIs(*week, 60 * kDay, *sixty);
   // The lookback matters here: a week's linear credits are not a month's.
   query::AnalysisOptions o;
   o.data_driven = true;
   const Result<query::AnalysisResult> by_week = query::AnalyzeStore(*week, o);
   const Result<query::AnalysisResult> by_month = query::AnalyzeStore(*month, o);
   ASSERT_TRUE(by_week.ok() && by_month.ok());
-  std::vector<Model> all;
-  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  const std::vector<Model> all = AllModels();
   EXPECT_NE(query::ReportRowsJson(*by_week, all, o.group_by),
             query::ReportRowsJson(*by_month, all, o.group_by));
   Result<std::unique_ptr<AggregateReader>> a_day = month->AtLookback(kDay);
@@ -357,16 +337,9 @@ TEST_F(LookbackTest, EveryCountingModeAndConversionsAtOneInstant) {
       *month, std::nullopt, std::nullopt, person(30 * kDay).conversions, "Order Completed");
   ASSERT_TRUE(orders.ok());
   EXPECT_GT(orders->conversions, 130u);  // ~90 buyers, many of them more than once
-  for (const auto& [from, at, to] :
-       std::vector<std::tuple<Store*, Micros, Store*>>{{month.get(), 7 * kDay, week.get()},
-                                                       {week.get(), 30 * kDay, month.get()},
-                                                       {month.get(), 30 * kDay, month.get()}}) {
-    SCOPED_TRACE(testing::Message() << "at " << at / kDay << " days");
-    Result<std::unique_ptr<AggregateReader>> view = from->AtLookback(at);
-    ASSERT_TRUE(view.ok());
-    query::PathIndex a, b;
-    ExpectSameReports(**view, a, *to, b);
-  }
+  ExpectViewIs(*month, 7 * kDay, *week);
+  ExpectViewIs(*week, 30 * kDay, *month);
+  ExpectViewIs(*month, 30 * kDay, *month);
 }
 
 TEST_F(LookbackTest, ViewsAreMadeOnceAndTheLeastRecentlyUsedGoes) {
@@ -376,8 +349,7 @@ TEST_F(LookbackTest, ViewsAreMadeOnceAndTheLeastRecentlyUsedGoes) {
   Send(batch, 50);
   std::unique_ptr<Store> store = OpenAt("store.db", PersonAt(30 * kDay));
   ASSERT_TRUE(store);
-  std::vector<Model> all;
-  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  const std::vector<Model> all = AllModels();
   std::map<int, std::string> expected;  // compare's answer, by lookback
   for (int days = 2; days <= 12; ++days) {
     Result<std::unique_ptr<AggregateReader>> view = store->AtLookback(days * kDay);

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "query/store_report.h"
 #include "server/server.h"
 #include "storage/sqlite/sqlite_catalog.h"
 
@@ -82,6 +83,28 @@ inline std::string Order(const std::string& id, const std::string& anonymous, do
                          {"timestamp", at},
                          {"properties", {{"revenue", revenue}}}})
       .dump();
+}
+
+// Every model, in order.
+inline std::vector<Model> AllModels() {
+  std::vector<Model> all;
+  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
+  return all;
+}
+
+// Two answers of the commonest paths are the same, totals and paths.
+inline void ExpectSamePaths(const query::PathsResult& a, const query::PathsResult& b) {
+  EXPECT_EQ(a.journeys, b.journeys);
+  EXPECT_EQ(a.conversions, b.conversions);
+  EXPECT_EQ(a.revenue, b.revenue);
+  EXPECT_EQ(a.distinct_paths, b.distinct_paths);
+  ASSERT_EQ(a.paths.size(), b.paths.size());
+  for (size_t i = 0; i < a.paths.size(); ++i) {
+    EXPECT_EQ(a.paths[i].steps, b.paths[i].steps) << i;
+    EXPECT_EQ(a.paths[i].journeys, b.paths[i].journeys) << i;
+    EXPECT_EQ(a.paths[i].conversions, b.paths[i].conversions) << i;
+    EXPECT_EQ(a.paths[i].revenue, b.paths[i].revenue) << i;
+  }
 }
 
 // A new directory under the system's temporary one.

@@ -807,17 +807,7 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
           const Result<query::PathsResult> pb =
               query::StorePaths(**store, po, defaults.conversions);
           ASSERT_TRUE(pa.ok() && pb.ok());
-          EXPECT_EQ(pa->journeys, pb->journeys);
-          EXPECT_EQ(pa->conversions, pb->conversions);
-          EXPECT_EQ(pa->revenue, pb->revenue);
-          EXPECT_EQ(pa->distinct_paths, pb->distinct_paths);
-          ASSERT_EQ(pa->paths.size(), pb->paths.size());
-          for (size_t i = 0; i < pa->paths.size(); ++i) {
-            EXPECT_EQ(pa->paths[i].steps, pb->paths[i].steps) << i;
-            EXPECT_EQ(pa->paths[i].journeys, pb->paths[i].journeys) << i;
-            EXPECT_EQ(pa->paths[i].conversions, pb->paths[i].conversions) << i;
-            EXPECT_EQ(pa->paths[i].revenue, pb->paths[i].revenue) << i;
-          }
+          ExpectSamePaths(*pa, *pb);
           paths += pa->paths.size();
         }
       }
@@ -979,10 +969,8 @@ TEST_F(ServerTest, KeptPathsAndAggregatesFollowEveryChange) {
   o.data_driven = true;
   const Result<query::AnalysisResult> fresh = query::AnalyzeStore(**store, o);
   ASSERT_TRUE(fresh.ok());
-  std::vector<Model> all;
-  for (int m = 0; m < kModelCount; ++m) all.push_back(static_cast<Model>(m));
   EXPECT_EQ(Get("/v1/attribution/compare", a_.read_key).body,
-            query::ReportRowsJson(*fresh, all, o.group_by));
+            query::ReportRowsJson(*fresh, AllModels(), o.group_by));
 }
 
 }  // namespace

@@ -26,18 +26,13 @@ class LookbackAggregates final : public AggregateReader {
 };
 
 Result<AggregateResult> LookbackAggregates::ReadAggregates(const AggregateQuery& q) {
-  if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
-  if (q.paths && q.interval != Interval::kNone) {
-    return Status::InvalidArgument("the journeys' paths are not split by period");
-  }
-  const int64_t from = q.from_day.value_or(INT32_MIN + 1);
-  const int64_t to = q.to_day.value_or(INT32_MAX);
+  ATTRIB_ASSIGN_OR_RETURN(const auto window, AggregateWindow(q));
+  const auto [from, to] = window;
   AggregateResult result = SumKept(kept, q, from, to);
   if (!q.paths) return result;
   // As the store reads them: rows of every filter (kAnyFilter) and of the one asked for, a
   // path's rows of several days summed.
-  FlatStringMap<uint32_t> index;  // the path's group ids, as bytes → 1 + its place
-  std::vector<uint32_t> place_of_group(values[q.dim].size(), UINT32_MAX);
+  PathSummer summer(&result);
   for (const int32_t filter :
        {storage::kAnyFilter, q.kind ? storage::KindFilter(*q.kind) : storage::kAllKinds}) {
     const auto days = paths.find({q.dim, filter});
@@ -45,27 +40,19 @@ Result<AggregateResult> LookbackAggregates::ReadAggregates(const AggregateQuery&
     for (auto day = days->second.lower_bound(static_cast<int32_t>(from));
          day != days->second.end() && day->first < to; ++day) {
       for (const GroupPath& p : day->second) {
-        const std::string_view bytes(reinterpret_cast<const char*>(p.groups.data()),
-                                     p.groups.size() * sizeof(uint32_t));
-        uint32_t& i = index[bytes];
-        if (i == 0) {
-          GroupPath& out = result.paths.emplace_back();
-          for (const uint32_t group : p.groups) {
-            uint32_t& place = place_of_group[group];
-            if (place == UINT32_MAX) {
-              place = static_cast<uint32_t>(result.path_groups.size());
-              result.path_groups.push_back(*values[q.dim][group]);
-            }
-            out.groups.push_back(place);
-          }
-          i = static_cast<uint32_t>(result.paths.size());
-        }
-        GroupPath& sums = result.paths[i - 1];
-        sums.conversions += p.conversions;
-        sums.nulls += p.nulls;
-        sums.revenue += p.revenue;
+        const std::string_view key(reinterpret_cast<const char*>(p.groups.data()),
+                                   p.groups.size() * sizeof(uint32_t));
+        GroupPath* sums = summer.Find(key);
+        if (sums == nullptr) sums = &summer.Add(key, p.groups);
+        sums->conversions += p.conversions;
+        sums->nulls += p.nulls;
+        sums->revenue += p.revenue;
       }
     }
+  }
+  const std::vector<uint32_t>& named = summer.group_ids();
+  for (size_t place = 0; place < named.size(); ++place) {
+    result.path_groups[place] = *values[q.dim][named[place]];
   }
   return result;
 }

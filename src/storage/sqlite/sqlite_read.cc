@@ -206,13 +206,38 @@ Result<std::unique_ptr<KeptAggregates>> SqliteStore::ReadKept(
   return kept;
 }
 
-Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
+Result<std::pair<int64_t, int64_t>> AggregateWindow(const AggregateQuery& q) {
   if (q.dim < 0 || q.dim >= storage::kDimCount) return Status::InvalidArgument("no such dimension");
   if (q.paths && q.interval != Interval::kNone) {
     return Status::InvalidArgument("the journeys' paths are not split by period");
   }
-  const int64_t from = q.from_day.value_or(INT32_MIN + 1);
-  const int64_t to = q.to_day.value_or(INT32_MAX);
+  return std::pair<int64_t, int64_t>(q.from_day.value_or(INT32_MIN + 1),
+                                     q.to_day.value_or(INT32_MAX));
+}
+
+GroupPath* PathSummer::Find(std::string_view key) {
+  const uint32_t* i = index_.Find(key);
+  return i != nullptr ? &result_.paths[*i - 1] : nullptr;
+}
+
+GroupPath& PathSummer::Add(std::string_view key, std::span<const uint32_t> ids) {
+  GroupPath& p = result_.paths.emplace_back();
+  for (const uint32_t id : ids) {
+    uint32_t& place = places_[id];
+    if (place == 0) {
+      group_ids_.push_back(id);
+      place = static_cast<uint32_t>(group_ids_.size());
+    }
+    p.groups.push_back(place - 1);
+  }
+  index_[key] = static_cast<uint32_t>(result_.paths.size());
+  result_.path_groups.resize(group_ids_.size());
+  return p;
+}
+
+Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
+  ATTRIB_ASSIGN_OR_RETURN(const auto window, AggregateWindow(q));
+  const auto [from, to] = window;
   const std::string_view dim = storage::kDimNames[q.dim];
   // One snapshot: the three tables agree with each other.
   ATTRIB_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(db_));
@@ -306,9 +331,7 @@ Result<AggregateResult> SqliteStore::ReadAggregates(const AggregateQuery& q) {
 Status SqliteStore::ReadPaths(const AggregateQuery& q, int64_t from, int64_t to,
                               AggregateResult* result) {
   // Rows of one path on several days (and filters) are summed here, by their text.
-  FlatStringMap<uint32_t> index;  // path → 1 + its place in result->paths
-  U64Map<uint32_t> group_index;   // group id → its place in result->path_groups
-  std::vector<uint32_t> unknown;  // group ids whose values are not read yet
+  PathSummer summer(result);
   std::vector<uint32_t> ids;
   Stmt& paths = st_->read_paths;
   paths.Bind(1, project_)
@@ -320,44 +343,34 @@ Status SqliteStore::ReadPaths(const AggregateQuery& q, int64_t from, int64_t to,
     ATTRIB_ASSIGN_OR_RETURN(bool row, paths.Step());
     if (!row) break;
     const std::string_view text = paths.Text(0);
-    uint32_t& i = index[text];
-    if (i == 0) {
+    GroupPath* p = summer.Find(text);
+    if (p == nullptr) {
       if (!storage::ParsePathText(text, &ids)) {
         paths.Reset();
         return Status::Internal("store: a stored journey path is damaged");
       }
-      GroupPath p;
-      for (const uint32_t group : ids) {
-        const uint32_t* known = group_index.Find(group);
-        const auto place = known != nullptr ? *known : static_cast<uint32_t>(unknown.size());
-        if (known == nullptr) {
-          group_index[group] = place;
-          unknown.push_back(group);
-        }
-        p.groups.push_back(place);
-      }
-      result->paths.push_back(std::move(p));
-      i = static_cast<uint32_t>(result->paths.size());
+      p = &summer.Add(text, ids);
     }
-    GroupPath& p = result->paths[i - 1];
-    p.conversions += static_cast<uint64_t>(paths.Int(1));
-    p.revenue += paths.Int(2);
-    p.nulls += static_cast<uint64_t>(paths.Int(3));
+    p->conversions += static_cast<uint64_t>(paths.Int(1));
+    p->revenue += paths.Int(2);
+    p->nulls += static_cast<uint64_t>(paths.Int(3));
   }
-  result->path_groups.resize(unknown.size());
-  if (unknown.empty()) return Status::Ok();
+  const std::vector<uint32_t>& named = summer.group_ids();
+  if (named.empty()) return Status::Ok();
+  U64Map<uint32_t> place_of;  // group id → its place in path_groups
+  for (uint32_t place = 0; place < named.size(); ++place) place_of[named[place]] = place;
   Stmt& values = st_->read_group_values;
   values.Bind(1, storage::kDimNames[q.dim]);
   size_t found = 0;
   for (;;) {
     ATTRIB_ASSIGN_OR_RETURN(bool row, values.Step());
     if (!row) break;
-    if (const uint32_t* place = group_index.Find(static_cast<uint64_t>(values.Int(0)))) {
+    if (const uint32_t* place = place_of.Find(static_cast<uint64_t>(values.Int(0)))) {
       result->path_groups[*place] = values.Text(1);
       ++found;
     }
   }
-  if (found != unknown.size()) return Status::Internal("store: a journey path names no group");
+  if (found != named.size()) return Status::Internal("store: a journey path names no group");
   return Status::Ok();
 }
 

@@ -69,6 +69,28 @@ Result<ClassTables> ReadClasses(Db& db);
 // The index of a stored conversion's event among the configured `events`.
 Result<uint32_t> ConversionKind(const std::vector<std::string>& events, std::string_view event);
 
+// Checks a query of the daily aggregates; its days [from, to), open ends made wide.
+Result<std::pair<int64_t, int64_t>> AggregateWindow(const AggregateQuery& q);
+
+// Journeys' paths summed into an AggregateResult, by a key of the caller's (the path's text, its
+// group ids' bytes), each path's groups named by their places in path_groups.
+class PathSummer {
+ public:
+  explicit PathSummer(AggregateResult* result) : result_(*result) {}
+  // The path of `key`, when seen before.
+  GroupPath* Find(std::string_view key);
+  // A new path of `key`, of the groups `ids`.
+  GroupPath& Add(std::string_view key, std::span<const uint32_t> ids);
+  // The group ids of path_groups' places, in order (path_groups is sized to them).
+  const std::vector<uint32_t>& group_ids() const { return group_ids_; }
+
+ private:
+  AggregateResult& result_;
+  FlatStringMap<uint32_t> index_;  // key → 1 + the path's place in result_.paths
+  U64Map<uint32_t> places_;        // group id → 1 + its place in result_.path_groups
+  std::vector<uint32_t> group_ids_;
+};
+
 // A window's sums from kept aggregates, as the store's statements sum its rows (sqlite_read.cc).
 AggregateResult SumKept(const KeptAggregates& kept, const AggregateQuery& q, int64_t from,
                         int64_t to);
